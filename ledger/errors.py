@@ -1,0 +1,121 @@
+"""The one exception tree of ipledger.
+
+Every failure a user can meet is one of these; the CLI maps them to exit codes
+and the API to HTTP statuses, each in one place::
+
+    LedgerError
+    ├── ValidationError          bad input (a file, a certificate, an argument)
+    │   └── VerificationError    a proof or certificate that does not hold
+    ├── NotFoundError            no such asset, stamp, account, deployment
+    ├── PermissionDeniedError    the caller lacks a role or is not the party
+    ├── ConflictError            a rule of the ledger forbids the act now
+    ├── ConfigurationError       settings, keystores, toolchain, manifests
+    │   └── CompilationError     solc rejected a contract
+    └── ChainError               talking to the chain went wrong
+        ├── ChainUnavailableError    no node at the RPC URL, or it stopped answering
+        └── TransactionFailedError   a transaction reverted or never got a receipt
+
+Contract custom errors are decoded in ``ledger.chain`` into ``ContractError``
+instances that are *also* one of the classes above (picked by the error's name),
+so callers can catch either the domain class or the contract error by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LedgerError(Exception):
+    """Base of every error ipledger raises on purpose."""
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(LedgerError):
+    """The input is malformed or refers to something unusable."""
+
+
+class VerificationError(ValidationError):
+    """A certificate, proof or signature does not verify."""
+
+
+class NotFoundError(LedgerError):
+    """The thing asked for does not exist."""
+
+
+class PermissionDeniedError(LedgerError):
+    """The caller is not allowed to perform this act."""
+
+
+class ConflictError(LedgerError):
+    """A rule of the ledger forbids this act in the current state."""
+
+
+class ConfigurationError(LedgerError):
+    """Settings, keystores, toolchain or deployment are missing or wrong."""
+
+
+class CompilationError(ConfigurationError):
+    """solc rejected a contract; the message carries solc's file:line output."""
+
+
+class ChainError(LedgerError):
+    """Talking to the chain failed."""
+
+
+class ChainUnavailableError(ChainError):
+    """No node answers at the configured RPC URL."""
+
+
+class TransactionFailedError(ChainError):
+    """A transaction reverted without a known error, or its receipt never came."""
+
+
+class ContractError(LedgerError):
+    """A decoded contract custom error.
+
+    ``name`` is the Solidity error name (``PledgeRegistryAlreadyPledged``) and
+    ``args`` its decoded arguments by parameter name. Concrete instances are
+    created by :func:`contract_error` so they also inherit the domain class.
+    """
+
+    name: str = ""
+    args: dict[str, Any]
+
+    def __init__(self, message: str, name: str, args: dict[str, Any], **context: Any) -> None:
+        super().__init__(message, **context)
+        self.name = name
+        self.args = args
+
+
+_DOMAIN_BY_SUFFIX: tuple[tuple[tuple[str, ...], type[LedgerError]], ...] = (
+    (("Unauthorized", "NotOwner", "NotPledgee", "NotLicensee", "NotParty", "NotSeller",
+      "NotBuyer", "NotPoster", "NotAuthorized", "Forbidden", "InsufficientApproval",
+      "InvalidApprover", "InvalidOperator", "IncorrectOwner", "InvalidSigner", "Mismatch"),
+     PermissionDeniedError),
+    (("Nonexistent", "NotFound", "Unknown"), NotFoundError),
+    (("Invalid", "Zero", "Empty", "TooLong", "TooMany", "Malformed", "Expired"), ValidationError),
+)
+
+
+def contract_error(name: str, args: dict[str, Any], message: str, **context: Any) -> ContractError:
+    """Build a ContractError that is also the matching domain error class.
+
+    ``AccessControlUnauthorizedAccount`` becomes a PermissionDeniedError,
+    ``ERC721NonexistentToken`` a NotFoundError, everything else that a rule
+    raises (already pledged, frozen, overlapping license...) a ConflictError.
+    """
+    domain: type[LedgerError] = ConflictError
+    for needles, cls in _DOMAIN_BY_SUFFIX:
+        if any(needle in name for needle in needles):
+            domain = cls
+            break
+    cls_name = f"{name}Error"
+    error_cls = type(cls_name, (ContractError, domain), {})
+    return error_cls(message, name=name, args=args, **context)  # type: ignore[no-any-return]

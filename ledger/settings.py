@@ -1,0 +1,66 @@
+"""Settings from the environment (``IPLEDGER_*``), read once and cached.
+
+Nothing reads settings at import time: call :func:`get_settings` where needed,
+so tests can set the environment first and clear the cache.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of ipledger, each overridable by ``IPLEDGER_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="IPLEDGER_", extra="ignore")
+
+    rpc_url: str | None = None
+    """A JSON-RPC URL. Unset: use the embedded Anvil (the one `ipledger up` runs, or a new one)."""
+
+    data_dir: Path = Path.home() / ".ipledger"
+    """Keystores, deployment manifests, the transaction journal, the embedded chain's state."""
+
+    db_url: str | None = None
+    """SQLAlchemy URL for the indexer; default a SQLite file in the data folder."""
+
+    account: str | None = None
+    """Address or keystore name of the acting account; default the only/first keystore."""
+
+    password: SecretStr | None = None
+    """Keystore password for non-interactive use (CI, services)."""
+
+    private_key: SecretStr | None = None
+    """A raw private key instead of a keystore (operators' scripts, the relayer)."""
+
+    project_root: Path = PROJECT_ROOT
+    """Where contracts/, node_modules/ and scripts/solc live."""
+
+    receipt_timeout: float = 120.0
+    """Seconds to wait for a transaction receipt before giving up."""
+
+    anvil_state_interval: int = 1
+    """Seconds between Anvil's state dumps of the embedded chain."""
+
+    @property
+    def contracts_dir(self) -> Path:
+        return self.project_root / "contracts"
+
+    @property
+    def node_modules(self) -> Path:
+        return self.project_root / "node_modules"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.project_root / ".cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; ``get_settings.cache_clear()`` in tests)."""
+    return Settings()
