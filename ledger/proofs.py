@@ -1,0 +1,431 @@
+"""Proofs of existence and authorship that hold without this software.
+
+Everything here is pure computation, so a certificate can be checked offline
+and the chain is only asked the one question it alone can answer (was this key
+anchored, in which block). See DESIGN.md, "Timestamps":
+
+* ``digest``     SHA-256 of the file's bytes; the file never leaves the machine.
+* ``leaf``       ``keccak256(abi.encode(bytes32 digest, address author, bytes32 salt))``,
+  the commitment. The salt hides the digest and binds the author, so a
+  front-runner copying a pending leaf cannot open it to their own address.
+* ``root``       for a batch, the root of an OpenZeppelin ``StandardMerkleTree``
+  over ``[[leaf] for leaf in leaves]`` with leaf encoding ``['bytes32']``, so
+  OZ's ``MerkleProof.verify`` and the npm ``@openzeppelin/merkle-tree`` accept
+  our proofs. The tree's leaf *hash* is therefore
+  ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``, i.e.
+  ``keccak256(keccak256(leaf))`` (double hashed against second-preimage attacks).
+
+The on-chain key (:func:`anchor_key`) is the leaf for a single stamp and the
+root for a batch; a single stamp's certificate has ``root == leaf`` and an
+empty proof.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeGuard
+
+import pydantic
+from eth_abi.abi import encode as abi_encode
+from eth_hash.auto import keccak
+from eth_utils.address import (
+    is_checksum_address,
+    is_checksum_formatted_address,
+    is_hex_address,
+    to_checksum_address,
+)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ledger.errors import ValidationError, VerificationError
+
+__all__ = [
+    "CERTIFICATE_SUFFIX",
+    "Certificate",
+    "MerkleTree",
+    "anchor_key",
+    "certificate_path",
+    "check_certificate_offline",
+    "commitment",
+    "file_digest",
+    "leaf_hash",
+    "new_salt",
+    "verify_proof",
+]
+
+CERTIFICATE_SUFFIX = ".ipledger.json"
+
+
+# --------------------------------------------------------------------------- digests
+
+
+def file_digest(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> bytes:
+    """SHA-256 of a file, streamed through one reusable buffer.
+
+    Files to timestamp can be many gigabytes (videos, datasets), so the file is
+    never loaded whole. Unusable paths raise ValidationError naming the path, so
+    the CLI can report them as bad input instead of a traceback.
+    """
+    if chunk_size <= 0:
+        raise ValidationError(f"chunk_size must be positive, got {chunk_size}")
+    p = Path(path)
+    if p.is_dir():
+        raise ValidationError(f"{p} is a directory, not a file", path=str(p))
+    hasher = hashlib.sha256()
+    buffer = bytearray(chunk_size)
+    view = memoryview(buffer)
+    try:
+        with p.open("rb", buffering=0) as f:
+            while n := f.readinto(buffer):
+                hasher.update(view[:n])
+    except FileNotFoundError:
+        raise ValidationError(f"no such file: {p}", path=str(p)) from None
+    except IsADirectoryError:
+        raise ValidationError(f"{p} is a directory, not a file", path=str(p)) from None
+    except PermissionError:
+        raise ValidationError(f"cannot read {p}: permission denied", path=str(p)) from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {p}: {exc.strerror or exc}", path=str(p)) from None
+    return hasher.digest()
+
+
+def _require_bytes32(value: object, what: str) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        got = (
+            f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+        )
+        raise ValidationError(f"{what} must be 32 bytes, got {got}")
+    return bytes(value)
+
+
+def _is_address(value: object) -> TypeGuard[str]:
+    """A 0x-prefixed 20-byte hex address; mixed case must be a correct EIP-55 checksum.
+
+    ``eth_utils.is_address`` ignores the checksum, which would let a typo in an
+    author's address silently bind the commitment to someone else.
+    """
+    if not isinstance(value, str) or not value.startswith("0x") or not is_hex_address(value):
+        return False
+    return not is_checksum_formatted_address(value) or is_checksum_address(value)
+
+
+def _require_address(value: object, what: str = "author") -> str:
+    """A checksummed address; all-lowercase is accepted, a wrong checksum is not."""
+    if not _is_address(value):
+        raise ValidationError(f"{what} is not a valid address (or has a bad checksum): {value!r}")
+    return str(to_checksum_address(value))
+
+
+def new_salt() -> bytes:
+    """32 random bytes from the OS CSPRNG; a guessable salt would reveal the digest."""
+    return secrets.token_bytes(32)
+
+
+def commitment(digest: bytes, author: str, salt: bytes) -> bytes:
+    """The leaf ``keccak256(abi.encode(bytes32 digest, address author, bytes32 salt))``.
+
+    Solidity can recompute it with the same expression, which is why it is
+    ABI-encoded rather than packed or hashed with SHA-256.
+    """
+    d = _require_bytes32(digest, "digest")
+    s = _require_bytes32(salt, "salt")
+    a = _require_address(author)
+    return bytes(keccak(abi_encode(["bytes32", "address", "bytes32"], [d, a, s])))
+
+
+# --------------------------------------------------------------------------- Merkle tree
+
+
+def leaf_hash(leaf: bytes) -> bytes:
+    """The tree node of a commitment, as OZ's ``standardLeafHash(['bytes32'], [leaf])``.
+
+    ``abi.encode(bytes32)`` is the 32 bytes themselves, so this is
+    ``keccak256(keccak256(leaf))``; Solidity: ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``.
+    """
+    return bytes(keccak(bytes(keccak(_require_bytes32(leaf, "commitment")))))
+
+
+def _node_hash(a: bytes, b: bytes) -> bytes:
+    """OZ's commutative pair hash: keccak256 of the two nodes in ascending order."""
+    return bytes(keccak(a + b if a <= b else b + a))
+
+
+class MerkleTree:
+    """An OpenZeppelin ``StandardMerkleTree`` over single-``bytes32`` values.
+
+    Same layout as ``@openzeppelin/merkle-tree`` 1.0.8 (``makeMerkleTree``):
+    leaf hashes sorted ascending are placed at the *end* of a flat array of
+    ``2n - 1`` nodes in reverse order, node ``i`` has children ``2i+1`` and
+    ``2i+2``, and the root is node 0. Matching the layout, not just the root,
+    makes our proofs byte-identical to the npm tool's. Building is O(n log n)
+    (the sort) and each proof O(log n).
+    """
+
+    def __init__(self, commitments: Sequence[bytes]) -> None:
+        if len(commitments) == 0:
+            raise ValidationError("a Merkle tree needs at least one commitment")
+        hashes = [leaf_hash(c) for c in commitments]
+        if len(set(hashes)) != len(hashes):
+            seen: set[bytes] = set()
+            for c in commitments:
+                if bytes(c) in seen:
+                    raise ValidationError(f"duplicate commitment in batch: 0x{bytes(c).hex()}")
+                seen.add(bytes(c))
+        n = len(hashes)
+        size = 2 * n - 1
+        tree: list[bytes] = [b""] * size
+        self._tree_index: list[int] = [0] * n
+        for sorted_pos, value_index in enumerate(sorted(range(n), key=hashes.__getitem__)):
+            tree_index = size - 1 - sorted_pos
+            tree[tree_index] = hashes[value_index]
+            self._tree_index[value_index] = tree_index
+        for i in range(size - 1 - n, -1, -1):
+            tree[i] = _node_hash(tree[2 * i + 1], tree[2 * i + 2])
+        self._tree = tree
+        self._commitments = [bytes(c) for c in commitments]
+
+    def __len__(self) -> int:
+        return len(self._commitments)
+
+    @property
+    def root(self) -> bytes:
+        """The 32-byte root to anchor with ``stampBatch(root, count)``."""
+        return self._tree[0]
+
+    @property
+    def commitments(self) -> list[bytes]:
+        """The commitments in input order (a copy)."""
+        return list(self._commitments)
+
+    def proof(self, index: int) -> list[bytes]:
+        """Sibling path for the ``index``-th commitment in *input* order, leaf to root."""
+        if isinstance(index, bool) or not 0 <= index < len(self._commitments):
+            raise ValidationError(
+                f"leaf index {index} out of range for a tree of {len(self._commitments)} commitments"
+            )
+        tree = self._tree
+        i = self._tree_index[index]
+        path: list[bytes] = []
+        while i > 0:
+            path.append(tree[i + 1] if i % 2 else tree[i - 1])
+            i = (i - 1) // 2
+        return path
+
+
+def verify_proof(proof: Sequence[bytes], root: bytes, commitment: bytes) -> bool:
+    """``MerkleProof.verify(proof, root, leaf_hash(commitment))``, offline.
+
+    Returns False when the proof does not lead to ``root``; raises
+    ValidationError when an input is not 32 bytes (malformed, not merely wrong).
+    """
+    expected = _require_bytes32(root, "root")
+    node = leaf_hash(commitment)
+    for k, sibling in enumerate(proof):
+        node = _node_hash(node, _require_bytes32(sibling, f"proof[{k}]"))
+    return node == expected
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def _hex32(value: str) -> str:
+    body = value[2:] if value[:2] in ("0x", "0X") else None
+    if body is None or len(body) != 64:
+        raise ValueError("must be 0x followed by 64 hex digits")
+    try:
+        bytes.fromhex(body)
+    except ValueError:
+        raise ValueError("must be 0x followed by 64 hex digits") from None
+    return "0x" + body.lower()
+
+
+def _address(value: str) -> str:
+    if not _is_address(value):
+        raise ValueError("not a valid address (or bad checksum)")
+    return str(to_checksum_address(value))
+
+
+Hex32 = Annotated[str, AfterValidator(_hex32)]
+Address = Annotated[str, AfterValidator(_address)]
+
+
+def _iso_utc(unix_seconds: int) -> str:
+    return datetime.fromtimestamp(unix_seconds, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+class Certificate(BaseModel):
+    """Everything needed to verify a timestamp without this software.
+
+    ``leaf`` is the commitment; ``root`` the value anchored on chain. For a
+    single stamp ``root == leaf`` and ``proof == []``; for a batch the proof
+    leads from ``leaf_hash(leaf)`` to ``root``. Hex values are normalised to
+    lowercase and addresses to checksum form on load. ``block_time_iso`` is
+    derived from ``block_time`` when omitted and must agree with it when given.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    version: int = 1
+    chain_id: int = Field(gt=0)
+    contract: Address
+    tx_hash: Hex32
+    block_number: int = Field(ge=0)
+    block_hash: Hex32
+    block_time: int = Field(ge=0)
+    block_time_iso: str = ""
+    file_name: str
+    digest: Hex32
+    author: Address
+    salt: Hex32
+    leaf: Hex32
+    proof: list[Hex32]
+    root: Hex32
+    stamper: Address
+    batch_size: int = Field(ge=1)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _fill_iso(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and not data.get("block_time_iso")
+            and isinstance(data.get("block_time"), int)
+        ):
+            try:
+                data = {**data, "block_time_iso": _iso_utc(data["block_time"])}
+            except (OverflowError, ValueError, OSError):
+                pass  # out of datetime's range: the after-validator reports it
+        return data
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> Certificate:
+        if self.version != 1:
+            raise ValueError(
+                f"unsupported certificate version {self.version} (this software reads version 1)"
+            )
+        try:
+            iso = datetime.fromisoformat(self.block_time_iso)
+        except ValueError:
+            raise ValueError(
+                f"block_time_iso is not an ISO 8601 time: {self.block_time_iso!r}"
+            ) from None
+        if iso.tzinfo is None or iso.timestamp() != self.block_time:
+            raise ValueError(
+                f"block_time_iso {self.block_time_iso!r} disagrees with block_time {self.block_time}"
+            )
+        if self.root == self.leaf and (self.proof or self.batch_size != 1):
+            raise ValueError("a single stamp (root == leaf) has an empty proof and batch_size 1")
+        if self.batch_size == 1 and self.proof:
+            raise ValueError("a batch of one has an empty proof")
+        return self
+
+    @property
+    def is_batch(self) -> bool:
+        """True when the anchored key is a Merkle root rather than the leaf itself."""
+        return self.root != self.leaf
+
+    @classmethod
+    def loads(cls, text: str | bytes) -> Certificate:
+        """Parse a certificate; any defect is a ValidationError, never a traceback."""
+        try:
+            return cls.model_validate_json(text)
+        except pydantic.ValidationError as exc:
+            reasons = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'certificate'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ValidationError(f"malformed certificate: {reasons}") from None
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Certificate:
+        """Read and parse the certificate at ``path``."""
+        p = Path(path)
+        try:
+            text = p.read_bytes()
+        except FileNotFoundError:
+            raise ValidationError(f"no certificate at {p}", path=str(p)) from None
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot read certificate {p}: {exc.strerror or exc}", path=str(p)
+            ) from None
+        try:
+            return cls.loads(text)
+        except ValidationError as exc:
+            raise ValidationError(f"{exc.message} (in {p})", path=str(p)) from None
+
+    def dumps(self) -> str:
+        """Pretty JSON with a trailing newline, stable field order."""
+        return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
+
+    def dump(self, path: str | os.PathLike[str]) -> None:
+        """Write atomically (temp file in the same folder, then ``os.replace``).
+
+        A crash mid-write must never leave a truncated certificate where a good
+        one, or none, was: the certificate may be the only copy of the salt.
+        """
+        p = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot write certificate {p}: {exc.strerror or exc}", path=str(p)
+            ) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.dumps())
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, p)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise ValidationError(
+                f"cannot write certificate {p}: {exc.strerror or exc}", path=str(p)
+            ) from None
+
+
+def certificate_path(file_path: str | os.PathLike[str]) -> Path:
+    """Where a file's certificate lives by default: ``<file>.ipledger.json`` beside it."""
+    p = Path(file_path)
+    return p.with_name(p.name + CERTIFICATE_SUFFIX)
+
+
+def anchor_key(cert: Certificate) -> bytes:
+    """The 32 bytes the contract was given: the leaf for a single stamp, the root for a batch.
+
+    A single stamp's certificate has ``root == leaf``, so this is always the root.
+    """
+    return bytes.fromhex(cert.root[2:])
+
+
+def check_certificate_offline(cert: Certificate, file_path: str | os.PathLike[str]) -> None:
+    """Check everything that needs no chain; raise VerificationError on the first failure.
+
+    What is left for the chain: that :func:`anchor_key` was stamped by the
+    contract at ``cert.block_number`` in ``cert.tx_hash``.
+    """
+    actual = file_digest(file_path)
+    if "0x" + actual.hex() != cert.digest:
+        raise VerificationError(
+            f"file does not match the certificate: it was modified or is another file "
+            f"({file_path} has sha256 0x{actual.hex()}, the certificate is for {cert.digest})",
+            path=str(file_path),
+        )
+    leaf = commitment(actual, cert.author, bytes.fromhex(cert.salt[2:]))
+    if "0x" + leaf.hex() != cert.leaf:
+        raise VerificationError(
+            f"certificate's leaf does not open to author {cert.author} with this digest and salt: "
+            f"the commitment is 0x{leaf.hex()}, the certificate claims {cert.leaf}"
+        )
+    if cert.is_batch:
+        proof = [bytes.fromhex(h[2:]) for h in cert.proof]
+        if not verify_proof(proof, bytes.fromhex(cert.root[2:]), leaf):
+            raise VerificationError(
+                f"forged proof: the certificate's proof does not lead from leaf {cert.leaf} "
+                f"to the anchored root {cert.root}"
+            )
