@@ -11,7 +11,9 @@ import {ITimestampRegistry} from "./interfaces/ITimestampRegistry.sol";
 /// 21,000 + calldata + one cold SSTORE floor. Senders are read with `_msgSender()` so stamps
 /// relayed through the trusted ERC-2771 forwarder are credited to their signer.
 contract TimestampRegistry is ITimestampRegistry, ERC2771Context {
-    mapping(bytes32 key => Record) private _records;
+    /// @dev A record packed by hand into one word (stamper | blockNumber << 160 | timestamp << 208):
+    /// written with a single SSTORE and no read-modify-write of a struct.
+    mapping(bytes32 key => uint256 packedRecord) private _records;
 
     constructor(address trustedForwarder) ERC2771Context(trustedForwarder) {}
 
@@ -30,7 +32,7 @@ contract TimestampRegistry is ITimestampRegistry, ERC2771Context {
 
     /// @inheritdoc ITimestampRegistry
     function recordOf(bytes32 key) external view returns (Record memory) {
-        return _records[key];
+        return _unpack(_records[key]);
     }
 
     /// @inheritdoc ITimestampRegistry
@@ -39,17 +41,22 @@ contract TimestampRegistry is ITimestampRegistry, ERC2771Context {
         view
         returns (bool)
     {
-        if (_records[root].stamper == address(0)) return false;
+        if (_records[root] == 0) return false;
         return MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(commitment)));
     }
 
     function _record(bytes32 key) private returns (address stamper) {
         if (key == bytes32(0)) revert TimestampRegistryZeroKey();
-        Record storage existing = _records[key];
-        if (existing.stamper != address(0)) {
-            revert TimestampRegistryAlreadyStamped(key, existing.stamper, existing.blockNumber, existing.timestamp);
+        uint256 existing = _records[key];
+        if (existing != 0) {
+            Record memory first = _unpack(existing);
+            revert TimestampRegistryAlreadyStamped(key, first.stamper, first.blockNumber, first.timestamp);
         }
         stamper = _msgSender();
-        _records[key] = Record(stamper, uint48(block.number), uint48(block.timestamp));
+        _records[key] = uint256(uint160(stamper)) | (block.number << 160) | (block.timestamp << 208);
+    }
+
+    function _unpack(uint256 packed) private pure returns (Record memory) {
+        return Record(address(uint160(packed)), uint48(packed >> 160), uint48(packed >> 208));
     }
 }

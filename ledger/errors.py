@@ -81,17 +81,17 @@ class ContractError(LedgerError):
     """A decoded contract custom error.
 
     ``name`` is the Solidity error name (``PledgeRegistryAlreadyPledged``) and
-    ``args`` its decoded arguments by parameter name. Concrete instances are
+    ``arguments`` its decoded arguments by parameter name. Concrete instances are
     created by :func:`contract_error` so they also inherit the domain class.
     """
 
     name: str = ""
-    args: dict[str, Any]
+    arguments: dict[str, Any]
 
-    def __init__(self, message: str, name: str, args: dict[str, Any], **context: Any) -> None:
+    def __init__(self, message: str, name: str, arguments: dict[str, Any], **context: Any) -> None:
         super().__init__(message, **context)
         self.name = name
-        self.args = args
+        self.arguments = arguments
 
 
 _DOMAIN_BY_SUFFIX: tuple[tuple[tuple[str, ...], type[LedgerError]], ...] = (
@@ -118,4 +118,4 @@ def contract_error(name: str, args: dict[str, Any], message: str, **context: Any
             break
     cls_name = f"{name}Error"
     error_cls = type(cls_name, (ContractError, domain), {})
-    return error_cls(message, name=name, args=args, **context)  # type: ignore[no-any-return]
+    return error_cls(message, name=name, arguments=args, **context)  # type: ignore[no-any-return]

@@ -21,7 +21,7 @@ interface ITimestampRegistry {
     error TimestampRegistryEmptyBatch();
 
     /// @notice A single commitment was stamped.
-    event Stamped(bytes32 indexed leaf, address indexed stamper);
+    event Stamped(bytes32 indexed leaf, address stamper);
     /// @notice The Merkle root of `count` commitments was stamped.
     event BatchStamped(bytes32 indexed root, address indexed stamper, uint256 count);
 

@@ -1,0 +1,1 @@
+"""ipledger HTTP API (FastAPI)."""
