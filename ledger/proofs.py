@@ -143,12 +143,15 @@ def commitment(digest: bytes, author: str, salt: bytes) -> bytes:
 
 
 def leaf_hash(leaf: bytes) -> bytes:
-    """The tree node of a commitment, as OZ's ``standardLeafHash(['bytes32'], [leaf])``.
+    """The tree node of a commitment: ``keccak256(bytes.concat(commitment))``.
 
-    ``abi.encode(bytes32)`` is the 32 bytes themselves, so this is
-    ``keccak256(keccak256(leaf))``; Solidity: ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``.
+    The commitment is already ``keccak256(abi.encode(digest, author, salt))``, so the
+    node is OZ's double-hashed ``StandardMerkleTree`` leaf of the values
+    ``(digest, author, salt)`` with types ``['bytes32', 'address', 'bytes32']``: a tree
+    built here equals ``StandardMerkleTree.of(triples, types)`` and verifies with
+    ``MerkleProof.verify(proof, root, keccak256(bytes.concat(commitment)))``.
     """
-    return bytes(keccak(bytes(keccak(_require_bytes32(leaf, "commitment")))))
+    return bytes(keccak(_require_bytes32(leaf, "commitment")))
 
 
 def _node_hash(a: bytes, b: bytes) -> bytes:
