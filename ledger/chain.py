@@ -301,7 +301,8 @@ class ChainClient:
 
     # -- writing -----------------------------------------------------------------
 
-    def _signer(self, sender: LocalAccount | None) -> LocalAccount:
+    def signer(self, sender: LocalAccount | None = None) -> LocalAccount:
+        """The account that signs: ``sender`` if given, else the client's default account."""
         signer = sender or self.account
         if signer is None:
             raise ValidationError("no account to sign with: create one with `ipledger account new`")
@@ -328,7 +329,7 @@ class ChainClient:
 
         A call that would revert is refused before sending, with the decoded error.
         """
-        signer = self._signer(sender)
+        signer = self.signer(sender)
         base: TxParams = {"from": signer.address, "value": value, "chainId": self.chain_id}
         tx = dict(fn.build_transaction({**base, "gas": 1, "nonce": 0, **self._fee_fields()}))
         tx["gas"] = gas or self.estimate_gas({**base, "to": tx["to"], "data": tx["data"]})
@@ -336,7 +337,7 @@ class ChainClient:
 
     def deploy(self, artifact: Artifact, *args: Any, sender: LocalAccount | None = None) -> Receipt:
         """Deploy a compiled contract; the receipt carries its address."""
-        signer = self._signer(sender)
+        signer = self.signer(sender)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
         base: TxParams = {"from": signer.address, "value": 0, "chainId": self.chain_id}

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -88,7 +89,11 @@ def _is_current(client: ChainClient, deployment: Deployment, artifacts: dict[str
 
 
 def deploy_suite(
-    client: ChainClient, manifest: Path | None = None, *, artifacts: dict[str, Artifact] | None = None
+    client: ChainClient,
+    manifest: Path | None = None,
+    *,
+    artifacts: dict[str, Artifact] | None = None,
+    sender: LocalAccount | None = None,
 ) -> Deployment:
     """Deploy every contract of the suite (or reuse a current deployment) and write the manifest."""
     artifacts = artifacts or compile_contracts()
@@ -96,11 +101,12 @@ def deploy_suite(
         existing = load_deployment(manifest)
         if _is_current(client, existing, artifacts):
             return existing
-    deployer = client._signer(None).address
+    signer = client.signer(sender)
+    deployer = signer.address
     deployed: dict[str, DeployedContract] = {}
     addresses: dict[str, str] = {}
     for name, args in SUITE:
-        receipt = client.deploy(artifacts[name], *args(addresses, deployer))
+        receipt = client.deploy(artifacts[name], *args(addresses, deployer), sender=signer)
         assert receipt.contract_address is not None
         addresses[name] = receipt.contract_address
         deployed[name] = DeployedContract(
