@@ -38,6 +38,7 @@ class DeployedContract(BaseModel):
     tx_hash: str
     block_number: int
     bytecode_hash: str
+    constructor_args: list[Any] = []
 
 
 class Deployment(BaseModel):
@@ -49,6 +50,12 @@ class Deployment(BaseModel):
     deployer: str
     deploy_block: int
     contracts: dict[str, DeployedContract]
+    previous: dict[str, list[DeployedContract]] = {}
+    """Contracts replaced by a later deploy: their records (stamps) stay valid evidence."""
+
+    def addresses(self, name: str) -> list[str]:
+        """The current and every earlier address of ``name``."""
+        return [self.address(name), *(c.address for c in self.previous.get(name, []))]
 
     def address(self, name: str) -> str:
         try:
@@ -76,16 +83,17 @@ def _bytecode_hash(artifact: Artifact) -> str:
     return hashlib.sha256(artifact.bytecode.encode()).hexdigest()
 
 
-def _is_current(client: ChainClient, deployment: Deployment, artifacts: dict[str, Artifact]) -> bool:
-    if deployment.chain_id != client.chain_id or deployment.genesis_hash != client.genesis_hash:
-        return False
-    for name, _ in SUITE:
-        deployed = deployment.contracts.get(name)
-        if deployed is None or deployed.bytecode_hash != _bytecode_hash(artifacts[name]):
-            return False
-        if not client.code_at(deployed.address):
-            return False
-    return True
+def _reusable(client: ChainClient, existing: DeployedContract | None, artifact: Artifact, args: list[Any]) -> bool:
+    return (
+        existing is not None
+        and existing.bytecode_hash == _bytecode_hash(artifact)
+        and existing.constructor_args == _jsonable(args)
+        and bool(client.code_at(existing.address))
+    )
+
+
+def _jsonable(args: list[Any]) -> list[Any]:
+    return json.loads(json.dumps(args, default=str))
 
 
 def deploy_suite(
@@ -95,32 +103,51 @@ def deploy_suite(
     artifacts: dict[str, Artifact] | None = None,
     sender: LocalAccount | None = None,
 ) -> Deployment:
-    """Deploy every contract of the suite (or reuse a current deployment) and write the manifest."""
+    """Deploy what the chain lacks of the suite and write the manifest.
+
+    Idempotent and incremental: a contract already deployed from the same bytecode with the
+    same constructor arguments is kept, so upgrading one contract never orphans the records
+    of the others; a replaced contract is kept under ``previous``.
+    """
     artifacts = artifacts or compile_contracts()
+    existing: Deployment | None = None
     if manifest is not None and manifest.exists():
         existing = load_deployment(manifest)
-        if _is_current(client, existing, artifacts):
-            return existing
+        if existing.chain_id != client.chain_id or existing.genesis_hash != client.genesis_hash:
+            existing = None  # a manifest of another chain (or a reset dev chain)
     signer = client.signer(sender)
-    deployer = signer.address
     deployed: dict[str, DeployedContract] = {}
+    previous = dict(existing.previous) if existing else {}
     addresses: dict[str, str] = {}
-    for name, args in SUITE:
-        receipt = client.deploy(artifacts[name], *args(addresses, deployer), sender=signer)
-        assert receipt.contract_address is not None
-        addresses[name] = receipt.contract_address
-        deployed[name] = DeployedContract(
-            address=receipt.contract_address,
-            tx_hash=receipt.tx_hash,
-            block_number=receipt.block_number,
-            bytecode_hash=_bytecode_hash(artifacts[name]),
-        )
+    changed = False
+    for name, args_of in SUITE:
+        args = args_of(addresses, existing.deployer if existing else signer.address)
+        old = existing.contracts.get(name) if existing else None
+        if old is not None and _reusable(client, old, artifacts[name], args):
+            deployed[name] = old
+        else:
+            receipt = client.deploy(artifacts[name], *args, sender=signer)
+            assert receipt.contract_address is not None
+            deployed[name] = DeployedContract(
+                address=receipt.contract_address,
+                tx_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                bytecode_hash=_bytecode_hash(artifacts[name]),
+                constructor_args=_jsonable(args),
+            )
+            if old is not None and client.code_at(old.address):
+                previous[name] = [old, *previous.get(name, [])]
+            changed = True
+        addresses[name] = deployed[name].address
+    if existing is not None and not changed:
+        return existing
     deployment = Deployment(
         chain_id=client.chain_id,
         genesis_hash=client.genesis_hash,
-        deployer=deployer,
+        deployer=existing.deployer if existing else signer.address,
         deploy_block=min(c.block_number for c in deployed.values()),
         contracts=deployed,
+        previous=previous,
     )
     if manifest is not None:
         write_json_atomic(manifest, deployment.model_dump())

@@ -366,7 +366,7 @@ class Certificate(BaseModel):
         """Pretty JSON with a trailing newline, stable field order."""
         return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
 
-    def dump(self, path: str | os.PathLike[str]) -> None:
+    def dump(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
         """Write atomically (temp file in the same folder, then ``os.replace``).
 
         A crash mid-write must never leave a truncated certificate where a good
@@ -382,8 +382,9 @@ class Certificate(BaseModel):
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(self.dumps())
-                f.flush()
-                os.fsync(f.fileno())
+                if fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.replace(tmp, p)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,143 @@
+"""Open the ledger: the chain (embedded or by URL), the acting account, the deployment.
+
+This is the composition root the CLI, the API and scripts share: it connects,
+re-sends anything the chain lost (the journal), refreshes certificates that
+moved, deploys on the embedded chain when needed, and builds the services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from .accounts import Keystores
+from .chain import ChainClient, Receipt, dev_accounts
+from .deploy import Deployment, deploy_suite, load_deployment, manifest_path
+from .devchain import embedded_chain
+from .errors import ValidationError
+from .settings import Settings, get_settings
+from .toolchain import Artifact, compile_contracts
+
+if TYPE_CHECKING:
+    from .timestamps import TimestampService
+
+PasswordPrompt = Callable[[str], str]
+
+DEV_FUNDING_WEI = 10_000 * 10**18
+
+
+@dataclass
+class Ledger:
+    """Everything a service needs, opened once per command or process."""
+
+    settings: Settings
+    client: ChainClient
+    deployment: Deployment
+    artifacts: dict[str, Artifact]
+    embedded: bool
+    notices: list[str] = field(default_factory=list)
+
+    def contract(self, name: str) -> Contract:
+        return self.client.contract(self.artifacts[name].abi, self.deployment.address(name))
+
+    @cached_property
+    def timestamps(self) -> TimestampService:
+        from .timestamps import TimestampService
+
+        return TimestampService(
+            self.client,
+            self.contract("TimestampRegistry"),
+            self.settings.data_dir / "stamps",
+            earlier=self.deployment.addresses("TimestampRegistry")[1:],
+        )
+
+    def after_reconcile(self, moved: list[Receipt]) -> None:
+        """Bring files written from re-mined transactions (certificates) up to date."""
+        if moved:
+            self.timestamps.refresh_certificates(moved)
+
+
+def resolve_account(
+    settings: Settings, *, embedded: bool, prompt: PasswordPrompt | None, notices: list[str]
+) -> LocalAccount | None:
+    """The acting account: a raw key, a keystore, or on the embedded chain Anvil's dev account."""
+    if settings.private_key is not None:
+        try:
+            return Account.from_key(settings.private_key.get_secret_value())
+        except (ValueError, TypeError):
+            raise ValidationError("IPLEDGER_PRIVATE_KEY is not a valid private key") from None
+    keystores = Keystores(settings.data_dir)
+    if keystores.list() or settings.account:
+        info = keystores.find(settings.account)
+        if settings.password is not None:
+            password = settings.password.get_secret_value()
+        elif prompt is not None:
+            password = prompt(f"Password for {info.name} ({info.address})")
+        else:
+            raise ValidationError(f"a password is needed for account {info.name}: set IPLEDGER_PASSWORD")
+        return keystores.unlock(info, password)
+    if embedded:
+        account = dev_accounts(1)[0]
+        notices.append(
+            f"using Anvil's development account {account.address} on the embedded chain; "
+            "create your own with `ipledger account new`"
+        )
+        return account
+    return None
+
+
+@contextlib.contextmanager
+def open_ledger(
+    settings: Settings | None = None,
+    *,
+    need_account: bool = True,
+    prompt: PasswordPrompt | None = None,
+    reconcile: bool = True,
+) -> Iterator[Ledger]:
+    """Connect to the configured chain and yield a :class:`Ledger` (closed on exit)."""
+    settings = settings or get_settings()
+    embedded = settings.rpc_url is None
+    chain_url: contextlib.AbstractContextManager[str] = (
+        embedded_chain(settings.data_dir) if embedded else contextlib.nullcontext(str(settings.rpc_url))
+    )
+    artifacts = compile_contracts()
+    with chain_url as url:
+        notices: list[str] = []
+        account = (
+            resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
+            if need_account else None
+        )
+        client = ChainClient(
+            url,
+            account,
+            journal_dir=settings.data_dir / "journal",
+            receipt_timeout=settings.receipt_timeout,
+            error_abis=[a.abi for a in artifacts.values()],
+        )
+        try:
+            moved = client.reconcile() if reconcile else []
+            manifest = manifest_path(settings.data_dir, client.chain_id)
+            if embedded:
+                admin = dev_accounts(1)[0]
+                if account is not None and client.w3.eth.get_balance(account.address) < 10**18:
+                    client.rpc("anvil_setBalance", [account.address, hex(DEV_FUNDING_WEI)])
+                deployment = deploy_suite(client, manifest, artifacts=artifacts, sender=admin)
+            else:
+                deployment = load_deployment(manifest)
+            ledger = Ledger(settings, client, deployment, artifacts, embedded, notices)
+            ledger.after_reconcile(moved)
+            yield ledger
+        finally:
+            client.close()
+
+
+def data_path(settings: Settings, *parts: str) -> Path:
+    return settings.data_dir.joinpath(*parts)
