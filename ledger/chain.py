@@ -204,14 +204,12 @@ class ChainClient:
         self.nonces = NonceManager(lambda a: self.w3.eth.get_transaction_count(a, "pending"))
         try:
             self.chain_id = int(self.w3.eth.chain_id)
-            genesis = self.w3.eth.get_block(0)
         except (requests.RequestException, OSError, ValueError) as exc:
             raise ChainUnavailableError(f"no chain answers at {rpc_url}: {_short(exc)}") from None
-        self.genesis_hash = HexBytes(genesis["hash"]).to_0x_hex()
         self.journal: Journal | None = None
         if journal_dir is not None:
             self.journal = Journal(
-                journal_dir / f"journal-{self.chain_id}.sqlite", f"{self.chain_id}:{self.genesis_hash}"
+                journal_dir / f"journal-{self.chain_id}.sqlite", str(self.chain_id)
             )
         self._fees: tuple[float, int, int] | None = None
 

@@ -46,7 +46,9 @@ class Deployment(BaseModel):
 
     version: int = 1
     chain_id: int
-    genesis_hash: str
+    deploy_block_hash: str
+    """Identifies the chain: a reset dev chain no longer has this block (genesis hashes of a
+    restarted Anvil change, so they cannot serve)."""
     deployer: str
     deploy_block: int
     contracts: dict[str, DeployedContract]
@@ -113,7 +115,9 @@ def deploy_suite(
     existing: Deployment | None = None
     if manifest is not None and manifest.exists():
         existing = load_deployment(manifest)
-        if existing.chain_id != client.chain_id or existing.genesis_hash != client.genesis_hash:
+        if existing.chain_id != client.chain_id or (
+            client.block_hash(existing.deploy_block) != existing.deploy_block_hash
+        ):
             existing = None  # a manifest of another chain (or a reset dev chain)
     signer = client.signer(sender)
     deployed: dict[str, DeployedContract] = {}
@@ -141,11 +145,12 @@ def deploy_suite(
         addresses[name] = deployed[name].address
     if existing is not None and not changed:
         return existing
+    deploy_block = min(c.block_number for c in deployed.values())
     deployment = Deployment(
         chain_id=client.chain_id,
-        genesis_hash=client.genesis_hash,
+        deploy_block_hash=client.block_hash(deploy_block) or "",
         deployer=existing.deployer if existing else signer.address,
-        deploy_block=min(c.block_number for c in deployed.values()),
+        deploy_block=deploy_block,
         contracts=deployed,
         previous=previous,
     )

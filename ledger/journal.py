@@ -53,7 +53,7 @@ class JournalEntry:
 
 
 class Journal:
-    """Signed transactions for one chain (``chain_key``: chain id and genesis hash)."""
+    """Signed transactions for one chain (``chain_key``: the chain id)."""
 
     def __init__(self, path: Path, chain_key: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
