@@ -1,0 +1,167 @@
+"""The `ipledger` command as a user runs it: a real process, the embedded chain, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+
+
+def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment.update({"IPLEDGER_DATA_DIR": str(data), **(env or {})})
+    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment,
+                          timeout=120)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int, message: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_stamp_then_verify_in_separate_processes_exits_zero(tmp_path, data):
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.7 results")
+    stamped = run("stamp", str(report), "--json", data=data)
+    assert stamped.returncode == 0, stamped.stderr
+    [cert] = json.loads(stamped.stdout)
+    assert Path(str(report) + ".ipledger.json").exists()
+    verified = run("verify", str(report), str(report) + ".ipledger.json", data=data)
+    assert verified.returncode == 0, verified.stderr
+    assert cert["author"] in verified.stdout and f"block {cert['block_number']}" in verified.stdout
+    assert cert["tx_hash"] in verified.stdout
+
+
+def test_stamp_directory_and_many_files_use_one_transaction(tmp_path, data):
+    folder = tmp_path / "data-set"
+    folder.mkdir()
+    for i in range(60):
+        (folder / f"{i}.csv").write_text(f"{i},x")
+    extra = tmp_path / "notes.txt"
+    extra.write_text("notes")
+    result = run("stamp", str(folder), str(extra), "--json", data=data)
+    assert result.returncode == 0, result.stderr
+    certs = json.loads(result.stdout)
+    assert len(certs) == 61 and len({c["tx_hash"] for c in certs}) == 1
+    assert run("verify", str(folder / "17.csv"), data=data).returncode == 0
+
+
+def test_verify_modified_file_exits_one_with_reason(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("v1")
+    assert run("stamp", str(report), data=data).returncode == 0
+    report.write_text("v2")
+    assert_clean_failure(run("verify", str(report), data=data), 1, "modified")
+
+
+def test_verify_malformed_certificate_exits_two(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("v1")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_clean_failure(run("verify", str(report), str(bad), data=data), 2, "malformed certificate")
+
+
+def test_stamp_missing_file_exits_two(tmp_path, data):
+    assert_clean_failure(run("stamp", str(tmp_path / "nope.pdf"), data=data), 2, "no such file")
+
+
+def test_stamp_empty_directory_exits_two(tmp_path, data):
+    (tmp_path / "empty").mkdir()
+    assert_clean_failure(run("stamp", str(tmp_path / "empty"), data=data), 2, "no files to stamp")
+
+
+def test_stamp_unreadable_file_exits_two(tmp_path, data):
+    secret = tmp_path / "secret.pdf"
+    if os.geteuid() == 0:
+        # root reads any file whatever its mode; /proc/self/mem is a file nobody can read from 0
+        secret.symlink_to("/proc/self/mem")
+    else:
+        secret.write_text("top secret")
+        secret.chmod(0o000)
+    assert_clean_failure(run("stamp", str(secret), data=data), 2, "cannot read")
+
+
+def test_bad_rpc_url_exits_three(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    result = run("stamp", str(report), data=data, env={"IPLEDGER_RPC_URL": "http://127.0.0.1:9"})
+    assert_clean_failure(result, 3, "no chain answers at http://127.0.0.1:9")
+
+
+def test_account_new_and_list_then_stamp_as_that_author(tmp_path, data):
+    env = {"IPLEDGER_PASSWORD": "correct horse battery"}
+    created = run("account", "new", "alice", "--json", data=data, env=env)
+    assert created.returncode == 0, created.stderr
+    address = json.loads(created.stdout)["address"]
+    keystore = json.loads((data / "keystores" / "alice.json").read_text())
+    assert "crypto" in keystore and "correct horse" not in json.dumps(keystore)
+    listed = run("account", "list", "--json", data=data)
+    assert [a["address"] for a in json.loads(listed.stdout)] == [address]
+    report = tmp_path / "r.txt"
+    report.write_text("alice's result")
+    stamped = run("stamp", str(report), "--json", data=data, env=env)
+    assert stamped.returncode == 0, stamped.stderr
+    assert json.loads(stamped.stdout)[0]["author"] == address
+    wrong = run("stamp", str(report), data=data, env={"IPLEDGER_PASSWORD": "wrong password"})
+    assert_clean_failure(wrong, 1, "wrong password")
+
+
+def test_account_new_twice_same_name_exits_two(data):
+    env = {"IPLEDGER_PASSWORD": "correct horse battery"}
+    assert run("account", "new", "bob", data=data, env=env).returncode == 0
+    assert_clean_failure(run("account", "new", "bob", data=data, env=env), 2, "already exists")
+
+
+def test_deploy_is_idempotent(data):
+    first = run("deploy", "--json", data=data)
+    second = run("deploy", "--json", data=data)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    manifest_1, manifest_2 = json.loads(first.stdout), json.loads(second.stdout)
+    assert manifest_1["contracts"] == manifest_2["contracts"]
+    assert manifest_1["chain_id"] == 31337 and "TimestampRegistry" in manifest_1["contracts"]
+
+
+@pytest.fixture
+def running_up(data: Path) -> Iterator[subprocess.Popen[str]]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment["IPLEDGER_DATA_DIR"] = str(data)
+    process = subprocess.Popen([IPLEDGER, "up", "--no-api"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=environment)
+    deadline = time.monotonic() + 60
+    while not (data / "devchain" / "running.json").exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "ipledger up did not start"
+        time.sleep(0.1)
+    yield process
+    if process.poll() is None:
+        process.kill()
+
+
+def test_up_serves_chain_to_other_commands_and_keeps_state_after_ctrl_c(tmp_path, data, running_up):
+    url = json.loads((data / "devchain" / "running.json").read_text())["url"]
+    report = tmp_path / "r.txt"
+    report.write_text("while up")
+    stamped = run("stamp", str(report), "--json", data=data)
+    assert stamped.returncode == 0, stamped.stderr
+    running_up.send_signal(signal.SIGINT)
+    assert running_up.wait(30) == 0
+    assert not (data / "devchain" / "running.json").exists()
+    verified = run("verify", str(report), data=data)  # the embedded chain again, from saved state
+    assert verified.returncode == 0, verified.stderr
+    assert url.startswith("http://127.0.0.1:")
