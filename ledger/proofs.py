@@ -22,6 +22,7 @@ empty proof.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -115,11 +116,18 @@ def _is_address(value: object) -> TypeGuard[str]:
     return not is_checksum_formatted_address(value) or is_checksum_address(value)
 
 
+@functools.lru_cache(maxsize=1024)
+def _checksummed(value: str) -> str | None:
+    """The checksum form of a valid address, else None (cached: a batch repeats one author)."""
+    return str(to_checksum_address(value)) if _is_address(value) else None
+
+
 def _require_address(value: object, what: str = "author") -> str:
     """A checksummed address; all-lowercase is accepted, a wrong checksum is not."""
-    if not _is_address(value):
+    checksummed = _checksummed(value) if isinstance(value, str) else None
+    if checksummed is None:
         raise ValidationError(f"{what} is not a valid address (or has a bad checksum): {value!r}")
-    return str(to_checksum_address(value))
+    return checksummed
 
 
 def new_salt() -> bytes:
@@ -249,9 +257,10 @@ def _hex32(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    if not _is_address(value):
+    checksummed = _checksummed(value)
+    if checksummed is None:
         raise ValueError("not a valid address (or bad checksum)")
-    return str(to_checksum_address(value))
+    return checksummed
 
 
 Hex32 = Annotated[str, AfterValidator(_hex32)]
