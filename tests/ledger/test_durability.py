@@ -69,8 +69,8 @@ def test_sigkill_mid_run_then_reconcile_restores_every_certified_stamp_once(tmp_
     worker.start()
     while len(certified) < 40:
         worker.join(0.01)
-    node.kill()
     killed.set()
+    node.kill()
     worker.join()
     client.close()
 
