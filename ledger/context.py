@@ -27,6 +27,7 @@ from .settings import Settings, get_settings
 from .toolchain import Artifact, compile_contracts
 
 if TYPE_CHECKING:
+    from .relay import RelayService
     from .timestamps import TimestampService
 
 PasswordPrompt = Callable[[str], str]
@@ -58,6 +59,17 @@ class Ledger:
             self.settings.data_dir / "stamps",
             earlier=self.deployment.addresses("TimestampRegistry")[1:],
         )
+
+    @cached_property
+    def relay(self) -> RelayService:
+        from .relay import RelayService
+
+        forwarder = self.contract("IpledgerForwarder")
+        targets = {
+            c.address: self.contract(name) for name, c in self.deployment.contracts.items()
+            if name != "IpledgerForwarder"
+        }
+        return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite")
 
     def after_reconcile(self, moved: list[Receipt]) -> None:
         """Bring files written from re-mined transactions (certificates) up to date."""
@@ -101,6 +113,7 @@ def open_ledger(
     need_account: bool = True,
     prompt: PasswordPrompt | None = None,
     reconcile: bool = True,
+    account: LocalAccount | None = None,
 ) -> Iterator[Ledger]:
     """Connect to the configured chain and yield a :class:`Ledger` (closed on exit)."""
     settings = settings or get_settings()
@@ -111,10 +124,8 @@ def open_ledger(
     artifacts = compile_contracts()
     with chain_url as url:
         notices: list[str] = []
-        account = (
-            resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
-            if need_account else None
-        )
+        if account is None and need_account:
+            account = resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
         client = ChainClient(
             url,
             account,

@@ -422,12 +422,16 @@ def check_certificate_offline(cert: Certificate, file_path: str | os.PathLike[st
     What is left for the chain: that :func:`anchor_key` was stamped by the
     contract at ``cert.block_number`` in ``cert.tx_hash``.
     """
-    actual = file_digest(file_path)
+    check_certificate_digest(cert, file_digest(file_path), str(file_path))
+
+
+def check_certificate_digest(cert: Certificate, actual: bytes, what: str = "the file") -> None:
+    """:func:`check_certificate_offline` for a digest computed elsewhere (in a browser, say)."""
     if "0x" + actual.hex() != cert.digest:
         raise VerificationError(
             f"file does not match the certificate: it was modified or is another file "
-            f"({file_path} has sha256 0x{actual.hex()}, the certificate is for {cert.digest})",
-            path=str(file_path),
+            f"({what} has sha256 0x{actual.hex()}, the certificate is for {cert.digest})",
+            path=what,
         )
     leaf = commitment(actual, cert.author, bytes.fromhex(cert.salt[2:]))
     if "0x" + leaf.hex() != cert.leaf:

@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     private_key: SecretStr | None = None
     """A raw private key instead of a keystore (operators' scripts, the relayer)."""
 
+    relayer_key: SecretStr | None = None
+    """The API relayer's private key (pays gas for users' signed requests). Unset: the acting
+    account (on the embedded chain, Anvil's first development account)."""
+
+    api_max_body_bytes: int = 1_000_000
+    """Larger request bodies are refused with 413."""
+
+    api_rate_per_second: float = 50.0
+    """Sustained signed requests per second per sender (burst: twice that); beyond, 429."""
+
+    api_max_batch: int = 1000
+    """Most items one API request may carry (certificates to verify, ...)."""
+
     project_root: Path = PROJECT_ROOT
     """Where contracts/, node_modules/ and scripts/solc live."""
 

@@ -24,13 +24,14 @@ from pydantic import BaseModel, ConfigDict
 from web3.contract import Contract
 
 from .chain import ChainClient, Receipt
-from .errors import ContractError, ValidationError, VerificationError
+from .errors import ContractError, NotFoundError, ValidationError, VerificationError
 from .proofs import (
     CERTIFICATE_SUFFIX,
     Certificate,
     MerkleTree,
     anchor_key,
     certificate_path,
+    check_certificate_digest,
     check_certificate_offline,
     commitment,
     file_digest,
@@ -257,6 +258,27 @@ class TimestampService:
     def verify(self, file: Path, cert: Certificate) -> Verified:
         """Check a certificate against its file and this chain; VerificationError says what fails."""
         check_certificate_offline(cert, file)
+        return self._verify_on_chain(cert, str(file))
+
+    def verify_digest(self, digest: bytes, cert: Certificate) -> Verified:
+        """As :meth:`verify`, for a file hashed elsewhere (the API's browser page hashes locally)."""
+        check_certificate_digest(cert, digest)
+        return self._verify_on_chain(cert, cert.file_name)
+
+    def record(self, key: bytes) -> dict[str, object]:
+        """The first record of a leaf or root, with the transaction that made it."""
+        stamper, block_number, block_time = self.client.call(self.registry.functions.recordOf(key))
+        if stamper == ZERO_ADDRESS:
+            raise NotFoundError(f"0x{key.hex()} was never stamped on chain {self.client.chain_id}")
+        events = self.client.logs(self.registry, [None, HexBytes(key)], block_number, block_number)
+        return {
+            "key": "0x" + key.hex(), "stamper": stamper, "block_number": block_number, "block_time": block_time,
+            "tx_hash": events[0].tx_hash if events else None,
+            "batch_size": int(events[0].args.get("count", 1)) if events else 1,
+            "contract": self.registry.address, "chain_id": self.client.chain_id,
+        }
+
+    def _verify_on_chain(self, cert: Certificate, file: str) -> Verified:
         if cert.chain_id != self.client.chain_id:
             raise VerificationError(
                 f"the certificate is for chain {cert.chain_id}, but this ledger is chain {self.client.chain_id}"
@@ -290,7 +312,7 @@ class TimestampService:
         ):
             raise VerificationError(f"transaction {cert.tx_hash} did not stamp {cert.root}")
         return Verified(
-            file=str(file),
+            file=file,
             author=cert.author,
             stamper=stamper,
             chain_id=cert.chain_id,

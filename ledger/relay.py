@@ -1,0 +1,234 @@
+"""Signed requests relayed through OpenZeppelin's ERC2771Forwarder: users keep their keys, pay no gas.
+
+Client side, :func:`sign_request` builds an ERC-2771 ``ForwardRequest`` for one contract
+call and signs it with EIP-712 using the user's own key (eth-account). Server side,
+:class:`RelayService` checks a request (our contract, signer, deadline, the call itself)
+and sends ``forwarder.execute`` from the relayer's account; the target reads the user
+from ``_msgSender()``.
+
+Idempotency by signature: a request is relayed at most once. Re-posting it (a retry after
+a timeout) is answered with the transaction of the first relay, as a conflict, and
+nothing is sent again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
+from web3.contract import Contract
+
+from .chain import ChainClient, Event
+from .errors import ConflictError, LedgerError, NotFoundError, PermissionDeniedError, ValidationError
+
+FORWARDER_NAME = "ipledger"
+FORWARDER_VERSION = "1"
+
+FORWARD_REQUEST_TYPES = {
+    "ForwardRequest": [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "gas", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint48"},
+        {"name": "data", "type": "bytes"},
+    ]
+}
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """An ERC-2771 request as posted to the API (hex strings for bytes)."""
+
+    sender: str
+    to: str
+    value: int
+    gas: int
+    nonce: int
+    deadline: int
+    data: str
+    signature: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.sender, "to": self.to, "value": self.value, "gas": self.gas,
+            "nonce": self.nonce, "deadline": self.deadline, "data": self.data, "signature": self.signature,
+        }
+
+
+def domain(chain_id: int, forwarder: str) -> dict[str, Any]:
+    return {
+        "name": FORWARDER_NAME,
+        "version": FORWARDER_VERSION,
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(forwarder),
+    }
+
+
+def sign_request(
+    account: LocalAccount,
+    *,
+    chain_id: int,
+    forwarder: str,
+    to: str,
+    data: bytes | str,
+    nonce: int,
+    gas: int = 500_000,
+    deadline: int | None = None,
+    value: int = 0,
+) -> SignedRequest:
+    """Sign a call of ``to`` with ``data`` as ``account``, valid until ``deadline`` (default 10 min)."""
+    deadline = deadline if deadline is not None else int(time.time()) + 600
+    message = {
+        "from": account.address, "to": to_checksum_address(to), "value": value, "gas": gas,
+        "nonce": nonce, "deadline": deadline, "data": HexBytes(data),
+    }
+    signed = Account.sign_typed_data(account.key, domain(chain_id, forwarder), FORWARD_REQUEST_TYPES, message)
+    return SignedRequest(
+        sender=account.address, to=message["to"], value=value, gas=gas, nonce=nonce,
+        deadline=deadline, data=HexBytes(data).to_0x_hex(), signature=HexBytes(signed.signature).to_0x_hex(),
+    )
+
+
+def recover_signer(request: SignedRequest, chain_id: int, forwarder: str) -> str:
+    message = {
+        "from": request.sender, "to": request.to, "value": request.value, "gas": request.gas,
+        "nonce": request.nonce, "deadline": request.deadline, "data": HexBytes(request.data),
+    }
+    from eth_account.messages import encode_typed_data
+
+    encoded = encode_typed_data(domain(chain_id, forwarder), FORWARD_REQUEST_TYPES, message)
+    try:
+        return str(Account.recover_message(encoded, signature=HexBytes(request.signature)))
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"the signature is malformed: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """The outcome of a relayed request: where it landed and what it did."""
+
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    gas_used: int
+    events: list[Event]
+    result: dict[str, Any]
+
+
+class _Seen:
+    """Signatures already relayed (durable): the idempotency key of a request is its signature."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS relayed (sig TEXT PRIMARY KEY, tx_hash TEXT, at REAL)")
+        self._lock = threading.Lock()
+        self._in_flight: set[str] = set()
+
+    def claim(self, sig: str) -> str | None:
+        """Reserve ``sig`` for relaying; return the earlier tx hash if it was relayed before."""
+        with self._lock:
+            row = self._db.execute("SELECT tx_hash FROM relayed WHERE sig = ?", (sig,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            if sig in self._in_flight:
+                return "pending"
+            self._in_flight.add(sig)
+            return None
+
+    def done(self, sig: str, tx_hash: str | None) -> None:
+        with self._lock:
+            self._in_flight.discard(sig)
+            if tx_hash is not None:
+                self._db.execute("INSERT OR REPLACE INTO relayed VALUES (?, ?, ?)", (sig, tx_hash, time.time()))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class RelayService:
+    """Check and relay users' signed requests to the suite's contracts."""
+
+    def __init__(self, client: ChainClient, forwarder: Contract, targets: dict[str, Contract], state: Path) -> None:
+        self.client = client
+        self.forwarder = forwarder
+        self.targets = {to_checksum_address(a): c for a, c in targets.items()}
+        self.seen = _Seen(state)
+
+    def nonce(self, address: str) -> int:
+        return int(self.client.call(self.forwarder.functions.nonces(to_checksum_address(address))))
+
+    def relay(self, request: SignedRequest) -> Relayed:
+        """Validate ``request``, send it through the forwarder, and return the decoded outcome."""
+        target = self.targets.get(to_checksum_address(request.to))
+        if target is None:
+            raise PermissionDeniedError(f"{request.to} is not a contract of this ledger; requests are relayed "
+                                        "only to its own contracts")
+        if request.value != 0:
+            raise ValidationError("relayed requests carry no value")
+        if request.deadline < self.client.block_time("latest"):
+            raise ValidationError(f"the request expired at {request.deadline} (unix time)")
+        signer = recover_signer(request, self.client.chain_id, self.forwarder.address)
+        if signer != to_checksum_address(request.sender):
+            raise PermissionDeniedError(f"the request is signed by {signer}, not by its sender {request.sender}")
+        key = keccak(HexBytes(request.signature)).hex()
+        earlier = self.seen.claim(key)
+        if earlier is not None:
+            raise ConflictError(
+                "this signed request was already relayed" + ("" if earlier == "pending" else f" in {earlier}"),
+                tx_hash=None if earlier == "pending" else earlier,
+            )
+        tx_hash: str | None = None
+        try:
+            current = self.nonce(request.sender)
+            if request.nonce != current:
+                raise ConflictError(
+                    f"the request's nonce {request.nonce} is not the sender's next ({current}): "
+                    "it was replayed or built on a stale nonce"
+                )
+            self._simulate(request)
+            receipt = self.client.transact(self.forwarder.functions.execute(self._on_chain(request)))
+            tx_hash = receipt.tx_hash
+        except LedgerError:
+            self.seen.done(key, None)
+            raise
+        self.seen.done(key, tx_hash)
+        events = self.client.events(target, receipt)
+        result: dict[str, Any] = {}
+        for event in events:
+            result.update({k: v for k, v in event.args.items() if k.endswith("Id") or k in ("leaf", "root")})
+        return Relayed(receipt.tx_hash, receipt.block_number, receipt.block_hash, receipt.gas_used, events, result)
+
+    def _simulate(self, request: SignedRequest) -> None:
+        """Run the inner call as the forwarder would, to surface the contract's own error.
+
+        ERC2771Forwarder.execute hides a failed call behind ``FailedCall()``; calling the
+        target from the forwarder's address with the sender appended gives the real reason.
+        """
+        data = HexBytes(request.data) + HexBytes(request.sender)
+        self.client.estimate_gas({"from": self.forwarder.address, "to": to_checksum_address(request.to),
+                                  "data": data, "gas": request.gas})
+
+    @staticmethod
+    def _on_chain(request: SignedRequest) -> tuple[Any, ...]:
+        return (
+            to_checksum_address(request.sender), to_checksum_address(request.to), request.value,
+            request.gas, request.deadline, HexBytes(request.data), HexBytes(request.signature),
+        )
+
+    def target(self, name_or_address: str) -> Contract:
+        try:
+            return self.targets[to_checksum_address(name_or_address)]
+        except (KeyError, ValueError):
+            raise NotFoundError(f"no contract {name_or_address}") from None
