@@ -1,0 +1,65 @@
+"""The HTTP API: ``create_app()`` builds it; ``ipledger up`` serves it beside the chain."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+from eth_account import Account
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from ledger.chain import dev_accounts
+from ledger.context import Ledger, open_ledger
+from ledger.settings import Settings, get_settings
+
+from . import errors
+from .limits import BodySizeLimit, RateLimiter
+from .pages import router as pages_router
+from .routers import chain, relay, timestamps
+
+DESCRIPTION = """
+A ledger for intellectual property on an EVM chain.
+
+**Reads** are public. **Writes** are ERC-2771 requests that users sign with EIP-712 using
+their own keys (see `GET /chain` for the domain and `GET /relay/nonce/{address}`); the
+server relays them through OpenZeppelin's `ERC2771Forwarder` and never sees a user's key.
+Errors are RFC 9457 problem documents; a contract's custom error is named in `error`.
+"""
+
+
+@contextlib.contextmanager
+def _ledger_for(settings: Settings) -> Iterator[Ledger]:
+    relayer = None
+    if settings.relayer_key is not None:
+        relayer = Account.from_key(settings.relayer_key.get_secret_value())
+    elif settings.rpc_url is None:
+        relayer = dev_accounts(1)[0]
+    with open_ledger(settings, account=relayer, need_account=relayer is None) as ledger:
+        yield ledger
+
+
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
+    """Build the app; with ``ledger`` it serves that open ledger, else it opens one per its settings."""
+    settings = settings or (ledger.settings if ledger else get_settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if ledger is not None:
+            app.state.ledger = ledger
+            yield
+            return
+        with _ledger_for(settings) as opened:
+            app.state.ledger = opened
+            yield
+
+    app = FastAPI(title="ipledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, 2 * settings.api_rate_per_second)
+    errors.install(app)
+    app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes)
+    for router in (chain.router, relay.router, timestamps.router, pages_router):
+        app.include_router(router)
+    return app
+
+
+__all__ = ["create_app", "HTMLResponse"]

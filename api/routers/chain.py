@@ -1,0 +1,30 @@
+"""The chain and deployment a client talks to."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ledger.relay import domain
+
+from ..deps import LedgerDep
+from ..schemas import PROBLEMS, ChainPublic, ForwarderDomain
+
+router = APIRouter(tags=["chain"], responses=PROBLEMS)
+
+
+@router.get("/chain", response_model=ChainPublic)
+def chain_info(ledger: LedgerDep) -> ChainPublic:
+    """Chain id, contract addresses and the EIP-712 domain to sign forward requests with."""
+    forwarder = ledger.deployment.address("IpledgerForwarder")
+    return ChainPublic(
+        chain_id=ledger.client.chain_id,
+        deploy_block=ledger.deployment.deploy_block,
+        contracts={name: c.address for name, c in ledger.deployment.contracts.items()},
+        forwarder_domain=ForwarderDomain(**domain(ledger.client.chain_id, forwarder)),
+    )
+
+
+@router.get("/health")
+def health(ledger: LedgerDep) -> dict[str, object]:
+    """Liveness and the chain head."""
+    return {"ok": True, "block": ledger.client.w3.eth.block_number}

@@ -1,0 +1,40 @@
+"""Users' signed requests, relayed through the ERC-2771 forwarder (the server never holds user keys)."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request
+
+from ledger.errors import ValidationError
+
+from ledger.relay import SignedRequest
+
+from ..deps import LedgerDep
+from ..schemas import PROBLEMS, ADDRESS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
+
+router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
+
+
+@router.get("/nonce/{address}", response_model=NoncePublic)
+def nonce(address: str, ledger: LedgerDep) -> NoncePublic:
+    """The forwarder nonce to put in ``address``'s next request."""
+    if not re.match(ADDRESS, address):
+        raise ValidationError(f"not an address: {address}")
+    return NoncePublic(address=address, nonce=ledger.relay.nonce(address))
+
+
+@router.post("", response_model=RelayedPublic)
+def relay(body: ForwardRequestCreate, ledger: LedgerDep, request: Request) -> RelayedPublic:
+    """Check a signed request and relay it; answer with its transaction and decoded result."""
+    request.app.state.rate_limiter.check(body.sender.lower())
+    relayed = ledger.relay.relay(SignedRequest(
+        sender=body.sender, to=body.to, value=body.value, gas=body.gas, nonce=body.nonce,
+        deadline=body.deadline, data=body.data, signature=body.signature,
+    ))
+    return RelayedPublic(
+        tx_hash=relayed.tx_hash, block_number=relayed.block_number, block_hash=relayed.block_hash,
+        gas_used=relayed.gas_used, result=relayed.result,
+        events=[EventPublic(name=e.name, contract=e.address, args=e.args, log_index=e.log_index)
+                for e in relayed.events],
+    )

@@ -1,0 +1,47 @@
+"""Timestamp look-ups and certificate verification (the file is hashed by the client)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Path
+
+from ledger.errors import ValidationError, VerificationError
+from ledger.proofs import Certificate
+
+from ..deps import LedgerDep
+from ..schemas import HEX32, PROBLEMS, StampPublic, VerifiesPublic, VerifyCreate, VerifyPublic
+
+router = APIRouter(prefix="/timestamps", tags=["timestamps"], responses=PROBLEMS)
+
+
+@router.get("/{key}", response_model=StampPublic)
+def stamp(key: str = Path(pattern=HEX32, examples=["0x" + "5a" * 32]), *, ledger: LedgerDep) -> StampPublic:
+    """The first record of a leaf (single stamp) or a Merkle root (batch)."""
+    return StampPublic(**ledger.timestamps.record(bytes.fromhex(key[2:])))  # type: ignore[arg-type]
+
+
+def _verify(ledger: LedgerDep, body: VerifyCreate) -> VerifyPublic:
+    cert = Certificate.loads(json.dumps(body.certificate))  # malformed: a 400 problem
+    try:
+        v = ledger.timestamps.verify_digest(bytes.fromhex(body.digest[2:]), cert)
+    except VerificationError as exc:
+        return VerifyPublic(valid=False, reason=exc.message)
+    return VerifyPublic(valid=True, author=v.author, stamper=v.stamper, block_number=v.block_number,
+                        block_time=v.block_time, block_time_iso=v.block_time_iso, tx_hash=v.tx_hash,
+                        chain_id=v.chain_id)
+
+
+@router.post("/verify", response_model=VerifyPublic)
+def verify(body: VerifyCreate, ledger: LedgerDep) -> VerifyPublic:
+    """Verify a certificate for a file's SHA-256: ``valid`` with who and when, or the reason it fails."""
+    return _verify(ledger, body)
+
+
+@router.post("/verify-batch", response_model=VerifiesPublic)
+def verify_batch(body: list[VerifyCreate], ledger: LedgerDep) -> VerifiesPublic:
+    """Verify many certificates at once (at most ``IPLEDGER_API_MAX_BATCH``)."""
+    if len(body) > ledger.settings.api_max_batch:
+        raise ValidationError(f"at most {ledger.settings.api_max_batch} certificates per request, got {len(body)}")
+    results = [_verify(ledger, item) for item in body]
+    return VerifiesPublic(data=results, count=len(results))

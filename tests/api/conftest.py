@@ -1,0 +1,60 @@
+"""The API on the session chain: TestClient for routes, a real uvicorn on loopback for concurrency."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from eth_account import Account
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from ledger.context import Ledger
+from ledger.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def api_ledger(chain, deployment, artifacts, tmp_path_factory) -> Ledger:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("api-data"), api_rate_per_second=1000)
+    return Ledger(settings, chain, deployment, artifacts, embedded=False)
+
+
+@pytest.fixture
+def client(api_ledger: Ledger) -> Iterator[TestClient]:
+    with TestClient(create_app(ledger=api_ledger)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def user():
+    """A fresh key with no ether: relayed requests need none."""
+    return Account.create()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_api(api_ledger: Ledger) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(ledger=api_ledger), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
