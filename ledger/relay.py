@@ -110,7 +110,7 @@ def recover_signer(request: SignedRequest, chain_id: int, forwarder: str) -> str
     try:
         return str(Account.recover_message(encoded, signature=HexBytes(request.signature)))
     except (ValueError, TypeError) as exc:
-        raise ValidationError(f"the signature is malformed: {exc}") from None
+        raise PermissionDeniedError(f"the signature does not verify: {exc}") from None
 
 
 @dataclass(frozen=True)

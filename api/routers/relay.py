@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from fastapi import APIRouter, Request
-
-from ledger.errors import ValidationError
+from fastapi import APIRouter, Path, Request
 
 from ledger.relay import SignedRequest
 
@@ -17,10 +13,11 @@ router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 
 
 @router.get("/nonce/{address}", response_model=NoncePublic)
-def nonce(address: str, ledger: LedgerDep) -> NoncePublic:
+def nonce(
+    ledger: LedgerDep,
+    address: str = Path(pattern=ADDRESS, examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]),
+) -> NoncePublic:
     """The forwarder nonce to put in ``address``'s next request."""
-    if not re.match(ADDRESS, address):
-        raise ValidationError(f"not an address: {address}")
     return NoncePublic(address=address, nonce=ledger.relay.nonce(address))
 
 

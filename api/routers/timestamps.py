@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Path
+from typing import Annotated
 
-from ledger.errors import ValidationError, VerificationError
+from fastapi import APIRouter, Body, Path
+
+from ledger.errors import ValidationError
 from ledger.proofs import Certificate
 
 from ..deps import LedgerDep
 from ..schemas import HEX32, PROBLEMS, StampPublic, VerifiesPublic, VerifyCreate, VerifyPublic
+
+MAX_BATCH = 1000
 
 router = APIRouter(prefix="/timestamps", tags=["timestamps"], responses=PROBLEMS)
 
@@ -22,10 +26,10 @@ def stamp(key: str = Path(pattern=HEX32, examples=["0x" + "5a" * 32]), *, ledger
 
 
 def _verify(ledger: LedgerDep, body: VerifyCreate) -> VerifyPublic:
-    cert = Certificate.loads(json.dumps(body.certificate))  # malformed: a 400 problem
     try:
+        cert = Certificate.loads(json.dumps(body.certificate))
         v = ledger.timestamps.verify_digest(bytes.fromhex(body.digest[2:]), cert)
-    except VerificationError as exc:
+    except ValidationError as exc:  # a malformed certificate is as invalid as a forged one
         return VerifyPublic(valid=False, reason=exc.message)
     return VerifyPublic(valid=True, author=v.author, stamper=v.stamper, block_number=v.block_number,
                         block_time=v.block_time, block_time_iso=v.block_time_iso, tx_hash=v.tx_hash,
@@ -39,7 +43,9 @@ def verify(body: VerifyCreate, ledger: LedgerDep) -> VerifyPublic:
 
 
 @router.post("/verify-batch", response_model=VerifiesPublic)
-def verify_batch(body: list[VerifyCreate], ledger: LedgerDep) -> VerifiesPublic:
+def verify_batch(
+    body: Annotated[list[VerifyCreate], Body(max_length=MAX_BATCH)], ledger: LedgerDep
+) -> VerifiesPublic:
     """Verify many certificates at once (at most ``IPLEDGER_API_MAX_BATCH``)."""
     if len(body) > ledger.settings.api_max_batch:
         raise ValidationError(f"at most {ledger.settings.api_max_batch} certificates per request, got {len(body)}")

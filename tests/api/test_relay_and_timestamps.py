@@ -128,8 +128,8 @@ def test_verify_certificate_by_digest(client, chain, contract, tmp_path, api_led
     assert ok["valid"] and ok["author"] == cert.author and ok["tx_hash"] == cert.tx_hash
     bad = client.post("/timestamps/verify", json={"digest": "0x" + "00" * 32, "certificate": cert.model_dump()})
     assert bad.status_code == 200 and bad.json()["valid"] is False and "modified" in bad.json()["reason"]
-    malformed = client.post("/timestamps/verify", json={"digest": digest, "certificate": {"version": 1}})
-    assert "malformed certificate" in assert_problem(malformed, 400)["detail"]
+    malformed = client.post("/timestamps/verify", json={"digest": digest, "certificate": {"version": 1}}).json()
+    assert malformed["valid"] is False and "malformed certificate" in malformed["reason"]
 
 
 def test_unknown_stamp_is_404(client):
