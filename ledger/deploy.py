@@ -30,7 +30,25 @@ ConstructorArgs = Callable[[dict[str, str], str], list[Any]]
 SUITE: list[tuple[str, ConstructorArgs]] = [
     ("IpledgerForwarder", lambda deployed, admin: []),
     ("TimestampRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"]]),
+    ("IPRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"], admin]),
+    ("PledgeRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"], deployed["IPRegistry"]]),
+    (
+        "LicenseRegistry",
+        lambda deployed, admin: [deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]],
+    ),
+    (
+        "IPLens",
+        lambda deployed, admin: [deployed["IPRegistry"], deployed["LicenseRegistry"], deployed["PledgeRegistry"]],
+    ),
 ]
+
+COUPLED: dict[str, list[str]] = {"IPRegistry": ["PledgeRegistry"]}
+"""Contracts wired to a later one by a one-time setter: kept only while that one's code is unchanged.
+
+The IPRegistry obeys exactly one PledgeRegistry, fixed once (so no admin can free pledged assets
+by rewiring). A PledgeRegistry with new code therefore needs a new IPRegistry, and everything
+built on the IPRegistry follows through the constructor arguments.
+"""
 
 
 class DeployedContract(BaseModel):
@@ -94,6 +112,39 @@ def _reusable(client: ChainClient, existing: DeployedContract | None, artifact: 
     )
 
 
+def _same_code(existing: Deployment | None, name: str, artifacts: dict[str, Artifact]) -> bool:
+    recorded = existing.contracts.get(name) if existing else None
+    return recorded is not None and recorded.bytecode_hash == _bytecode_hash(artifacts[name])
+
+
+def _wire(
+    client: ChainClient,
+    artifacts: dict[str, Artifact],
+    addresses: dict[str, str],
+    admin: str,
+    signer: LocalAccount,
+    dev_roles: bool,
+) -> None:
+    """Connect the suite's contracts; each step is sent only if the chain lacks it.
+
+    - the IPRegistry obeys the PledgeRegistry (its enforcement and consents), set once;
+    - with ``dev_roles``, the admin (the deployer) also holds REGISTRAR_ROLE.
+    """
+    registry = client.contract(artifacts["IPRegistry"].abi, addresses["IPRegistry"])
+    wired = client.call(registry.functions.pledgeRegistry())
+    if int(wired, 16) == 0:
+        client.transact(registry.functions.setPledgeRegistry(addresses["PledgeRegistry"]), sender=signer)
+    elif wired.lower() != addresses["PledgeRegistry"].lower():
+        raise ConfigurationError(
+            f"the IPRegistry at {addresses['IPRegistry']} obeys the PledgeRegistry at {wired}, "
+            f"not {addresses['PledgeRegistry']}; deploy a fresh suite"
+        )
+    if dev_roles:
+        registrar = client.call(registry.functions.REGISTRAR_ROLE())
+        if not client.call(registry.functions.hasRole(registrar, admin)):
+            client.transact(registry.functions.grantRole(registrar, admin), sender=signer)
+
+
 def _jsonable(args: list[Any]) -> list[Any]:
     return json.loads(json.dumps(args, default=str))
 
@@ -104,12 +155,15 @@ def deploy_suite(
     *,
     artifacts: dict[str, Artifact] | None = None,
     sender: LocalAccount | None = None,
+    dev_roles: bool = True,
 ) -> Deployment:
-    """Deploy what the chain lacks of the suite and write the manifest.
+    """Deploy what the chain lacks of the suite, wire it, and write the manifest.
 
     Idempotent and incremental: a contract already deployed from the same bytecode with the
     same constructor arguments is kept, so upgrading one contract never orphans the records
-    of the others; a replaced contract is kept under ``previous``.
+    of the others; a replaced contract is kept under ``previous``. Wiring (see :func:`_wire`)
+    only sends what the chain does not have yet. ``dev_roles`` also makes the deployer a
+    registrar, for local chains and tests; production deployments pass ``False``.
     """
     artifacts = artifacts or compile_contracts()
     existing: Deployment | None = None
@@ -127,7 +181,11 @@ def deploy_suite(
     for name, args_of in SUITE:
         args = args_of(addresses, existing.deployer if existing else signer.address)
         old = existing.contracts.get(name) if existing else None
-        if old is not None and _reusable(client, old, artifacts[name], args):
+        if (
+            old is not None
+            and _reusable(client, old, artifacts[name], args)
+            and all(_same_code(existing, other, artifacts) for other in COUPLED.get(name, []))
+        ):
             deployed[name] = old
         else:
             receipt = client.deploy(artifacts[name], *args, sender=signer)
@@ -143,6 +201,7 @@ def deploy_suite(
                 previous[name] = [old, *previous.get(name, [])]
             changed = True
         addresses[name] = deployed[name].address
+    _wire(client, artifacts, addresses, existing.deployer if existing else signer.address, signer, dev_roles)
     if existing is not None and not changed:
         return existing
     deploy_block = min(c.block_number for c in deployed.values())

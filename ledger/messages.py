@@ -20,6 +20,82 @@ SENTENCES: dict[str, str] = {
     "ERC721NonexistentToken": "asset {tokenId} does not exist",
     "ERC721IncorrectOwner": "{sender} does not own asset {tokenId} (the owner is {owner})",
     "ERC721InsufficientApproval": "{operator} may not move asset {tokenId}",
+    "ERC721InvalidReceiver": "{receiver} cannot receive an asset",
+    # IPRegistry
+    "IPRegistryZeroContentHash": "an asset needs the hash of its content; the zero hash is not one",
+    "IPRegistryZeroMetadataHash": "an asset needs the hash of its metadata document; the zero hash is not one",
+    "IPRegistryContentAlreadyRegistered": "this content ({contentHash}) is already registered as asset {assetId}",
+    "IPRegistryRefAlreadyRegistered": "the official number {ref} is already registered as asset {assetId}",
+    "IPRegistryAssetFrozen": (
+        "asset {assetId} is frozen by a court order until {until:time}: it cannot be transferred, "
+        "licensed or pledged"
+    ),
+    "IPRegistryAssetPledged": (
+        "asset {assetId} is pledged (pledge {pledgeId}); it moves only with the pledgee's consent "
+        "to this recipient, or by enforcement"
+    ),
+    "IPRegistryAlreadyFrozen": "asset {assetId} is already frozen until {until:time}; renew or lift that freeze",
+    "IPRegistryNotFrozen": "asset {assetId} is not frozen",
+    "IPRegistryInvalidFreezeTerm": (
+        "a freeze must end in the future, and a renewal after the current term ({until:time} is not)"
+    ),
+    "IPRegistryIncompleteCourtOrder": "a court order must name its court and case number",
+    "IPRegistryUnauthorizedCaller": "only the pledge registry may do this, not {caller}",
+    "IPRegistryPledgeRegistryAlreadySet": "the asset registry is already wired to the pledge registry {pledgeRegistry}",
+    "IPRegistryZeroAddress": "the zero address cannot be the pledge registry",
+    # LicenseRegistry
+    "LicenseRegistryUnknownLicense": "license {licenseId} does not exist",
+    "LicenseRegistryNotOwner": "{account} does not own asset {assetId}, so cannot license it",
+    "LicenseRegistryNotLicensee": "{account} is not the licensee of license {licenseId}",
+    "LicenseRegistryNotParty": "{account} is neither the asset's owner nor the licensee of license {licenseId}",
+    "LicenseRegistryInvalidLicensee": "{licensee} cannot be the licensee (zero address or the owner)",
+    "LicenseRegistryInvalidTerm": (
+        "a license term must start before it ends and end in the future (start {start:time}, end {end:time})"
+    ),
+    "LicenseRegistryAssetFrozen": "asset {assetId} is frozen by a court order until {until:time}; it cannot be licensed",
+    "LicenseRegistryAssetPledged": (
+        "asset {assetId} is pledged (pledge {pledgeId}) and the pledgee has not consented to this license"
+    ),
+    "LicenseRegistryExclusivityConflict": (
+        "the license overlaps license {conflictingLicenseId} of asset {assetId} in time, territory and field, "
+        "and one of them is exclusive or sole"
+    ),
+    "LicenseRegistryActiveLicenseLimit": "asset {assetId} already has the most active licenses allowed ({max})",
+    "LicenseRegistryNotOffered": "license {licenseId} is not a pending offer",
+    "LicenseRegistryClosed": "license {licenseId} is already terminated or expired",
+    "LicenseRegistryNotActive": "license {licenseId} is not active",
+    "LicenseRegistryOfferStale": (
+        "the offer of license {licenseId} was made by {licensor}, but the asset changed hands: {owner} owns it now"
+    ),
+    "LicenseRegistryLicenseEnded": "the term of license {licenseId} ended at {end:time}; it can no longer be accepted",
+    "LicenseRegistryZeroRecordalNo": "a license recordal needs its filing number",
+    # PledgeRegistry
+    "PledgeRegistryUnknownPledge": "pledge {pledgeId} does not exist",
+    "PledgeRegistryNotOwner": "{account} does not own asset {assetId}, so cannot pledge it",
+    "PledgeRegistryNotPledgee": "{account} is not the pledgee of pledge {pledgeId}",
+    "PledgeRegistryNotParty": "{account} is neither the pledgor nor the pledgee of pledge {pledgeId}",
+    "PledgeRegistryAlreadyPledged": "asset {assetId} is already pledged (pledge {pledgeId})",
+    "PledgeRegistryAssetFrozen": "asset {assetId} is frozen by a court order until {until:time}; it cannot be pledged",
+    "PledgeRegistryAssetNotPledgeable": (
+        "asset {assetId} cannot be pledged: it is invalidated, lapsed or expired (legal status {status})"
+    ),
+    "PledgeRegistryAssetPastExpiry": "asset {assetId} expired at {expiresAt:time}; it cannot be pledged",
+    "PledgeRegistryMaturityAfterExpiry": (
+        "the loan would mature at {maturity:time}, after the asset expires at {expiresAt:time}"
+    ),
+    "PledgeRegistryInvalidMaturity": "the maturity must be in the future ({maturity:time} is not)",
+    "PledgeRegistryInvalidPledgee": "{pledgee} cannot be the pledgee (zero address or the owner)",
+    "PledgeRegistryZeroPrincipal": "a pledge must secure a principal greater than zero",
+    "PledgeRegistryZeroCurrency": "a pledge must name the currency of its principal",
+    "PledgeRegistryNotProposed": "pledge {pledgeId} is not a pending proposal",
+    "PledgeRegistryNotActive": "pledge {pledgeId} is not active",
+    "PledgeRegistryProposalStale": (
+        "pledge {pledgeId} was proposed by {pledgor}, but the asset changed hands: {owner} owns it now"
+    ),
+    "PledgeRegistryNotMatured": "pledge {pledgeId} can be enforced only after its maturity, {maturity:time}",
+    "PledgeRegistryUnauthorizedCaller": "only the asset registry may do this, not {caller}",
+    # IPLens
+    "IPLensUnknownRef": "no asset is registered with the official number {ref}",
 }
 
 ROLE_NAMES: dict[str, str] = {}

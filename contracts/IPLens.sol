@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IIPLens} from "./interfaces/IIPLens.sol";
+import {IIPRegistry} from "./interfaces/IIPRegistry.sol";
+import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
+import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
+
+/// @title IPLens
+/// @notice A bank's due diligence in one `eth_call`: the asset, its freeze, its active pledge, its
+/// active licenses and the red flags for a loan, all read in the same block. Stateless; it holds
+/// no rules of its own beyond what counts as a red flag.
+contract IPLens is IIPLens {
+    /// @notice The asset registry.
+    IIPRegistry public immutable registry;
+    /// @notice The license registry.
+    ILicenseRegistry public immutable licenses;
+    /// @notice The pledge registry.
+    IPledgeRegistry public immutable pledges;
+
+    constructor(IIPRegistry registry_, ILicenseRegistry licenses_, IPledgeRegistry pledges_) {
+        registry = registry_;
+        licenses = licenses_;
+        pledges = pledges_;
+    }
+
+    /// @inheritdoc IIPLens
+    function dueDiligence(uint256 assetId, uint40 maturity) public view returns (Report memory report) {
+        report.assetId = assetId;
+        report.asset = registry.assetOf(assetId);
+        report.frozen = report.asset.frozenUntil > block.timestamp;
+        report.freeze = registry.freezeOf(assetId);
+        report.pledgeId = pledges.activePledgeOf(assetId);
+        if (report.pledgeId != 0) report.pledge = pledges.pledgeOf(report.pledgeId);
+        (report.licenseIds, report.licenses) = licenses.activeLicensesOf(assetId);
+        report.flags = _flags(report, maturity);
+        report.blockNumber = block.number;
+        report.timestamp = block.timestamp;
+    }
+
+    /// @inheritdoc IIPLens
+    function dueDiligenceOfRef(bytes32 ref, uint40 maturity) external view returns (Report memory report) {
+        uint256 assetId = registry.assetIdOfRef(ref);
+        if (assetId == 0) revert IPLensUnknownRef(ref);
+        report = dueDiligence(assetId, maturity);
+        report.ref = ref;
+    }
+
+    function _flags(Report memory report, uint40 maturity) private view returns (RedFlags memory flags) {
+        IIPRegistry.Asset memory asset = report.asset;
+        IIPRegistry.LegalStatus status = asset.status;
+        flags.unverified = !asset.verified;
+        flags.expiresBeforeMaturity = maturity != 0 && asset.expiresAt != 0 && asset.expiresAt < maturity;
+        flags.feesUnpaid = asset.feesPaidUntil != 0 && asset.feesPaidUntil < block.timestamp;
+        flags.invalidationPending = status == IIPRegistry.LegalStatus.InvalidationRequested;
+        flags.notPledgeable = status == IIPRegistry.LegalStatus.Invalidated
+            || status == IIPRegistry.LegalStatus.Lapsed || status == IIPRegistry.LegalStatus.Expired
+            || (asset.expiresAt != 0 && asset.expiresAt <= block.timestamp);
+        flags.frozen = report.frozen;
+        flags.pledged = report.pledgeId != 0;
+        for (uint256 i = 0; i < report.licenses.length; ++i) {
+            if (report.licenses[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) {
+                flags.exclusivelyLicensed = true;
+                break;
+            }
+        }
+    }
+}

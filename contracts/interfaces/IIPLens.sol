@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IIPRegistry} from "./IIPRegistry.sol";
+import {ILicenseRegistry} from "./ILicenseRegistry.sol";
+import {IPledgeRegistry} from "./IPledgeRegistry.sol";
+
+/// @title A bank's due diligence on an IP asset in one call.
+/// @notice Reads the three registries and returns everything their state says about an asset,
+/// with the red flags for a loan maturing at a given time.
+interface IIPLens {
+    /// @notice What should make a lender pause. All false is a clean asset.
+    struct RedFlags {
+        bool unverified;
+        bool expiresBeforeMaturity;
+        bool feesUnpaid;
+        bool invalidationPending;
+        bool notPledgeable;
+        bool frozen;
+        bool pledged;
+        bool exclusivelyLicensed;
+    }
+
+    /// @notice The answer. `pledgeId` is 0 (and `pledge` empty) when the asset is not pledged.
+    /// `ref` is the official number when the report was asked by it, zero otherwise (it is in the
+    /// asset's {IIPRegistry-AssetRegistered} event).
+    struct Report {
+        uint256 assetId;
+        bytes32 ref;
+        IIPRegistry.Asset asset;
+        bool frozen;
+        IIPRegistry.Freeze freeze;
+        uint256 pledgeId;
+        IPledgeRegistry.Pledge pledge;
+        uint256[] licenseIds;
+        ILicenseRegistry.License[] licenses;
+        RedFlags flags;
+        uint256 blockNumber;
+        uint256 timestamp;
+    }
+
+    /// @notice No asset is registered with the official number `ref`.
+    error IPLensUnknownRef(bytes32 ref);
+
+    /// @notice The due-diligence report of `assetId` for a loan maturing at `maturity` (0: none).
+    /// Reverts with {IERC721Errors-ERC721NonexistentToken} for an unknown asset.
+    function dueDiligence(uint256 assetId, uint40 maturity) external view returns (Report memory);
+
+    /// @notice The same report, for the asset registered with the official number `ref`.
+    function dueDiligenceOfRef(bytes32 ref, uint40 maturity) external view returns (Report memory);
+}

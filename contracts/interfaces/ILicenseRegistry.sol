@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Licenses of IP assets (许可): exclusive, sole and non-exclusive.
+/// @notice The owner offers, the licensee accepts; only then is a license active. It ends when
+/// terminated (by the current owner or the licensee) or at its `end`; it survives transfers of the
+/// asset. An active exclusive or sole license blocks any new license that overlaps it in time,
+/// territory and field of use, and a new exclusive or sole license is blocked by any overlapping
+/// active license, so no two active exclusive/sole licenses ever overlap.
+///
+/// Territory and field of use are hierarchical codes: left-aligned ASCII in a bytes32, where a
+/// code covers every code it is a prefix of, and the zero code (the empty prefix) covers all.
+/// Territories are ISO 3166 codes ("CN" covers "CN-11", Beijing, and "CN-31", Shanghai); fields are
+/// IPC classes ("H04" covers "H04L" and "H04L9/00"). Two scopes overlap when one code is a prefix of
+/// the other: equal codes overlap, zero overlaps everything, "CN-11" and "CN-31" do not.
+/// Time is the half-open interval [start, end).
+interface ILicenseRegistry {
+    /// @notice 独占 exclusive (not even the owner uses it), 排他 sole (the owner may use it, nobody
+    /// else may be licensed), 普通 non-exclusive. Append only.
+    enum LicenseKind {
+        Exclusive,
+        Sole,
+        NonExclusive
+    }
+
+    /// @notice Where a license is. `Expired` is never stored: views report an active license whose
+    /// `end` has passed as expired. Append only.
+    enum LicenseStatus {
+        None,
+        Offered,
+        Active,
+        Terminated,
+        Expired
+    }
+
+    /// @notice What the owner offers. `fee` is in token units of the terms' currency; `termsHash`
+    /// binds the off-chain contract.
+    struct LicenseTerms {
+        address licensee;
+        LicenseKind kind;
+        uint40 start;
+        uint40 end;
+        bytes32 territory;
+        bytes32 fieldOfUse;
+        bytes32 termsHash;
+        uint256 fee;
+        bool sublicensable;
+    }
+
+    /// @notice A license. `licensor` is the owner who offered it; `recordalNo` the registrar's
+    /// filing number (备案号), zero until recorded.
+    struct License {
+        uint64 assetId;
+        address licensor;
+        LicenseKind kind;
+        LicenseStatus status;
+        bool sublicensable;
+        address licensee;
+        uint40 start;
+        uint40 end;
+        bytes32 territory;
+        bytes32 fieldOfUse;
+        bytes32 termsHash;
+        uint256 fee;
+        bytes32 recordalNo;
+    }
+
+    /// @notice No license has this id.
+    error LicenseRegistryUnknownLicense(uint256 licenseId);
+    /// @notice Only the asset's owner may offer a license of it.
+    error LicenseRegistryNotOwner(uint256 assetId, address account);
+    /// @notice Only the license's licensee may accept it.
+    error LicenseRegistryNotLicensee(uint256 licenseId, address account);
+    /// @notice Only the asset's current owner or the licensee may terminate a license.
+    error LicenseRegistryNotParty(uint256 licenseId, address account);
+    /// @notice The licensee must not be zero or the owner.
+    error LicenseRegistryInvalidLicensee(address licensee);
+    /// @notice The term must start before it ends, and end in the future.
+    error LicenseRegistryInvalidTerm(uint256 start, uint256 end);
+    /// @notice The asset is under a court freeze until `until`.
+    error LicenseRegistryAssetFrozen(uint256 assetId, uint256 until);
+    /// @notice The asset is pledged under `pledgeId` and the pledgee has not consented to this license.
+    error LicenseRegistryAssetPledged(uint256 assetId, uint256 pledgeId);
+    /// @notice The license overlaps active license `conflictingLicenseId` (of kind `conflictingKind`)
+    /// in time, territory and field, and one of the two is exclusive or sole.
+    error LicenseRegistryExclusivityConflict(
+        uint256 assetId, uint256 conflictingLicenseId, LicenseKind conflictingKind
+    );
+    /// @notice The asset already has `max` active licenses.
+    error LicenseRegistryActiveLicenseLimit(uint256 assetId, uint256 max);
+    /// @notice The license is not a pending offer (its status is `status`).
+    error LicenseRegistryNotOffered(uint256 licenseId, LicenseStatus status);
+    /// @notice The license is neither offered nor active (its status is `status`).
+    error LicenseRegistryClosed(uint256 licenseId, LicenseStatus status);
+    /// @notice The license is not active (its status is `status`).
+    error LicenseRegistryNotActive(uint256 licenseId, LicenseStatus status);
+    /// @notice The asset changed hands since `licensor` offered: `owner` holds it now.
+    error LicenseRegistryOfferStale(uint256 licenseId, address licensor, address owner);
+    /// @notice The offer's term ended at `end`; it can no longer be accepted.
+    error LicenseRegistryLicenseEnded(uint256 licenseId, uint256 end);
+    /// @notice A recordal needs its filing number.
+    error LicenseRegistryZeroRecordalNo();
+
+    /// @notice `licensor` offered license `licenseId` of `assetId` to `licensee` on `terms`.
+    event LicenseOffered(
+        uint256 indexed licenseId,
+        uint256 indexed assetId,
+        address indexed licensee,
+        address licensor,
+        LicenseTerms terms
+    );
+    /// @notice The licensee accepted: the license is active.
+    event LicenseAccepted(uint256 indexed licenseId, uint256 indexed assetId, address indexed licensee);
+    /// @notice `by` (the owner or the licensee) terminated the license or withdrew/declined the offer.
+    event LicenseTerminated(uint256 indexed licenseId, uint256 indexed assetId, address indexed by, bytes32 reasonHash);
+    /// @notice The registrar recorded the license's filing number.
+    event LicenseRecorded(
+        uint256 indexed licenseId, uint256 indexed assetId, bytes32 recordalNo, address indexed registrar
+    );
+
+    /// @notice Offers a license of the caller's asset.
+    /// Requirements:
+    /// - the caller owns the asset; the asset is not frozen;
+    /// - `terms.licensee` is not zero or the caller; `terms.start < terms.end` and `terms.end` is in the future;
+    /// - no active license conflicts with it (see the contract notes).
+    /// Emits a {LicenseOffered} event.
+    function offer(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
+
+    /// @notice Accepts an offer: the license is active from now on.
+    /// Requirements:
+    /// - the caller is the licensee; the offer is pending and its term has not ended;
+    /// - the offeror still owns the asset; the asset is not frozen;
+    /// - if the asset is pledged, its pledgee consented to this license;
+    /// - no active license conflicts with it; the asset has fewer than {MAX_ACTIVE_LICENSES} active licenses.
+    /// Emits a {LicenseAccepted} event.
+    function accept(uint256 licenseId) external;
+
+    /// @notice Ends an active license, or withdraws (owner) or declines (licensee) an offer.
+    /// Requirements:
+    /// - the caller is the asset's current owner or the licensee; the license is offered or active.
+    /// Emits a {LicenseTerminated} event.
+    function terminate(uint256 licenseId, bytes32 reasonHash) external;
+
+    /// @notice Records the filing number (备案号) of an active license.
+    /// Requirements:
+    /// - the caller holds REGISTRAR_ROLE; the license is active; `recordalNo` is not zero.
+    /// Emits a {LicenseRecorded} event.
+    function recordFiling(uint256 licenseId, bytes32 recordalNo) external;
+
+    /// @notice The license `licenseId`; reverts with {LicenseRegistryUnknownLicense} if there is none.
+    function licenseOf(uint256 licenseId) external view returns (License memory);
+
+    /// @notice Every license ever offered for the asset, oldest first.
+    function licensesOf(uint256 assetId) external view returns (uint256[] memory);
+
+    /// @notice The asset's active licenses now (accepted, not terminated, not expired), with their data.
+    function activeLicensesOf(uint256 assetId)
+        external
+        view
+        returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice How many licenses were offered (the latest id).
+    function licenseCount() external view returns (uint256);
+
+    /// @notice The most active licenses one asset may have at a time (bounds the overlap checks).
+    function MAX_ACTIVE_LICENSES() external view returns (uint256);
+}
