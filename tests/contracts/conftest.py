@@ -1,0 +1,29 @@
+"""Fixtures for the IP registry suite (see ``ipkit`` for the parties and the acts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain import ChainClient
+from tests.contracts.ipkit import IPKit
+
+
+@pytest.fixture
+def ip(chain: ChainClient, contract: Any, accounts: list[LocalAccount]) -> IPKit:
+    """The IP suite of the session deployment, with accounts [4] and [5] accredited as banks."""
+    kit = IPKit(
+        chain=chain,
+        registry=contract("IPRegistry"),
+        licenses=contract("LicenseRegistry"),
+        pledges=contract("PledgeRegistry"),
+        lens=contract("IPLens"),
+        forwarder=contract("IpledgerForwarder"),
+        accounts=accounts,
+    )
+    role = kit.call(kit.registry.functions.PLEDGEE_ROLE())
+    for bank in (kit.bank, kit.bank2):
+        kit.send(kit.registry.functions.grantRole(role, bank.address), kit.admin)
+    return kit
