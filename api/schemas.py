@@ -44,9 +44,9 @@ class ForwardRequestCreate(BaseModel):
 
     sender: str = Field(alias="from", pattern=ADDRESS)
     to: str = Field(pattern=ADDRESS)
-    value: int = Field(0, ge=0, le=2**256 - 1)
+    value: int = Field(0, ge=0, le=0, description="relayed requests carry no ether")
     gas: int = Field(ge=21_000, le=10_000_000)
-    nonce: int = Field(ge=0, le=2**256 - 1)
+    nonce: int = Field(ge=0, le=2**53 - 1, description="at most 2**53-1, the largest integer JSON carries exactly")
     deadline: int = Field(ge=0, le=2**48 - 1)
     data: str = Field(pattern=HEX, max_length=200_000)
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")

@@ -36,6 +36,7 @@ from web3.types import TxParams, TxReceipt
 
 from . import messages
 from .errors import (
+    ChainError,
     ChainUnavailableError,
     LedgerError,
     NotFoundError,
@@ -95,6 +96,25 @@ class Event:
     block_number: int
     block_hash: str
     log_index: int
+
+
+@dataclass(frozen=True)
+class BlockHeader:
+    """The parts of a block header the indexer needs to follow the chain across reorgs."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+    @classmethod
+    def from_rpc(cls, raw: dict[str, Any]) -> BlockHeader:
+        return cls(
+            number=int(raw["number"], 16),
+            hash=str(raw["hash"]).lower(),
+            parent_hash=str(raw["parentHash"]).lower(),
+            timestamp=int(raw["timestamp"], 16),
+        )
 
 
 class ErrorDecoder:
@@ -200,6 +220,10 @@ class ChainClient:
             rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
         )
         self.w3 = Web3(provider)
+        # We set chainId, gas and fees on every transaction ourselves and use no ENS names; these
+        # middlewares would otherwise add an eth_chainId round trip to each call (4 per relayed write).
+        for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
+            self.w3.middleware_onion.remove(name)
         self.errors = ErrorDecoder(error_abis)
         self.nonces = NonceManager(lambda a: self.w3.eth.get_transaction_count(a, "pending"))
         try:
@@ -212,6 +236,7 @@ class ChainClient:
                 journal_dir / f"journal-{self.chain_id}.sqlite", str(self.chain_id)
             )
         self._fees: tuple[float, int, int] | None = None
+        self._recent_time: tuple[float, int] | None = None
 
     # -- reading -----------------------------------------------------------------
 
@@ -238,6 +263,15 @@ class ChainClient:
                 return list(batch.execute())
             except (ContractCustomError, ContractLogicError) as exc:
                 raise self.errors.decode(_revert_data(exc)) from None
+
+    def recent_block_time(self, max_age: float = 1.0) -> int:
+        """The latest block's time, cached for ``max_age`` seconds (hot paths check deadlines)."""
+        now = time.monotonic()
+        cached = self._recent_time
+        if cached is None or now - cached[0] > max_age:
+            cached = (now, self.block_time("latest"))
+            self._recent_time = cached
+        return cached[1]
 
     def block_time(self, block: int | str) -> int:
         return int(self.w3.eth.get_block(block)["timestamp"])
@@ -296,6 +330,76 @@ class ChainClient:
             "fromBlock": from_block, "toBlock": to_block,
         })
         return self.decode_logs(contract, raw)
+
+    # -- raw reads (the indexer) -------------------------------------------------------
+    # Plain JSON-RPC without web3's result formatters: logs and headers stay hex strings,
+    # which is several times faster for the indexer's volumes.
+
+    def rpc_batch(self, calls: Sequence[tuple[str, list[Any]]], *, raw: bool = False) -> list[Any]:
+        """Several raw JSON-RPC calls in ONE HTTP round trip; results in call order.
+
+        A JSON-RPC error in any call raises :class:`ChainError` naming the method (with
+        ``raw=True`` the response objects are returned instead, errors included); an
+        unreachable node raises :class:`ChainUnavailableError`.
+        """
+        if not calls:
+            return []
+        try:
+            responses = self.w3.provider.make_batch_request(list(calls))  # type: ignore[attr-defined]
+        except requests.Timeout as exc:
+            raise ChainError(f"the chain at {self.rpc_url} timed out on a batch: {_short(exc)}") from None
+        except (requests.RequestException, OSError) as exc:
+            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+        if not isinstance(responses, list):  # the node refused the whole batch
+            error = responses.get("error", responses) if isinstance(responses, dict) else responses
+            raise ChainError(f"the chain at {self.rpc_url} refused a batch request: {error}")
+        ordered = sorted(responses, key=lambda r: int(r.get("id", 0)))
+        if raw:
+            return ordered
+        results: list[Any] = []
+        for (method, _), response in zip(calls, ordered, strict=True):
+            if "error" in response:
+                raise ChainError(f"{method} failed: {response['error']}")
+            results.append(response.get("result"))
+        return results
+
+    def get_logs_raw(self, addresses: Sequence[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
+        """Raw ``eth_getLogs`` over several contracts and an inclusive block range.
+
+        A node that refuses the range (too many blocks or results, a timeout) raises
+        :class:`ChainError` so the caller can retry with a smaller range; an unreachable
+        node raises :class:`ChainUnavailableError`.
+        """
+        params = [{"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
+        try:
+            response = self.w3.provider.make_request("eth_getLogs", params)  # type: ignore[arg-type]
+        except requests.Timeout as exc:
+            raise ChainError(f"eth_getLogs {from_block}-{to_block} timed out: {_short(exc)}") from None
+        except requests.HTTPError as exc:
+            raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {_short(exc)}") from None
+        except (requests.RequestException, OSError) as exc:
+            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+        if "error" in response:
+            raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {response['error']}")
+        return list(response.get("result") or [])
+
+    def block_headers(self, numbers: Sequence[int]) -> dict[int, BlockHeader]:
+        """Headers of the given blocks, fetched in JSON-RPC batches; blocks the chain lacks are absent."""
+        out: dict[int, BlockHeader] = {}
+        wanted = sorted(set(numbers))
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            results = self.rpc_batch([("eth_getBlockByNumber", [hex(n), False]) for n in part])
+            for raw in results:
+                if raw:
+                    header = BlockHeader.from_rpc(raw)
+                    out[header.number] = header
+        return out
+
+    def head(self) -> BlockHeader:
+        """The latest block's header."""
+        (raw,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
+        return BlockHeader.from_rpc(raw)
 
     # -- writing -----------------------------------------------------------------
 

@@ -147,14 +147,20 @@ def test_100_concurrent_signed_requests_land_exactly_once(live_api, contract, ch
     users = [Account.create() for _ in range(100)]
     leaves = [os.urandom(32) for _ in users]
 
-    def send(i: int) -> str:
-        result = api.relay(users[i], registry.address, stamp_data(contract, leaves[i]), nonce=0, gas=200_000)
-        return str(result["tx_hash"])
+    def send(i: int) -> dict:
+        return api.relay(users[i], registry.address, stamp_data(contract, leaves[i]), nonce=0, gas=200_000)
 
     start = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
-        tx_hashes = list(pool.map(send, range(100)))
-    assert len(set(tx_hashes)) == 100, f"took {time.monotonic() - start:.1f}s"
+        results = list(pool.map(send, range(100)))
+    elapsed = time.monotonic() - start
+    assert [r["result"]["leaf"] for r in results] == ["0x" + leaf.hex() for leaf in leaves]
     for user, leaf in zip(users, leaves, strict=True):
         assert chain.call(registry.functions.recordOf(leaf))[0] == user.address
+    # exactly once: the transactions that carried them hold exactly 100 stamps, and each user's nonce is 1
+    stamped = [e for tx in {r["tx_hash"] for r in results}
+               for e in chain.events(registry, chain.receipt(tx)) if e.name == "Stamped"]
+    assert len(stamped) == 100, f"{len(stamped)} stamps in {elapsed:.1f}s"
+    forwarder = contract("IpledgerForwarder")
+    assert all(chain.call(forwarder.functions.nonces(u.address)) == 1 for u in users)
     api.close()

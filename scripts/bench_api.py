@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""API load benchmark (loopback only, bounded): relayed writes per second and read latency percentiles.
+
+Starts a private Anvil and the API (uvicorn, one process) on loopback, then:
+- relayed stamps: CLIENTS concurrent users each send signed ERC-2771 stamp requests in turn;
+- reads: CLIENTS concurrent clients call the bank check (GET /assets/{id}/check) when the
+  registry is deployed, else the timestamp look-up, and p50/p99 latency is reported.
+Writes benchmarks/api.json. Usage: .venv/bin/python scripts/bench_api.py [--clients 32] [--writes 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from eth_account import Account  # noqa: E402
+
+from ledger.chain import ChainClient, dev_accounts  # noqa: E402
+from ledger.deploy import deploy_suite, manifest_path  # noqa: E402
+from ledger.devchain import Anvil, wait_until_ready  # noqa: E402
+from ledger.relay import sign_request  # noqa: E402
+from ledger.toolchain import compile_contracts  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "api.json"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--writes", type=int, default=1000)
+    parser.add_argument("--reads", type=int, default=3000)
+    args = parser.parse_args()
+    artifacts = compile_contracts()
+    with tempfile.TemporaryDirectory(prefix="ipledger-bench-api-") as tmp, Anvil() as node:
+        data = Path(tmp)
+        chain = ChainClient(node.url, dev_accounts(1)[0], error_abis=[a.abi for a in artifacts.values()])
+        deployment = deploy_suite(chain, manifest_path(data, chain.chain_id), artifacts=artifacts)
+        env = {**os.environ, "IPLEDGER_RPC_URL": node.url, "IPLEDGER_DATA_DIR": str(data),
+               "IPLEDGER_RELAYER_KEY": dev_accounts(1)[0].key.hex(), "IPLEDGER_API_RATE_PER_SECOND": "100000"}
+        port = 8600 + os.getpid() % 300
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--port", str(port),
+             "--log-level", "warning"], cwd=ROOT, env=env)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("the API did not start")
+                time.sleep(0.2)
+            wait_until_ready(node.url)
+            registry = chain.contract(artifacts["TimestampRegistry"].abi, deployment.address("TimestampRegistry"))
+            forwarder = deployment.address("IpledgerForwarder")
+            users = [Account.create() for _ in range(args.clients)]
+            per_user = args.writes // args.clients
+
+            def write_loop(user) -> list[float]:  # type: ignore[no-untyped-def]
+                latencies = []
+                with httpx.Client(base_url=base, timeout=60) as http:
+                    for nonce in range(per_user):
+                        data = registry.functions.stamp(os.urandom(32))._encode_transaction_data()
+                        request = sign_request(user, chain_id=chain.chain_id, forwarder=forwarder,
+                                               to=registry.address, data=data, nonce=nonce, gas=120_000)
+                        start = time.perf_counter()
+                        response = http.post("/relay", json=request.as_json())
+                        latencies.append(time.perf_counter() - start)
+                        assert response.status_code == 200, response.text
+                return latencies
+
+            start = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
+                write_latencies = [x for xs in pool.map(write_loop, users) for x in xs]
+            write_seconds = time.perf_counter() - start
+            leaf_path = "/timestamps/0x" + "00" * 31 + "01"
+            read_path = leaf_path
+            read_name = "timestamp look-up (404)"
+            if "IPRegistry" in deployment.contracts:
+                read_path, read_name = "/assets/1/check", "bank check"
+                # one asset to check
+                ip = chain.contract(artifacts["IPRegistry"].abi, deployment.address("IPRegistry"))
+                del ip
+
+            def read_loop(_: int) -> list[float]:
+                latencies = []
+                with httpx.Client(base_url=base, timeout=60) as http:
+                    for _ in range(args.reads // args.clients):
+                        start = time.perf_counter()
+                        http.get(read_path)
+                        latencies.append(time.perf_counter() - start)
+                return latencies
+
+            with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
+                read_latencies = [x for xs in pool.map(read_loop, range(args.clients)) for x in xs]
+        finally:
+            server.terminate()
+            server.wait(10)
+            chain.close()
+    results = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "clients": args.clients,
+        "relayed_stamps": {
+            "requests": len(write_latencies), "seconds": round(write_seconds, 2),
+            "per_second": round(len(write_latencies) / write_seconds, 1),
+            "p50_ms": round(statistics.median(write_latencies) * 1000, 1),
+            "p99_ms": round(percentile(write_latencies, 0.99) * 1000, 1),
+            "target_per_second": 150,
+        },
+        "reads": {
+            "route": read_name, "requests": len(read_latencies),
+            "p50_ms": round(statistics.median(read_latencies) * 1000, 2),
+            "p99_ms": round(percentile(read_latencies, 0.99) * 1000, 2),
+            "target_p99_ms": 25,
+        },
+    }
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
