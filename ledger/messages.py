@@ -50,9 +50,12 @@ SENTENCES: dict[str, str] = {
     "LicenseRegistryNotParty": "{account} is neither the asset's owner nor the licensee of license {licenseId}",
     "LicenseRegistryInvalidLicensee": "{licensee} cannot be the licensee (zero address or the owner)",
     "LicenseRegistryInvalidTerm": (
-        "a license term must start before it ends and end in the future (start {start:time}, end {end:time})"
+        "a license term must start before it ends and end in the future "
+        "(start {start:time}, end {end:time})"
     ),
-    "LicenseRegistryAssetFrozen": "asset {assetId} is frozen by a court order until {until:time}; it cannot be licensed",
+    "LicenseRegistryAssetFrozen": (
+        "asset {assetId} is frozen by a court order until {until:time}; it cannot be licensed"
+    ),
     "LicenseRegistryAssetPledged": (
         "asset {assetId} is pledged (pledge {pledgeId}) and the pledgee has not consented to this license"
     ),

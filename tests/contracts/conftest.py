@@ -13,8 +13,8 @@ from tests.contracts.ipkit import IPKit
 
 @pytest.fixture
 def ip(chain: ChainClient, contract: Any, accounts: list[LocalAccount]) -> IPKit:
-    """The IP suite of the session deployment, with accounts [4] and [5] accredited as banks."""
-    kit = IPKit(
+    """The IP suite of the session deployment; accounts [4] and [5] become banks when first used."""
+    return IPKit(
         chain=chain,
         registry=contract("IPRegistry"),
         licenses=contract("LicenseRegistry"),
@@ -23,7 +23,3 @@ def ip(chain: ChainClient, contract: Any, accounts: list[LocalAccount]) -> IPKit
         forwarder=contract("IpledgerForwarder"),
         accounts=accounts,
     )
-    role = kit.call(kit.registry.functions.PLEDGEE_ROLE())
-    for bank in (kit.bank, kit.bank2):
-        kit.send(kit.registry.functions.grantRole(role, bank.address), kit.admin)
-    return kit

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import pytest
@@ -54,6 +55,7 @@ class IPKit:
     lens: Contract
     forwarder: Contract
     accounts: list[LocalAccount]
+    _banks: set[str] = dataclass_field(default_factory=set)
 
     @property
     def admin(self) -> LocalAccount:
@@ -73,11 +75,19 @@ class IPKit:
 
     @property
     def bank(self) -> LocalAccount:
-        return self.accounts[4]
+        """An accredited bank (PLEDGEE_ROLE is granted on first use, to keep other tests cheap)."""
+        return self._accredited(self.accounts[4])
 
     @property
     def bank2(self) -> LocalAccount:
-        return self.accounts[5]
+        return self._accredited(self.accounts[5])
+
+    def _accredited(self, account: LocalAccount) -> LocalAccount:
+        if account.address not in self._banks:
+            role = self.call(self.registry.functions.PLEDGEE_ROLE())
+            self.send(self.registry.functions.grantRole(role, account.address), self.admin)
+            self._banks.add(account.address)
+        return account
 
     @property
     def buyer(self) -> LocalAccount:
@@ -93,7 +103,8 @@ class IPKit:
         return self.chain.block_time("latest")
 
     def send(self, fn: ContractFunction, sender: LocalAccount) -> Receipt:
-        return self.chain.transact(fn, sender=sender)
+        """An act expected to succeed: a fixed gas limit spares the estimate (a failure is still decoded)."""
+        return self.chain.transact(fn, sender=sender, gas=3_000_000)
 
     def refused(self, fn: ContractFunction, sender: LocalAccount) -> ContractError:
         """The decoded error of an act that must revert."""

@@ -9,7 +9,6 @@ from eth_utils import keccak
 
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from ledger.relay import sign_request
-
 from tests.contracts.ipkit import (
     DAY,
     EXPIRED,
@@ -103,7 +102,8 @@ def test_register_with_zero_hash_reverts_with_zero_hash(ip: IPKit, content, meta
 
 def test_register_through_forwarder_mints_to_signer_not_relayer(ip: IPKit, chain):
     content = os.urandom(32)
-    data = ip.registry.functions.register(content, INVENTION_PATENT, REF, os.urandom(32), URI)._encode_transaction_data()
+    fn = ip.registry.functions.register(content, INVENTION_PATENT, REF, os.urandom(32), URI)
+    data = fn._encode_transaction_data()
     nonce = ip.call(ip.forwarder.functions.nonces(ip.owner.address))
     request = sign_request(ip.owner, chain_id=chain.chain_id, forwarder=ip.forwarder.address,
                            to=ip.registry.address, data=data, nonce=nonce, deadline=ip.now() + 600)

@@ -259,7 +259,8 @@ def test_cancel_by_pledgor_or_pledgee_cancels_proposal(ip: IPKit, party):
         ("PledgeCancelled", {"pledgeId": pledge_id, "assetId": asset_id, "by": signer.address})]
     assert ip.pledge_of(pledge_id)["status"] == P_CANCELLED
     error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
-    assert (error.name, error.arguments) == ("PledgeRegistryNotProposed", {"pledgeId": pledge_id, "status": P_CANCELLED})
+    assert (error.name, error.arguments) == (
+        "PledgeRegistryNotProposed", {"pledgeId": pledge_id, "status": P_CANCELLED})
 
 
 def test_cancel_by_stranger_reverts_with_not_party(ip: IPKit):

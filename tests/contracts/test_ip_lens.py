@@ -1,0 +1,135 @@
+"""IPLens on a real Anvil: a bank's due diligence in one eth_call, with the red flags for a loan."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledger.errors import NotFoundError
+from tests.contracts.ipkit import (
+    DAY,
+    EXCLUSIVE,
+    GRANTED,
+    INVALIDATION_REQUESTED,
+    LAPSED,
+    NON_EXCLUSIVE,
+    P_ACTIVE,
+    SOLE,
+    TRADEMARK,
+    YEAR,
+    IPKit,
+    b32,
+    hex32,
+)
+
+FLAGS = ("unverified", "expiresBeforeMaturity", "feesUnpaid", "invalidationPending", "notPledgeable", "frozen",
+         "pledged", "exclusivelyLicensed")
+
+
+def report(ip: IPKit, asset_id: int, maturity: int = 0) -> dict:
+    (asset_id_, ref, asset, frozen, freeze, pledge_id, pledge, license_ids, licenses, flags, block_number,
+     timestamp) = ip.call(ip.lens.functions.dueDiligence(asset_id, maturity))
+    return {
+        "assetId": asset_id_, "ref": ref, "asset": asset, "frozen": frozen, "freeze": freeze, "pledgeId": pledge_id,
+        "pledge": pledge, "licenseIds": license_ids, "licenses": licenses,
+        "flags": {name for name, on in zip(FLAGS, flags, strict=True) if on},
+        "blockNumber": block_number, "timestamp": timestamp,
+    }
+
+
+def test_due_diligence_of_clean_verified_asset_raises_no_flags(ip: IPKit):
+    asset_id = ip.register(kind=TRADEMARK)
+    ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)
+    ip.send(ip.registry.functions.setLegalStatus(asset_id, GRANTED), ip.admin)
+    expires, fees = ip.now() + 5 * YEAR, ip.now() + YEAR
+    ip.set_dates(asset_id, expires, fees)
+    ip.license(asset_id, kind=NON_EXCLUSIVE)
+    got = report(ip, asset_id, ip.now() + 2 * YEAR)
+    assert got["flags"] == set()
+    assert got["asset"] == (ip.owner.address, TRADEMARK, GRANTED, True, expires, fees, 0)
+    assert (got["frozen"], got["pledgeId"], got["licenseIds"]) == (False, 0, [1])
+    assert got["pledge"][2] == 0  # PledgeStatus.None: no pledge
+    assert got["freeze"] == ("", "", b"\0" * 32, 0, 0, 0)
+    assert got["blockNumber"] == ip.chain.w3.eth.block_number
+    assert got["timestamp"] == ip.now()
+
+
+def test_due_diligence_of_encumbered_asset_raises_every_flag_with_evidence(ip: IPKit):
+    asset_id = ip.register()
+    expires = ip.now() + YEAR
+    ip.set_dates(asset_id, expires, ip.now() + 10)
+    exclusive = ip.license(asset_id, kind=EXCLUSIVE, territory="CN", field="H04L")
+    other = ip.license(asset_id, licensee=ip.other.address, kind=NON_EXCLUSIVE, territory="US")
+    pledge_id = ip.pledge(asset_id, maturity=expires - DAY)
+    ip.send(ip.registry.functions.setLegalStatus(asset_id, INVALIDATION_REQUESTED), ip.admin)
+    ip.chain.increase_time(11)
+    until = ip.now() + 30 * DAY
+    ip.freeze(asset_id, until=until)
+    got = report(ip, asset_id, expires + DAY)
+    assert got["flags"] == {"unverified", "expiresBeforeMaturity", "feesUnpaid", "invalidationPending", "frozen",
+                            "pledged", "exclusivelyLicensed"}
+    assert got["frozen"] is True and got["asset"][6] == until
+    assert got["freeze"][:2] == ("北京知识产权法院", "(2024)京73民初123号") and got["freeze"][4] == until
+    assert got["pledgeId"] == pledge_id
+    assert got["pledge"][1:5] == (ip.owner.address, P_ACTIVE, ip.bank.address, expires - DAY)
+    assert sorted(got["licenseIds"]) == [exclusive, other]
+    kinds = {license_id: license[2] for license_id, license in zip(got["licenseIds"], got["licenses"], strict=True)}
+    assert kinds == {exclusive: EXCLUSIVE, other: NON_EXCLUSIVE}
+
+
+@pytest.mark.parametrize(("setup", "flag"), [
+    ("lapsed", "notPledgeable"),
+    ("past_expiry", "notPledgeable"),
+    ("sole", "exclusivelyLicensed"),
+])
+def test_due_diligence_flags_each_condition(ip: IPKit, setup, flag):
+    asset_id = ip.register()
+    ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)
+    if setup == "lapsed":
+        ip.send(ip.registry.functions.setLegalStatus(asset_id, LAPSED), ip.admin)
+    elif setup == "past_expiry":
+        ip.set_dates(asset_id, ip.now() + 10)
+        ip.chain.increase_time(11)
+    else:
+        ip.license(asset_id, kind=SOLE)
+    assert report(ip, asset_id)["flags"] == {flag}
+
+
+def test_due_diligence_without_maturity_never_flags_expiry_before_maturity(ip: IPKit):
+    asset_id = ip.register()
+    ip.set_dates(asset_id, ip.now() + DAY)
+    assert "expiresBeforeMaturity" not in report(ip, asset_id)["flags"]
+    assert "expiresBeforeMaturity" in report(ip, asset_id, ip.now() + 2 * DAY)["flags"]
+
+
+def test_due_diligence_skips_expired_and_terminated_licenses(ip: IPKit):
+    asset_id = ip.register()
+    ip.license(asset_id, kind=EXCLUSIVE, territory="CN", end=ip.now() + 100)
+    ended = ip.license(asset_id, licensee=ip.other.address, kind=NON_EXCLUSIVE, territory="US", end=ip.now() + 1_000)
+    ip.send(ip.licenses.functions.terminate(ended, b"\1" * 32), ip.owner)
+    ip.chain.increase_time(101)
+    got = report(ip, asset_id)
+    assert got["licenseIds"] == [] and "exclusivelyLicensed" not in got["flags"]
+
+
+def test_due_diligence_of_ref_reports_same_asset_with_its_ref(ip: IPKit):
+    ref = b32("CN202010123456.7")
+    ip.register()
+    asset_id = ip.register(ref=ref)
+    by_ref = ip.call(ip.lens.functions.dueDiligenceOfRef(ref, 0))
+    by_id = ip.call(ip.lens.functions.dueDiligence(asset_id, 0))
+    assert by_ref[0] == asset_id and by_ref[1] == ref
+    assert by_id[1] == b"\0" * 32
+    assert by_ref[2:] == by_id[2:]
+
+
+def test_due_diligence_of_unknown_ref_reverts_with_unknown_ref(ip: IPKit):
+    with pytest.raises(NotFoundError) as caught:
+        ip.call(ip.lens.functions.dueDiligenceOfRef(b32("CN000000000000.0"), 0))
+    assert caught.value.name == "IPLensUnknownRef"  # type: ignore[attr-defined]
+    assert caught.value.arguments == {"ref": hex32(b32("CN000000000000.0"))}  # type: ignore[attr-defined]
+
+
+def test_due_diligence_of_unknown_asset_reverts_with_nonexistent_token(ip: IPKit):
+    with pytest.raises(NotFoundError) as caught:
+        ip.call(ip.lens.functions.dueDiligence(12, 0))
+    assert caught.value.name == "ERC721NonexistentToken"  # type: ignore[attr-defined]
