@@ -204,10 +204,10 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
 
     function _removeActive(uint256 assetId, uint256 licenseId) private {
         uint256[] storage active = _activeOf[assetId];
-        uint256 last = active.length - 1;
-        for (uint256 i = 0; i <= last; ++i) {
+        uint256 length = active.length;
+        for (uint256 i = 0; i < length; ++i) {
             if (active[i] == licenseId) {
-                active[i] = active[last];
+                active[i] = active[length - 1];
                 active.pop();
                 return;
             }
