@@ -122,7 +122,7 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         Record storage record = _existing(assetId);
         uint40 current = record.frozenUntil;
         if (current > block.timestamp) revert IPRegistryAlreadyFrozen(assetId, current);
-        if (bytes(court).length == 0 || bytes(caseNumber).length == 0) revert IPRegistryIncompleteCourtOrder();
+        if (bytes(court).length == 0 || bytes(caseNumber).length == 0) revert IPRegistryEmptyCourtOrder();
         if (until <= block.timestamp) revert IPRegistryInvalidFreezeTerm(until);
         record.frozenUntil = until;
         _freezes[assetId] = Freeze(court, caseNumber, reasonHash, uint40(block.timestamp), until, 0);

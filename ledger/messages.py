@@ -39,7 +39,7 @@ SENTENCES: dict[str, str] = {
     "IPRegistryInvalidFreezeTerm": (
         "a freeze must end in the future, and a renewal after the current term ({until:time} is not)"
     ),
-    "IPRegistryIncompleteCourtOrder": "a court order must name its court and case number",
+    "IPRegistryEmptyCourtOrder": "a court order must name its court and case number",
     "IPRegistryUnauthorizedCaller": "only the pledge registry may do this, not {caller}",
     "IPRegistryPledgeRegistryAlreadySet": "the asset registry is already wired to the pledge registry {pledgeRegistry}",
     "IPRegistryZeroAddress": "the zero address cannot be the pledge registry",

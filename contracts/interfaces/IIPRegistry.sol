@@ -74,7 +74,7 @@ interface IIPRegistry {
     /// @notice A freeze must end in the future, and a renewal later than the current term.
     error IPRegistryInvalidFreezeTerm(uint256 until);
     /// @notice A court order names its court and case number.
-    error IPRegistryIncompleteCourtOrder();
+    error IPRegistryEmptyCourtOrder();
     /// @notice Only the PledgeRegistry may call this function.
     error IPRegistryUnauthorizedCaller(address caller);
     /// @notice The PledgeRegistry is wired once; it already is, to `pledgeRegistry`.
