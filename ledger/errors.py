@@ -22,6 +22,7 @@ so callers can catch either the domain class or the contract error by name.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -94,13 +95,13 @@ class ContractError(LedgerError):
         self.arguments = arguments
 
 
-_DOMAIN_BY_SUFFIX: tuple[tuple[tuple[str, ...], type[LedgerError]], ...] = (
-    (("Unauthorized", "NotOwner", "NotPledgee", "NotLicensee", "NotParty", "NotSeller",
-      "NotBuyer", "NotPoster", "NotAuthorized", "Forbidden", "InsufficientApproval",
-      "InvalidApprover", "InvalidOperator", "IncorrectOwner", "InvalidSigner", "Mismatch"),
-     PermissionDeniedError),
-    (("Nonexistent", "NotFound", "Unknown"), NotFoundError),
-    (("Invalid", "Zero", "Empty", "TooLong", "TooMany", "Malformed", "Expired"), ValidationError),
+_DOMAIN_BY_PATTERN: tuple[tuple[re.Pattern[str], type[LedgerError]], ...] = (
+    (re.compile(r"Unauthorized|Not(Owner|Pledgee|Licensee|Party|Seller|Buyer|Poster|Authorized)|Forbidden"
+                r"|InsufficientApproval|Invalid(Approver|Operator|Signer)|IncorrectOwner"), PermissionDeniedError),
+    (re.compile(r"Nonexistent|Unknown|NotFound"), NotFoundError),
+    # "Invalid" but not "Invalidation"/"Invalidated": those are legal states, i.e. conflicts
+    (re.compile(r"Invalid(?!at)|Zero|Empty|TooLong|TooMany|Malformed|ExpiredRequest|MismatchedValue"),
+     ValidationError),
 )
 
 
@@ -112,8 +113,8 @@ def contract_error(name: str, args: dict[str, Any], message: str, **context: Any
     raises (already pledged, frozen, overlapping license...) a ConflictError.
     """
     domain: type[LedgerError] = ConflictError
-    for needles, cls in _DOMAIN_BY_SUFFIX:
-        if any(needle in name for needle in needles):
+    for pattern, cls in _DOMAIN_BY_PATTERN:
+        if pattern.search(name):
             domain = cls
             break
     cls_name = f"{name}Error"
