@@ -99,4 +99,5 @@ class Keystores:
             raise PermissionDeniedError(f"wrong password for account {info.name} ({info.address})") from None
         except OSError as exc:
             raise ConfigurationError(f"cannot read keystore {info.path}: {exc}") from None
-        return Account.from_key(key)
+        account: LocalAccount = Account.from_key(key)
+        return account

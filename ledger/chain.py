@@ -32,7 +32,7 @@ from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
 from web3.providers.rpc import HTTPProvider
-from web3.types import TxParams, TxReceipt
+from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from . import messages
 from .errors import (
@@ -225,7 +225,7 @@ class ChainClient:
         for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
             self.w3.middleware_onion.remove(name)
         self.errors = ErrorDecoder(error_abis)
-        self.nonces = NonceManager(lambda a: self.w3.eth.get_transaction_count(a, "pending"))
+        self.nonces = NonceManager(lambda a: self.w3.eth.get_transaction_count(to_checksum_address(a), "pending"))
         try:
             self.chain_id = int(self.w3.eth.chain_id)
         except (requests.RequestException, OSError, ValueError) as exc:
@@ -243,7 +243,7 @@ class ChainClient:
     def contract(self, abi: Sequence[dict[str, Any]], address: str) -> Contract:
         return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
 
-    def call(self, fn: ContractFunction, block: int | str = "latest") -> Any:
+    def call(self, fn: ContractFunction, block: BlockIdentifier = "latest") -> Any:
         """Call a view function; a revert becomes the decoded ledger error."""
         try:
             return fn.call(block_identifier=block)
@@ -273,7 +273,7 @@ class ChainClient:
             self._recent_time = cached
         return cached[1]
 
-    def block_time(self, block: int | str) -> int:
+    def block_time(self, block: BlockIdentifier) -> int:
         return int(self.w3.eth.get_block(block)["timestamp"])
 
     def block_hash(self, number: int) -> str | None:
@@ -298,7 +298,7 @@ class ChainClient:
 
     def decode_logs(self, contract: Contract, logs: Iterable[Any]) -> list[Event]:
         by_topic = {
-            event_abi_to_log_topic(item): item["name"]
+            event_abi_to_log_topic(cast(Any, item)): str(cast(Any, item)["name"])
             for item in contract.abi
             if item.get("type") == "event"
         }
@@ -324,7 +324,7 @@ class ChainClient:
         return out
 
     def logs(self, contract: Contract, topics: list[Any], from_block: int = 0,
-             to_block: int | str = "latest") -> list[Event]:
+             to_block: BlockIdentifier = "latest") -> list[Event]:
         raw = self.w3.eth.get_logs({
             "address": contract.address, "topics": topics,
             "fromBlock": from_block, "toBlock": to_block,
@@ -432,9 +432,10 @@ class ChainClient:
         A call that would revert is refused before sending, with the decoded error.
         """
         signer = self.signer(sender)
-        base: TxParams = {"from": signer.address, "value": value, "chainId": self.chain_id}
-        tx = dict(fn.build_transaction({**base, "gas": 1, "nonce": 0, **self._fee_fields()}))
-        tx["gas"] = gas or self.estimate_gas({**base, "to": tx["to"], "data": tx["data"]})
+        base: dict[str, Any] = {"from": signer.address, "value": value, "chainId": self.chain_id}
+        tx: dict[str, Any] = dict(fn.build_transaction(cast(TxParams, {**base, "gas": 1, "nonce": 0,
+                                                                       **self._fee_fields()})))
+        tx["gas"] = gas or self.estimate_gas(cast(TxParams, {**base, "to": tx["to"], "data": tx["data"]}))
         return self.send_transaction(cast(TxParams, tx), signer, wait=wait)
 
     def deploy(self, artifact: Artifact, *args: Any, sender: LocalAccount | None = None) -> Receipt:
@@ -442,9 +443,9 @@ class ChainClient:
         signer = self.signer(sender)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
-        base: TxParams = {"from": signer.address, "value": 0, "chainId": self.chain_id}
-        tx = {**base, "data": data, **self._fee_fields()}
-        tx["gas"] = self.estimate_gas({**base, "data": data})
+        base: dict[str, Any] = {"from": signer.address, "value": 0, "chainId": self.chain_id}
+        tx: dict[str, Any] = {**base, "data": data, **self._fee_fields()}
+        tx["gas"] = self.estimate_gas(cast(TxParams, {**base, "data": data}))
         return self.send_transaction(cast(TxParams, tx), signer)
 
     def estimate_gas(self, tx: TxParams) -> int:
@@ -465,7 +466,7 @@ class ChainClient:
         for attempt in range(3):
             with self.nonces.lock:
                 nonce = self.nonces.allocate(address)
-                signed = signer.sign_transaction({**tx, "nonce": nonce})
+                signed = signer.sign_transaction(cast(Any, {**cast(dict[str, Any], tx), "nonce": nonce}))
                 tx_hash = HexBytes(signed.hash).to_0x_hex()
                 if self.journal is not None:
                     self.journal.record_signed(tx_hash, address, nonce, bytes(signed.raw_transaction))

@@ -83,7 +83,8 @@ def resolve_account(
     """The acting account: a raw key, a keystore, or on the embedded chain Anvil's dev account."""
     if settings.private_key is not None:
         try:
-            return Account.from_key(settings.private_key.get_secret_value())
+            account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
+            return account
         except (ValueError, TypeError):
             raise ValidationError("IPLEDGER_PRIVATE_KEY is not a valid private key") from None
     keystores = Keystores(settings.data_dir)

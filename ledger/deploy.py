@@ -146,7 +146,8 @@ def _wire(
 
 
 def _jsonable(args: list[Any]) -> list[Any]:
-    return json.loads(json.dumps(args, default=str))
+    plain: list[Any] = json.loads(json.dumps(args, default=str))
+    return plain
 
 
 def deploy_suite(

@@ -90,13 +90,14 @@ def sign_request(
 ) -> SignedRequest:
     """Sign a call of ``to`` with ``data`` as ``account``, valid until ``deadline`` (default 10 min)."""
     deadline = deadline if deadline is not None else int(time.time()) + 600
-    message = {
-        "from": account.address, "to": to_checksum_address(to), "value": value, "gas": gas,
+    to = to_checksum_address(to)
+    message: dict[str, Any] = {
+        "from": account.address, "to": to, "value": value, "gas": gas,
         "nonce": nonce, "deadline": deadline, "data": HexBytes(data),
     }
     signed = Account.sign_typed_data(account.key, domain(chain_id, forwarder), FORWARD_REQUEST_TYPES, message)
     return SignedRequest(
-        sender=account.address, to=message["to"], value=value, gas=gas, nonce=nonce,
+        sender=account.address, to=to, value=value, gas=gas, nonce=nonce,
         deadline=deadline, data=HexBytes(data).to_0x_hex(), signature=HexBytes(signed.signature).to_0x_hex(),
     )
 
@@ -276,8 +277,8 @@ class RelayService:
                 continue
             signer = to_checksum_address(HexBytes(topics[1])[-20:])
             nonce, success = int.from_bytes(HexBytes(log["data"])[:32], "big"), HexBytes(log["data"])[-1] == 1
-            item = by_key.pop((signer, nonce), None)
-            if item is not None:
+            if (signer, nonce) in by_key:
+                item = by_key.pop((signer, nonce))
                 if success:
                     item.done.set_result(self._outcome(receipt, self.client.decode_logs(item.target, buffered)))
                 else:

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
@@ -144,6 +145,7 @@ class TimestampService:
             digests.append(digest)
             salts.append(salt)
             leaves.append(commitment(digest, author, salt))
+        proofs: list[list[bytes]]
         if len(files) == 1:
             root, proofs = leaves[0], [[]]
         else:
@@ -288,7 +290,7 @@ class TimestampService:
                 f"the certificate names contract {cert.contract}, not this ledger's "
                 f"TimestampRegistry {self.registry.address}"
             )
-        registry = self.client.contract(self.registry.abi, cert.contract)
+        registry = self.client.contract(cast(Any, self.registry.abi), cert.contract)
         key = anchor_key(cert)
         stamper, block_number, block_time = self.client.call(registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:

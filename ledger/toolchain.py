@@ -129,7 +129,7 @@ def compile_contracts(contracts_dir: Path | None = None) -> dict[str, Artifact]:
 
 def _solc_messages(exc: SolcError) -> str:
     try:
-        output = json.loads(exc.stdout_data)
+        output = json.loads(exc.stdout_data or "")
         messages = [e.get("formattedMessage", e["message"]) for e in output.get("errors", [])
                     if e.get("severity") == "error"]
         if messages:
