@@ -81,6 +81,7 @@ class StampPublic(BaseModel):
     block_number: int
     block_time: int
     tx_hash: str | None
+    block_hash: str | None
     batch_size: int
     contract: str
     chain_id: int

@@ -50,6 +50,11 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ApiOption = Annotated[
+    str | None,
+    typer.Option("--api", envvar="IPLEDGER_API_URL",
+                 help="Act through this ipledger API (requests signed here, relayed there) instead of the chain."),
+]
 
 
 def exit_code(exc: LedgerError) -> int:
@@ -90,12 +95,17 @@ def print_json(data: Any) -> None:
 def stamp(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories to stamp (one transaction).")],
     as_json: JsonOption = False,
+    api: ApiOption = None,
 ) -> None:
     """Timestamp files: an author-bound commitment on chain, a certificate beside each file."""
     from .timestamps import collect_files
 
     files = collect_files(paths)
     total = sum(f.stat().st_size for f in files)
+    if api is not None:
+        certificates, batch = _stamp_via_api(api, files)
+        _print_stamped(certificates, batch, as_json)
+        return
     with ledger() as opened:
         service = opened.timestamps
         signer = opened.client.signer()
@@ -107,6 +117,28 @@ def stamp(
             batch = service.prepare(files, signer.address, lambda n: progress.advance(task, n))
             progress.update(task, description="sending")
             certificates = service.send(batch, signer)
+    _print_stamped(certificates, batch, as_json)
+
+
+def _stamp_via_api(api: str, files: list[Path]) -> tuple[list[Certificate], Any]:
+    from .api_client import ApiClient
+    from .context import resolve_account
+    from .remote import stamp_via_api
+    from .timestamps import TimestampService
+
+    settings = get_settings()
+    account = resolve_account(settings, embedded=False, prompt=_prompt_password, notices=[])
+    if account is None:
+        raise ValidationError("acting through the API needs your account: `ipledger account new`")
+    client = ApiClient(api)
+    try:
+        batch = TimestampService.prepare_files(files, account.address)
+        return stamp_via_api(client, account, batch, settings), batch
+    finally:
+        client.close()
+
+
+def _print_stamped(certificates: list[Certificate], batch: Any, as_json: bool) -> None:
     if as_json:
         print_json([c.model_dump(mode="json") for c in certificates])
         return
@@ -116,11 +148,10 @@ def stamp(
         f"Stamped {what} for {first.author} in block {first.block_number} "
         f"at {first.block_time_iso} (tx {first.tx_hash})."
     )
-    for cert, item in zip(certificates, batch.items, strict=True):
-        if len(certificates) <= 20:
+    if len(certificates) <= 20:
+        for item in batch.items:
             out.print(f"  certificate: {item.certificate}")
-        del cert
-    if len(certificates) > 20:
+    else:
         out.print(f"  {len(certificates)} certificates written beside the files (*.ipledger.json)")
 
 
@@ -131,9 +162,26 @@ def verify(
         Path | None, typer.Argument(help="Its certificate (default: FILE.ipledger.json).")
     ] = None,
     as_json: JsonOption = False,
+    api: ApiOption = None,
 ) -> None:
     """Verify a file against its certificate and the chain: who committed it, and when."""
     cert = Certificate.load(certificate or certificate_path(file))
+    if api is not None:
+        from .api_client import ApiClient
+        from .remote import verify_via_api
+
+        client = ApiClient(api)
+        try:
+            result = verify_via_api(client, file, cert)
+        finally:
+            client.close()
+        if as_json:
+            print_json(result)
+        else:
+            out.print(f"[green]VALID[/green] {file} was committed by {result['author']} at "
+                      f"{result['block_time_iso']} (block {result['block_number']}, tx {result['tx_hash']}, "
+                      f"chain {result['chain_id']}).")
+        return
     with ledger(need_account=False) as opened:
         verified = opened.timestamps.verify(file, cert)
     if as_json:

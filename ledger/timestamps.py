@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_abi import encode as abi_encode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
 from web3.contract import Contract
@@ -83,6 +84,56 @@ class Verified:
     batch_size: int
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """Where a batch's key was recorded on chain: what every certificate of the batch shares."""
+
+    chain_id: int
+    contract: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    block_time: int
+    stamper: str
+
+
+def issue_certificates(batch: StampBatch, anchor: Anchor) -> list[Certificate]:
+    """Write one certificate per file of ``batch`` beside the file (atomically)."""
+    certificates = []
+    for item in batch.items:
+        cert = Certificate(
+            chain_id=anchor.chain_id,
+            contract=anchor.contract,
+            tx_hash=anchor.tx_hash,
+            block_number=anchor.block_number,
+            block_hash=anchor.block_hash,
+            block_time=anchor.block_time,
+            file_name=item.file_name,
+            digest=item.digest,
+            author=batch.author,
+            salt=item.salt,
+            leaf=item.leaf,
+            proof=item.proof,
+            root=batch.root,
+            stamper=anchor.stamper,
+            batch_size=batch.batch_size,
+        )
+        cert.dump(item.certificate, fsync=batch.batch_size == 1)
+        certificates.append(cert)
+    if batch.batch_size > 1:
+        os.sync()  # one flush for the whole batch instead of one fsync per file
+    return certificates
+
+
+def stamp_call_data(batch: StampBatch) -> bytes:
+    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests)."""
+    root = bytes.fromhex(batch.root[2:])
+    if batch.batch_size == 1:
+        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [root])
+    return function_signature_to_4byte_selector("stampBatch(bytes32,uint256)") + abi_encode(
+        ["bytes32", "uint256"], [root, batch.batch_size])
+
+
 def collect_files(paths: Sequence[Path]) -> list[Path]:
     """Expand directories (recursively, skipping certificates and hidden files); check each file."""
     if not paths:
@@ -135,6 +186,11 @@ class TimestampService:
 
     def prepare(self, files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
         """Hash every file and build the commitments (and the Merkle tree for several)."""
+        return self.prepare_files(files, author, progress)
+
+    @staticmethod
+    def prepare_files(files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
+        """:meth:`prepare` without a chain: hashing and commitments are local."""
         author = to_checksum_address(author)
         digests, salts, leaves = [], [], []
         for f in files:
@@ -199,9 +255,14 @@ class TimestampService:
         return self.send(self.prepare(files, signer.address, progress), signer)
 
     def _archive(self, batch: StampBatch) -> None:
+        self.archive(self.archive_dir, batch)
+
+    @staticmethod
+    def archive(folder: Path, batch: StampBatch) -> None:
+        """Write the batch (salts, proofs) durably before it is sent: certificates come from it."""
         from .deploy import write_json_atomic
 
-        write_json_atomic(self.archive_dir / f"{batch.root}.json", batch.model_dump())
+        write_json_atomic(folder / f"{batch.root}.json", batch.model_dump())
 
     def _first_receipt(self, key: str, block_number: int) -> Receipt:
         topics = [None, HexBytes(key)]
@@ -217,31 +278,12 @@ class TimestampService:
         if block_number != receipt.block_number:
             raise VerificationError(f"the chain records {batch.root} in block {block_number}, "
                                     f"not in block {receipt.block_number} of {receipt.tx_hash}")
-        block_time = self.client.block_time(receipt.block_number)
-        certificates = []
-        for item in batch.items:
-            cert = Certificate(
-                chain_id=self.client.chain_id,
-                contract=self.registry.address,
-                tx_hash=receipt.tx_hash,
-                block_number=receipt.block_number,
-                block_hash=receipt.block_hash,
-                block_time=block_time,
-                file_name=item.file_name,
-                digest=item.digest,
-                author=batch.author,
-                salt=item.salt,
-                leaf=item.leaf,
-                proof=item.proof,
-                root=batch.root,
-                stamper=stamper,
-                batch_size=batch.batch_size,
-            )
-            cert.dump(item.certificate, fsync=batch.batch_size == 1)
-            certificates.append(cert)
-        if batch.batch_size > 1:
-            os.sync()  # one flush for the whole batch instead of one fsync per file
-        return certificates
+        anchor = Anchor(
+            chain_id=self.client.chain_id, contract=self.registry.address, tx_hash=receipt.tx_hash,
+            block_number=receipt.block_number, block_hash=receipt.block_hash,
+            block_time=self.client.block_time(receipt.block_number), stamper=stamper,
+        )
+        return issue_certificates(batch, anchor)
 
     def refresh_certificates(self, moved: Iterable[Receipt]) -> list[Certificate]:
         """Rewrite the certificates of stamps whose transaction landed in another block."""
@@ -276,6 +318,7 @@ class TimestampService:
         return {
             "key": "0x" + key.hex(), "stamper": stamper, "block_number": block_number, "block_time": block_time,
             "tx_hash": events[0].tx_hash if events else None,
+            "block_hash": events[0].block_hash if events else None,
             "batch_size": int(events[0].args.get("count", 1)) if events else 1,
             "contract": self.registry.address, "chain_id": self.client.chain_id,
         }

@@ -1,0 +1,41 @@
+"""`ipledger stamp|verify --api URL`: the user's key signs locally, the API relays, no ether needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ledger.proofs import Certificate
+
+IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+
+
+def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    env.update({"IPLEDGER_DATA_DIR": str(data), "IPLEDGER_PASSWORD": "a long password"})
+    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_stamp_and_verify_through_the_api_with_a_keystore_account(live_api, api_ledger, tmp_path, chain):
+    data = tmp_path / "data"
+    created = run("account", "new", "inventor", "--json", data=data)
+    assert created.returncode == 0, created.stderr
+    author = json.loads(created.stdout)["address"]
+    files = [tmp_path / "notebook-1.txt", tmp_path / "notebook-2.txt"]
+    for i, f in enumerate(files):
+        f.write_text(f"page {i}")
+    stamped = run("stamp", *map(str, files), "--api", live_api, "--json", data=data)
+    assert stamped.returncode == 0, stamped.stderr
+    certs = json.loads(stamped.stdout)
+    assert {c["author"] for c in certs} == {c["stamper"] for c in certs} == {author}
+    assert chain.w3.eth.get_balance(author) == 0  # relayed: the inventor paid no gas
+    verified = run("verify", str(files[1]), "--api", live_api, data=data)
+    assert verified.returncode == 0, verified.stderr
+    assert author in verified.stdout
+    api_ledger.timestamps.verify(files[0], Certificate.load(str(files[0]) + ".ipledger.json"))
+    files[1].write_text("tampered")
+    refused = run("verify", str(files[1]), "--api", live_api, data=data)
+    assert refused.returncode == 1 and "modified" in refused.stderr and "Traceback" not in refused.stderr
