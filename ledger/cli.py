@@ -323,6 +323,7 @@ def _start_api(host: str, port: int) -> Any:
     """Serve the API in a thread, if the API package provides an app."""
     try:
         import uvicorn
+
         from api.main import create_app
     except ImportError:
         return None
