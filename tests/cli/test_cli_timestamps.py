@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain import dev_accounts
+from ledger.devchain import Anvil
+
 IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 
 
@@ -165,3 +168,22 @@ def test_up_serves_chain_to_other_commands_and_keeps_state_after_ctrl_c(tmp_path
     verified = run("verify", str(report), data=data)  # the embedded chain again, from saved state
     assert verified.returncode == 0, verified.stderr
     assert url.startswith("http://127.0.0.1:")
+
+
+def test_operator_deploy_script_is_idempotent_on_any_rpc_url(tmp_path):
+    """scripts/deploy.py against a running chain by URL, twice: the second run deploys nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    fresh = Anvil().start()
+    try:
+        env.update({"IPLEDGER_RPC_URL": fresh.url, "IPLEDGER_DATA_DIR": str(tmp_path / "ops"),
+                    "IPLEDGER_PRIVATE_KEY": dev_accounts(1)[0].key.hex()})
+        script = str(Path(__file__).resolve().parents[2] / "scripts" / "deploy.py")
+        first = subprocess.run([sys.executable, script, "--production"], capture_output=True, text=True, env=env)
+        second = subprocess.run([sys.executable, script, "--production"], capture_output=True, text=True, env=env)
+        assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+        assert json.loads(first.stdout)["contracts"] == json.loads(second.stdout)["contracts"]
+        missing = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                                 env={k: v for k, v in env.items() if k != "IPLEDGER_RPC_URL"})
+        assert missing.returncode == 2 and "IPLEDGER_RPC_URL" in missing.stderr
+    finally:
+        fresh.stop()
