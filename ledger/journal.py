@@ -95,7 +95,9 @@ class Journal:
         return self._select("state = 'mined' ORDER BY block_number DESC, nonce DESC")
 
     def unmined(self) -> list[JournalEntry]:
-        return self._select("state = 'sent' ORDER BY sender, nonce")
+        """Unmined entries in the order they were sent (rowid), so a replay keeps the original order
+        across senders too: ids the contracts hand out (asset 5, asset 6) come out the same."""
+        return self._select("state = 'sent' ORDER BY rowid")
 
     def entry(self, tx_hash: str) -> JournalEntry | None:
         rows = self._select("tx_hash = ?", (tx_hash,))
