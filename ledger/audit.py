@@ -422,17 +422,22 @@ class AuditService:
                     keyed.append(a.block_number >= query.from_block)
                 if query.to_block is not None:
                     keyed.append(a.block_number <= query.to_block)
-                ids_query = (
-                    select(func.min(a.event_id))
-                    .join(EventRecord, EventRecord.id == a.event_id)
+                # One row per event, however many of its arguments name the account; grouped in the
+                # account index's order so the page is read straight off the index.
+                page_keys = (
+                    select(a.block_number, a.log_index, func.min(a.block_hash).label("block_hash"))
+                    .join(EventRecord, and_(EventRecord.block_hash == a.block_hash,
+                                            EventRecord.log_index == a.log_index))
                     .where(*keyed, *conditions)
                     .group_by(a.block_number, a.log_index)
                     .order_by(a.block_number, a.log_index)
                     .limit(limit + 1)
+                    .subquery()
                 )
-                ids = list(session.scalars(ids_query))
                 records = session.scalars(
-                    select(EventRecord).where(EventRecord.id.in_(ids))
+                    select(EventRecord)
+                    .join(page_keys, and_(EventRecord.block_hash == page_keys.c.block_hash,
+                                          EventRecord.log_index == page_keys.c.log_index))
                     .order_by(EventRecord.block_number, EventRecord.log_index)
                 ).all()
             else:

@@ -30,6 +30,7 @@ runs it alone.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -104,6 +105,54 @@ def _checksum(address: str) -> str:
     return str(to_checksum_address(address))
 
 
+WordDecoder = Callable[[str], Any]
+
+
+def _word_decoder(kind: str) -> WordDecoder | None:
+    """A decoder of one 32-byte ABI word (64 hex digits) for a static value type; None for other types.
+
+    Several times faster than eth_abi for the common case (ids, amounts, addresses, hashes, enums),
+    with the same checks: a word that is not a canonical encoding raises ValueError.
+    """
+    if kind == "address":
+        def address(word: str) -> str:
+            if word[:24].strip("0"):
+                raise ValueError(f"not an address word: {word}")
+            return _checksum("0x" + word[24:])
+        return address
+    if kind == "bool":
+        def boolean(word: str) -> bool:
+            value = int(word, 16)
+            if value > 1:
+                raise ValueError(f"not a bool word: {word}")
+            return value == 1
+        return boolean
+    match = re.fullmatch(r"(u?)int(\d*)", kind)
+    if match:
+        bits = int(match.group(2) or 256)
+        signed = not match.group(1)
+
+        def integer(word: str) -> int:
+            value = int(word, 16)
+            if signed and value >> 255:
+                value -= 1 << 256
+            low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+            if not low <= value < high:
+                raise ValueError(f"not an {kind} word: {word}")
+            return value
+        return integer
+    match = re.fullmatch(r"bytes(\d+)", kind)
+    if match and 1 <= int(match.group(1)) <= 32:
+        size = 2 * int(match.group(1))
+
+        def fixed_bytes(word: str) -> str:
+            if word[size:].strip("0"):
+                raise ValueError(f"not a {kind} word: {word}")
+            return "0x" + word[:size]
+        return fixed_bytes
+    return None
+
+
 def _plain(value: Any, item: Mapping[str, Any]) -> Any:
     """A decoded ABI value as JSON: hex for bytes, checksummed addresses, structs as objects."""
     kind = str(item["type"])
@@ -144,6 +193,10 @@ class _EventType:
     data: list[Mapping[str, Any]]
     data_types: list[str]
     inputs: list[Mapping[str, Any]]
+    topic_words: list[WordDecoder | None]
+    """Per indexed input: its word decoder (None: hashed or decoded by eth_abi)."""
+    data_words: list[WordDecoder] | None
+    """Word decoders of every data input when all are static words; None: decode with eth_abi."""
 
 
 @dataclass(frozen=True)
@@ -173,12 +226,17 @@ class EventDecoder:
                 signature = f"{item['name']}({','.join(_type_string(i) for i in inputs)})"
                 topic = "0x" + keccak(text=signature).hex()
                 data = [i for i in inputs if not i.get("indexed")]
+                indexed = [i for i in inputs if i.get("indexed")]
+                data_words = [_word_decoder(_type_string(i)) for i in data]
                 events[topic] = _EventType(
                     name=str(item["name"]),
-                    indexed=[i for i in inputs if i.get("indexed")],
+                    indexed=indexed,
                     data=data,
                     data_types=[_type_string(i) for i in data],
                     inputs=inputs,
+                    topic_words=[None if _is_hashed_when_indexed(i) else _word_decoder(_type_string(i))
+                                 for i in indexed],
+                    data_words=None if any(d is None for d in data_words) else [d for d in data_words if d],
                 )
             self._contracts[source.address.lower()] = (source.name, events)
 
@@ -208,13 +266,20 @@ class EventDecoder:
 
     def _decode(self, name: str, address: str, kind: _EventType, topics: list[str], data_hex: str) -> DecodedLog:
         values: dict[str, Any] = {}
-        for item, topic in zip(kind.indexed, topics[1:], strict=True):
-            if _is_hashed_when_indexed(item):
+        for item, topic, word in zip(kind.indexed, topics[1:], kind.topic_words, strict=True):
+            if word is not None:
+                values[item["name"]] = word(topic[2:])
+            elif _is_hashed_when_indexed(item):
                 values[item["name"]] = topic
             else:
                 (raw,) = abi_decode([_type_string(item)], bytes.fromhex(topic[2:]))
                 values[item["name"]] = _plain(raw, item)
-        if kind.data:
+        if kind.data_words is not None:
+            if len(data_hex) < 2 + 64 * len(kind.data_words):
+                raise ValueError(f"{len(data_hex) // 2 - 1} bytes of data for {len(kind.data_words)} words")
+            for i, (item, word) in enumerate(zip(kind.data, kind.data_words, strict=True)):
+                values[item["name"]] = word(data_hex[2 + 64 * i: 66 + 64 * i])
+        elif kind.data:
             decoded = abi_decode(kind.data_types, bytes.fromhex(data_hex[2:]))
             for item, raw in zip(kind.data, decoded, strict=True):
                 values[item["name"]] = _plain(raw, item)
@@ -593,13 +658,11 @@ class Indexer:
             accounts.append(decoded.accounts)
         connection = session.connection()
         if rows:
-            ids = connection.execute(
-                insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
+            connection.execute(insert(EventRecord), rows)
             links = [
-                {"event_id": event_id, "account": account, "role": role, "chain_id": self.chain_id,
-                 "block_number": row["block_number"], "log_index": row["log_index"]}
-                for event_id, row, found in zip(ids, rows, accounts, strict=True)
+                {"block_hash": row["block_hash"], "log_index": row["log_index"], "account": account, "role": role,
+                 "chain_id": self.chain_id, "block_number": row["block_number"]}
+                for row, found in zip(rows, accounts, strict=True)
                 for account, role in dict.fromkeys(found)
             ]
             if links:

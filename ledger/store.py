@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -96,23 +96,29 @@ class EventRecord(Base):
 
 
 class EventAccount(Base):
-    """An address that appears in an event's arguments (``role`` is the argument's name)."""
+    """An address that appears in an event's arguments (``role`` is the argument's name).
+
+    Keyed by the event's own unique key (block hash, log index), so rows of both tables are
+    written in one multi-row insert each, without reading generated ids back.
+    """
 
     __tablename__ = "event_accounts"
     __table_args__ = (
+        ForeignKeyConstraint(
+            ["block_hash", "log_index"], ["events.block_hash", "events.log_index"],
+            ondelete="CASCADE", name="fk_event_accounts_event",
+        ),
         Index("ix_event_accounts_account", "chain_id", "account", "block_number", "log_index"),
         Index("ix_event_accounts_block", "chain_id", "block_number"),
     )
 
-    event_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("events.id", ondelete="CASCADE", name="fk_event_accounts_event"), primary_key=True
-    )
+    block_hash: Mapped[str] = mapped_column(String(HASH), primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
     account: Mapped[str] = mapped_column(String(ADDRESS), primary_key=True)
     """Lower-case hex, so look-ups need no checksum."""
     role: Mapped[str] = mapped_column(String(NAME), primary_key=True)
     chain_id: Mapped[int] = mapped_column(BigInteger)
     block_number: Mapped[int] = mapped_column(BigInteger)
-    log_index: Mapped[int] = mapped_column(Integer)
 
 
 class BlockRecord(Base):

@@ -16,6 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_abi import decode, encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ledger.chain import ChainClient, dev_accounts
@@ -25,6 +28,8 @@ from ledger.indexer import (
     ChunkSizer,
     Indexer,
     Source,
+    _plain,
+    _word_decoder,
     run_indexer_in_thread,
     sources_from_deployment,
 )
@@ -106,7 +111,8 @@ def test_index_stamps_stores_every_event_with_time_accounts_and_cursor(chain, re
         assert first.block_time == chain.block_time(blocks[0])
         assert first.contract == "TimestampRegistry" and first.event == "Stamped"
         roles = session.execute(
-            select(EventAccount.account, EventAccount.role).where(EventAccount.event_id == first.id)
+            select(EventAccount.account, EventAccount.role).where(
+                EventAccount.block_hash == first.block_hash, EventAccount.log_index == first.log_index)
         ).all()
         assert roles == [(accounts[0].address.lower(), "stamper")]
         second = session.scalar(select(func.count()).select_from(EventAccount).where(
@@ -424,3 +430,53 @@ def test_a_second_chain_in_the_same_database_is_kept_apart(chain, registry, sour
         per_chain = dict(session.execute(
             select(EventRecord.chain_id, func.count()).group_by(EventRecord.chain_id)).all())
     assert per_chain == {4242: 2, chain.chain_id: len(chain_events(chain, sources))}
+
+
+
+# -- the fast word decoders agree with eth_abi ---------------------------------------------------
+
+_WORD_TYPES = ["uint8", "uint40", "uint256", "int8", "int64", "int256", "address", "bool", "bytes3", "bytes32"]
+
+
+def _values(kind: str) -> st.SearchStrategy:  # type: ignore[type-arg]
+    if kind == "address":
+        return st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
+    if kind == "bool":
+        return st.booleans()
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        return st.binary(min_size=size, max_size=size)
+    bits = int(kind.removeprefix("u").removeprefix("int"))
+    if kind.startswith("u"):
+        return st.integers(0, 2**bits - 1)
+    return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data(), kind=st.sampled_from(_WORD_TYPES))
+def test_word_decoders_equal_eth_abi(data, kind):
+    value = data.draw(_values(kind))
+    word = encode([kind], [value]).hex()
+    decoder = _word_decoder(kind)
+    assert decoder is not None
+    expected = _plain(decode([kind], bytes.fromhex(word))[0], {"type": kind})
+    assert decoder(word) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "word"),
+    [("address", "01" + "00" * 31), ("bool", "00" * 31 + "02"), ("uint8", "00" * 30 + "0100"),
+     ("int8", "00" * 31 + "80"), ("bytes3", "ffffff01" + "00" * 28)],
+)
+def test_word_decoders_refuse_non_canonical_words_as_eth_abi_does(kind, word):
+    decoder = _word_decoder(kind)
+    assert decoder is not None
+    with pytest.raises(ValueError):
+        decoder(word)
+    with pytest.raises(Exception):  # noqa: B017 - eth_abi raises its own classes
+        decode([kind], bytes.fromhex(word))
+
+
+def test_word_decoder_is_none_for_dynamic_and_composite_types():
+    for kind in ("string", "bytes", "uint256[]", "(address,uint256)", "address[2]"):
+        assert _word_decoder(kind) is None

@@ -46,14 +46,17 @@ def upgrade() -> None:
 
     op.create_table(
         "event_accounts",
-        sa.Column("event_id", _ID, nullable=False),
+        sa.Column("block_hash", sa.String(66), nullable=False),
+        sa.Column("log_index", sa.Integer(), nullable=False),
         sa.Column("account", sa.String(42), nullable=False),
         sa.Column("role", sa.String(128), nullable=False),
         sa.Column("chain_id", sa.BigInteger(), nullable=False),
         sa.Column("block_number", sa.BigInteger(), nullable=False),
-        sa.Column("log_index", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["event_id"], ["events.id"], ondelete="CASCADE", name="fk_event_accounts_event"),
-        sa.PrimaryKeyConstraint("event_id", "account", "role"),
+        sa.ForeignKeyConstraint(
+            ["block_hash", "log_index"], ["events.block_hash", "events.log_index"],
+            ondelete="CASCADE", name="fk_event_accounts_event",
+        ),
+        sa.PrimaryKeyConstraint("block_hash", "log_index", "account", "role"),
     )
     op.create_index(
         "ix_event_accounts_account", "event_accounts", ["chain_id", "account", "block_number", "log_index"]
