@@ -1,8 +1,8 @@
-"""Alembic environment: migrates the connection ``Store.migrate`` hands over, or ``-x url=...``.
+"""Alembic environment: migrates the connection ``Store.migrate`` hands over (the normal path).
 
-Run from the code (``Store(url).migrate()``); for a new revision, from the project root:
-``.venv/bin/alembic -c /dev/null -x url=sqlite:///tmp/x.sqlite3 revision --autogenerate``
-is not needed: write migrations by hand, ``test_indexer_store.py`` checks them against the models.
+Migrations run from the code on every open (``Store(url)``), never by hand. A new revision is
+written by hand in ``versions/`` (copy ``0001_events.py``); ``tests/ledger/test_indexer_store.py``
+fails until the migrations build exactly the models, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
