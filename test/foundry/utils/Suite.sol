@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IpledgerForwarder} from "../../../contracts/IpledgerForwarder.sol";
+import {IPLens} from "../../../contracts/IPLens.sol";
+import {IPRegistry} from "../../../contracts/IPRegistry.sol";
+import {LicenseRegistry} from "../../../contracts/LicenseRegistry.sol";
+import {PledgeRegistry} from "../../../contracts/PledgeRegistry.sol";
+import {TimestampRegistry} from "../../../contracts/TimestampRegistry.sol";
+import {IIPRegistry} from "../../../contracts/interfaces/IIPRegistry.sol";
+import {IPledgeRegistry} from "../../../contracts/interfaces/IPledgeRegistry.sol";
+import {Roles} from "../../../contracts/types/Roles.sol";
+import {Cheats} from "./Vm.sol";
+
+/// @notice The deployed suite, wired as `ledger/deploy.py` wires it, with separate parties: an admin
+/// (DEFAULT_ADMIN_ROLE only), a registrar (REGISTRAR_ROLE only), two accredited banks (PLEDGEE_ROLE),
+/// three owners and a stranger with no role.
+abstract contract Suite is Cheats {
+    address internal constant ADMIN = address(0xAD00);
+    address internal constant REGISTRAR = address(0x5EC0);
+    address internal constant BANK = address(0xBA01);
+    address internal constant BANK2 = address(0xBA02);
+    address internal constant ALICE = address(0xA11CE);
+    address internal constant BOB = address(0xB0B);
+    address internal constant CAROL = address(0xCA201);
+    address internal constant STRANGER = address(0x5E7);
+
+    /// @dev The start of every test's clock: far from zero so "before" and "after" both exist.
+    uint256 internal constant T0 = 1_750_000_000;
+
+    IpledgerForwarder internal forwarder;
+    TimestampRegistry internal stamps;
+    IPRegistry internal registry;
+    PledgeRegistry internal pledges;
+    LicenseRegistry internal licenses;
+    IPLens internal lens;
+
+    function deploySuite() internal {
+        vm.warp(T0);
+        forwarder = new IpledgerForwarder();
+        stamps = new TimestampRegistry(address(forwarder));
+        registry = new IPRegistry(address(forwarder), ADMIN);
+        pledges = new PledgeRegistry(address(forwarder), IIPRegistry(address(registry)));
+        licenses = new LicenseRegistry(address(forwarder), IIPRegistry(address(registry)), IPledgeRegistry(address(pledges)));
+        lens = new IPLens(IIPRegistry(address(registry)), licenses, IPledgeRegistry(address(pledges)));
+        vm.startPrank(ADMIN);
+        registry.setPledgeRegistry(address(pledges));
+        registry.grantRole(Roles.REGISTRAR, REGISTRAR);
+        registry.grantRole(Roles.PLEDGEE, BANK);
+        registry.grantRole(Roles.PLEDGEE, BANK2);
+        vm.stopPrank();
+    }
+
+    /// @dev A fresh asset of `owner` with a content hash derived from `seed`.
+    function registerAsset(address owner, uint256 seed) internal returns (uint256 assetId) {
+        vm.prank(owner);
+        assetId = registry.register(
+            keccak256(abi.encode("content", seed)),
+            IIPRegistry.AssetKind.InventionPatent,
+            bytes32(0),
+            keccak256(abi.encode("metadata", seed)),
+            ""
+        );
+    }
+
+    /// @dev An active pledge of `assetId` (owned by `owner`) to `bank`, maturing at `maturity`.
+    function pledgeAsset(address owner, uint256 assetId, address bank, uint40 maturity)
+        internal
+        returns (uint256 pledgeId)
+    {
+        vm.prank(owner);
+        pledgeId = pledges.propose(assetId, bank, 1_000_000, "CNY", maturity, keccak256("loan contract"));
+        vm.prank(bank);
+        pledges.accept(pledgeId);
+    }
+
+    function freezeAsset(uint256 assetId, uint40 until) internal {
+        vm.prank(REGISTRAR);
+        registry.freeze(assetId, "Beijing IP Court", "(2024) Jing 73 Min Chu 123", keccak256("order"), until);
+    }
+}
