@@ -434,7 +434,9 @@ class Indexer:
             cursor = session.get(Cursor, self.chain_id)
             if cursor is None:
                 floor = max(0, min(s.start_block for s in self.sources) - 1)
-                header = self._header(floor)
+                header = self.client.block_headers([floor]).get(floor)
+                if header is None:
+                    raise ChainError(f"the chain has no block {floor}: is the deployment manifest for this chain?")
                 session.add(Cursor(chain_id=self.chain_id, block_number=floor, block_hash=header.hash))
                 session.merge(_block_record(self.chain_id, header))
                 cursor_number = floor

@@ -228,9 +228,17 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any exception."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on any exception.
+
+        A database that stops answering raises ConfigurationError naming it (not a driver trace).
+        """
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise ConfigurationError(
+                f"the index database {self.display_url} failed: {str(exc.orig).strip()}"
+            ) from None
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

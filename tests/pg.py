@@ -107,11 +107,12 @@ def check_server(url: str) -> None:
         connection.execute("select 1")
 
 
-def create_database(admin_url: str, prefix: str = "ipledger_test") -> str:
-    """A new empty database on the server of ``admin_url``; returns its SQLAlchemy URL."""
+def create_database(admin_url: str, prefix: str = "ipledger_test", *, template: str | None = None) -> str:
+    """A new database on the server of ``admin_url`` (empty, or a copy of ``template``); its SQLAlchemy URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(_libpq(admin_url), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 

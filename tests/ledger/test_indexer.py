@@ -480,3 +480,20 @@ def test_word_decoders_refuse_non_canonical_words_as_eth_abi_does(kind, word):
 def test_word_decoder_is_none_for_dynamic_and_composite_types():
     for kind in ("string", "bytes", "uint256[]", "(address,uint256)", "address[2]"):
         assert _word_decoder(kind) is None
+
+
+def test_manifest_watcher_returns_sources_only_when_the_manifest_changes(tmp_path, deployment, artifacts):
+    from ledger.indexer import ManifestWatcher
+
+    manifest = tmp_path / "31337.json"
+    manifest.write_text(deployment.model_dump_json())
+    watcher = ManifestWatcher(manifest, artifacts)
+    assert watcher() is None
+    grown = deployment.model_copy(deep=True)
+    grown.contracts["IndexerTestEmitter"] = grown.contracts["TimestampRegistry"].model_copy(
+        update={"address": "0x" + "12" * 20, "block_number": 99})
+    manifest.write_text(grown.model_dump_json())
+    os.utime(manifest, (time.time() + 5, time.time() + 5))
+    sources = watcher()
+    assert sources is not None and ("IndexerTestEmitter", 99) in [(s.name, s.start_block) for s in sources]
+    assert watcher() is None
