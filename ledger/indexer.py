@@ -351,7 +351,14 @@ class _Retry(Exception):
 
 
 class _Reorg(Exception):
-    """The stored blocks are no longer the chain's: roll back to the common ancestor."""
+    """The stored blocks are no longer the chain's: roll back to the common ancestor.
+
+    ``below``: a stored block known not to be the chain's; the ancestor is searched under it.
+    """
+
+    def __init__(self, below: int | None = None) -> None:
+        super().__init__(below)
+        self.below = below
 
 
 @dataclass
@@ -496,8 +503,8 @@ class Indexer:
                         break
                 self._advance(cursor, target, report)
                 retries = 0
-            except _Reorg:
-                report.reorgs.append(self._rollback())
+            except _Reorg as reorg:
+                report.reorgs.append(self._rollback(reorg.below))
                 target = None
                 verified = False
             except _Retry as exc:
@@ -611,8 +618,9 @@ class Indexer:
                     BlockRecord.chain_id == self.chain_id, BlockRecord.number.in_(list(headers))
                 )
             ).all())
-            if any(stored[n] != h.hash for n, h in headers.items() if n in stored):
-                raise _Reorg()
+            stale = [n for n, h in headers.items() if n in stored and stored[n] != h.hash]
+            if stale:
+                raise _Reorg(below=min(stale))
             count = self._write(session, logs, headers, skip_blocks=set(stored))
             session.execute(
                 update(IndexedContract)
@@ -681,11 +689,12 @@ class Indexer:
 
     # -- reorgs -------------------------------------------------------------------------
 
-    def _rollback(self) -> tuple[int, int]:
-        """Delete everything above the highest stored block the chain still has; return (old, new) cursor."""
+    def _rollback(self, below: int | None = None) -> tuple[int, int]:
+        """Delete everything above the highest stored block the chain still has (under ``below`` if
+        given); return the (old, new) cursor."""
         old = self._cursor_row()
         ancestor: BlockHeader | None = None
-        below = old[0] + 1
+        below = min(old[0] + 1, below if below is not None else old[0] + 1)
         while ancestor is None:
             with self.store.session() as session:
                 stored = session.execute(

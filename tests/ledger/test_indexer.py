@@ -497,3 +497,21 @@ def test_manifest_watcher_returns_sources_only_when_the_manifest_changes(tmp_pat
     sources = watcher()
     assert sources is not None and ("IndexerTestEmitter", 99) in [(s.name, s.start_block) for s in sources]
     assert watcher() is None
+
+
+def test_stale_stored_block_met_while_backfilling_rolls_back_below_it(chain, artifacts, registry, sources, store):
+    artifact = artifacts["IndexerTestEmitter"]
+    receipt = chain.deploy(artifact)
+    emitter = chain.contract(artifact.abi, receipt.contract_address)
+    emitted = chain.transact(emitter.functions.emitMany(1, 2, 4, chain.account.address)).block_number
+    stamp(chain, registry, 2)
+    indexer = Indexer(chain, store, sources)
+    indexer.sync()
+    with store.session() as session:  # a header left over from a fork the indexer never saw roll back
+        session.add(BlockRecord(chain_id=chain.chain_id, number=emitted, hash="0x" + "66" * 32,
+                                parent_hash="0x" + "77" * 32, time=0))
+    newcomer = Source("IndexerTestEmitter", receipt.contract_address, artifact.abi, receipt.block_number)
+    indexer.set_sources([*sources, newcomer])
+    report = indexer.sync()
+    assert report.reorgs and report.reorgs[0][1] < emitted
+    assert_db_equals_chain(store, chain, [*sources, newcomer], indexer)
