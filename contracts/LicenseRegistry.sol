@@ -14,7 +14,8 @@ import {Roles} from "./types/Roles.sol";
 /// @notice Licenses of IP assets, offered by the owner and accepted by the licensee. Each asset
 /// keeps a set of its active licenses, bounded by {MAX_ACTIVE_LICENSES} so that the overlap check
 /// of an acceptance costs bounded gas; licenses that expired by time leave the set lazily, at the
-/// next acceptance for that asset.
+/// next acceptance for that asset. An operator the owner approved (the Marketplace) may offer and
+/// activate a license in one step ({grant}); the rules are the same private functions.
 contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     /// @inheritdoc ILicenseRegistry
     uint256 public constant MAX_ACTIVE_LICENSES = 32;
@@ -27,6 +28,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     mapping(uint256 licenseId => License) private _licenses;
     mapping(uint256 assetId => uint256[] licenseIds) private _licensesOf;
     mapping(uint256 assetId => uint256[] licenseIds) private _activeOf;
+    mapping(address owner => mapping(address operator => bool)) private _operators;
     uint256 private _licenseCount;
 
     constructor(address trustedForwarder, IIPRegistry registry_, IPledgeRegistry pledges_)
@@ -41,31 +43,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         address owner = _msgSender();
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         if (asset.owner != owner) revert LicenseRegistryNotOwner(assetId, owner);
-        if (terms.licensee == address(0) || terms.licensee == owner) {
-            revert LicenseRegistryInvalidLicensee(terms.licensee);
-        }
-        if (terms.start >= terms.end || terms.end <= block.timestamp) {
-            revert LicenseRegistryInvalidTerm(terms.start, terms.end);
-        }
-        if (asset.frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, asset.frozenUntil);
-        _requireNoConflict(assetId, terms.kind, terms.start, terms.end, terms.territory, terms.fieldOfUse);
-
-        licenseId = ++_licenseCount;
-        License storage license = _licenses[licenseId];
-        license.assetId = SafeCast.toUint64(assetId);
-        license.licensor = owner;
-        license.kind = terms.kind;
-        license.status = LicenseStatus.Offered;
-        license.sublicensable = terms.sublicensable;
-        license.licensee = terms.licensee;
-        license.start = terms.start;
-        license.end = terms.end;
-        license.territory = terms.territory;
-        license.fieldOfUse = terms.fieldOfUse;
-        license.termsHash = terms.termsHash;
-        license.fee = terms.fee;
-        _licensesOf[assetId].push(licenseId);
-        emit LicenseOffered(licenseId, assetId, terms.licensee, owner, terms);
+        licenseId = _offer(assetId, owner, asset.frozenUntil, terms, true);
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -81,17 +59,27 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
             revert LicenseRegistryOfferStale(licenseId, license.licensor, asset.owner);
         }
         if (asset.frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, asset.frozenUntil);
-        uint256 pledgeId = pledges.activePledgeOf(assetId);
-        if (pledgeId != 0 && !pledges.isLicenseConsented(pledgeId, licenseId)) {
-            revert LicenseRegistryAssetPledged(assetId, pledgeId);
-        }
-        _pruneExpired(assetId);
-        _requireNoConflict(assetId, license.kind, license.start, license.end, license.territory, license.fieldOfUse);
-        uint256[] storage active = _activeOf[assetId];
-        if (active.length >= MAX_ACTIVE_LICENSES) revert LicenseRegistryActiveLicenseLimit(assetId, MAX_ACTIVE_LICENSES);
-        license.status = LicenseStatus.Active;
-        active.push(licenseId);
-        emit LicenseAccepted(licenseId, assetId, caller);
+        _activate(assetId, licenseId, license);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    /// @dev The offer's conflict check is left to the activation's, which runs on the same state.
+    function grant(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId) {
+        address operator = _msgSender();
+        IIPRegistry.Asset memory asset = registry.assetOf(assetId);
+        address owner = asset.owner;
+        if (!_operators[owner][operator]) revert LicenseRegistryUnauthorizedOperator(owner, operator);
+        licenseId = _offer(assetId, owner, asset.frozenUntil, terms, false);
+        _activate(assetId, licenseId, _licenses[licenseId]);
+        emit LicenseGranted(licenseId, assetId, operator);
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function setOperator(address operator, bool approved) external {
+        address owner = _msgSender();
+        if (operator == address(0) || operator == owner) revert LicenseRegistryInvalidOperator(operator);
+        _operators[owner][operator] = approved;
+        emit OperatorSet(owner, operator, approved);
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -161,8 +149,63 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     }
 
     /// @inheritdoc ILicenseRegistry
+    function isOperator(address owner, address operator) external view returns (bool) {
+        return _operators[owner][operator];
+    }
+
+    /// @inheritdoc ILicenseRegistry
     function licenseCount() external view returns (uint256) {
         return _licenseCount;
+    }
+
+    /// @dev The rules of an offer by (or for) `owner`, then the offer itself.
+    function _offer(uint256 assetId, address owner, uint40 frozenUntil, LicenseTerms calldata terms, bool checkConflict)
+        private
+        returns (uint256 licenseId)
+    {
+        if (terms.licensee == address(0) || terms.licensee == owner) {
+            revert LicenseRegistryInvalidLicensee(terms.licensee);
+        }
+        if (terms.start >= terms.end || terms.end <= block.timestamp) {
+            revert LicenseRegistryInvalidTerm(terms.start, terms.end);
+        }
+        if (frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, frozenUntil);
+        if (checkConflict) {
+            _requireNoConflict(assetId, terms.kind, terms.start, terms.end, terms.territory, terms.fieldOfUse);
+        }
+
+        licenseId = ++_licenseCount;
+        License storage license = _licenses[licenseId];
+        license.assetId = SafeCast.toUint64(assetId);
+        license.licensor = owner;
+        license.kind = terms.kind;
+        license.status = LicenseStatus.Offered;
+        license.sublicensable = terms.sublicensable;
+        license.licensee = terms.licensee;
+        license.start = terms.start;
+        license.end = terms.end;
+        license.territory = terms.territory;
+        license.fieldOfUse = terms.fieldOfUse;
+        license.termsHash = terms.termsHash;
+        license.fee = terms.fee;
+        _licensesOf[assetId].push(licenseId);
+        emit LicenseOffered(licenseId, assetId, terms.licensee, owner, terms);
+    }
+
+    /// @dev The rules of an acceptance that do not depend on who accepts, then the activation:
+    /// the pledgee's consent, the exclusivity rules and the bound on active licenses.
+    function _activate(uint256 assetId, uint256 licenseId, License storage license) private {
+        uint256 pledgeId = pledges.activePledgeOf(assetId);
+        if (pledgeId != 0 && !pledges.isLicenseConsented(pledgeId, licenseId)) {
+            revert LicenseRegistryAssetPledged(assetId, pledgeId);
+        }
+        _pruneExpired(assetId);
+        _requireNoConflict(assetId, license.kind, license.start, license.end, license.territory, license.fieldOfUse);
+        uint256[] storage active = _activeOf[assetId];
+        if (active.length >= MAX_ACTIVE_LICENSES) revert LicenseRegistryActiveLicenseLimit(assetId, MAX_ACTIVE_LICENSES);
+        license.status = LicenseStatus.Active;
+        active.push(licenseId);
+        emit LicenseAccepted(licenseId, assetId, license.licensee);
     }
 
     /// @dev Reverts if a license of `kind` over [start, end) x territory x field would overlap an

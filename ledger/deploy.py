@@ -24,23 +24,44 @@ from .chain import ChainClient
 from .errors import ConfigurationError, NotFoundError
 from .toolchain import Artifact, compile_contracts
 
-ConstructorArgs = Callable[[dict[str, str], str], list[Any]]
-"""Given the addresses deployed so far and the deployer, the constructor arguments."""
+ConstructorArgs = Callable[[dict[str, str], str, bool], list[Any]]
+"""Given the addresses deployed so far, the deployer and whether this is a development deployment,
+the constructor arguments."""
 
 SUITE: list[tuple[str, ConstructorArgs]] = [
-    ("IpledgerForwarder", lambda deployed, admin: []),
-    ("TimestampRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"]]),
-    ("IPRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"], admin]),
-    ("PledgeRegistry", lambda deployed, admin: [deployed["IpledgerForwarder"], deployed["IPRegistry"]]),
+    ("IpledgerForwarder", lambda deployed, admin, dev: []),
+    ("TimestampRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"]]),
+    ("IPRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], admin]),
+    ("PledgeRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], deployed["IPRegistry"]]),
     (
         "LicenseRegistry",
-        lambda deployed, admin: [deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]],
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]
+        ],
     ),
     (
         "IPLens",
-        lambda deployed, admin: [deployed["IPRegistry"], deployed["LicenseRegistry"], deployed["PledgeRegistry"]],
+        lambda deployed, admin, dev: [deployed["IPRegistry"], deployed["LicenseRegistry"], deployed["PledgeRegistry"]],
+    ),
+    # The faucet mints to anyone: on for development deployments only, fixed at construction.
+    ("SettlementToken", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], dev]),
+    (
+        "Marketplace",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]
+        ],
+    ),
+    (
+        "LicenseMarket",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"],
+            deployed["LicenseRegistry"], deployed["Marketplace"],
+        ],
     ),
 ]
+"""The suite in deployment order. The market needs no wiring: owners approve the Marketplace
+(ERC-721 ``approve``) and the LicenseMarket (``LicenseRegistry.setOperator``) themselves, and the
+protocol fee starts at zero until the admin sets it (``Marketplace.setFee``)."""
 
 COUPLED: dict[str, list[str]] = {"IPRegistry": ["PledgeRegistry"]}
 """Contracts wired to a later one by a one-time setter: kept only while that one's code is unchanged.
@@ -164,7 +185,8 @@ def deploy_suite(
     same constructor arguments is kept, so upgrading one contract never orphans the records
     of the others; a replaced contract is kept under ``previous``. Wiring (see :func:`_wire`)
     only sends what the chain does not have yet. ``dev_roles`` also makes the deployer a
-    registrar, for local chains and tests; production deployments pass ``False``.
+    registrar, and enables the SettlementToken's faucet, for local chains and tests; production
+    deployments pass ``False``.
     """
     artifacts = artifacts or compile_contracts()
     existing: Deployment | None = None
@@ -180,7 +202,7 @@ def deploy_suite(
     addresses: dict[str, str] = {}
     changed = False
     for name, args_of in SUITE:
-        args = args_of(addresses, existing.deployer if existing else signer.address)
+        args = args_of(addresses, existing.deployer if existing else signer.address, dev_roles)
         old = existing.contracts.get(name) if existing else None
         if (
             old is not None

@@ -2,7 +2,8 @@
 pragma solidity ^0.8.24;
 
 /// @title Licenses of IP assets (许可): exclusive, sole and non-exclusive.
-/// @notice The owner offers, the licensee accepts; only then is a license active. It ends when
+/// @notice The owner offers, the licensee accepts; only then is a license active. An operator the
+/// owner approved (the Marketplace) may do both in one step, {grant}, under the same rules. It ends when
 /// terminated (by the current owner or the licensee) or at its `end`; it survives transfers of the
 /// asset. An active exclusive or sole license blocks any new license that overlaps it in time,
 /// territory and field of use, and a new exclusive or sole license is blocked by any overlapping
@@ -100,6 +101,10 @@ interface ILicenseRegistry {
     error LicenseRegistryLicenseEnded(uint256 licenseId, uint256 end);
     /// @notice A recordal needs its filing number.
     error LicenseRegistryZeroRecordalNo();
+    /// @notice `operator` is not an operator of `owner`, the asset's owner: it may not grant licenses of it.
+    error LicenseRegistryUnauthorizedOperator(address owner, address operator);
+    /// @notice The zero address or the owner itself cannot be an operator.
+    error LicenseRegistryInvalidOperator(address operator);
 
     /// @notice `licensor` offered license `licenseId` of `assetId` to `licensee` on `terms`.
     event LicenseOffered(
@@ -113,6 +118,11 @@ interface ILicenseRegistry {
     event LicenseAccepted(uint256 indexed licenseId, uint256 indexed assetId, address indexed licensee);
     /// @notice `by` (the owner or the licensee) terminated the license or withdrew/declined the offer.
     event LicenseTerminated(uint256 indexed licenseId, uint256 indexed assetId, address indexed by, bytes32 reasonHash);
+    /// @notice `owner` approved (or revoked) `operator` to grant licenses of the owner's assets.
+    event OperatorSet(address indexed owner, address indexed operator, bool approved);
+    /// @notice `operator` granted license `licenseId` on the owner's behalf (its {LicenseOffered} and
+    /// {LicenseAccepted} events come first).
+    event LicenseGranted(uint256 indexed licenseId, uint256 indexed assetId, address indexed operator);
     /// @notice The registrar recorded the license's filing number.
     event LicenseRecorded(
         uint256 indexed licenseId, uint256 indexed assetId, bytes32 recordalNo, address indexed registrar
@@ -141,6 +151,27 @@ interface ILicenseRegistry {
     /// Emits a {LicenseTerminated} event.
     function terminate(uint256 licenseId, bytes32 reasonHash) external;
 
+    /// @notice Approves (or revokes) `operator` to grant licenses of every asset the caller owns, on
+    /// the caller's behalf, with {grant}: e.g. the Marketplace, which grants a license to whoever
+    /// buys one of the owner's license listings. Like ERC-721's operators, the approval is the
+    /// owner's, not an asset's: it covers assets the owner acquires later, and not assets it sold.
+    /// Requirements:
+    /// - `operator` is not zero or the caller.
+    /// Emits an {OperatorSet} event.
+    function setOperator(address operator, bool approved) external;
+
+    /// @notice Offers and activates a license in one step, on behalf of the asset's owner: the owner
+    /// agreed by approving the caller as its operator (and, for the Marketplace, by listing the
+    /// license), the licensee by paying the operator. Every rule of {offer} and {accept} applies;
+    /// a pledged asset needs its pledgee's consent to this license's id (`licenseCount() + 1`).
+    /// Requirements:
+    /// - the caller is an operator of the asset's current owner (see {setOperator});
+    /// - `terms.licensee` is not zero or the owner; `terms.start < terms.end` and `terms.end` is in the future;
+    /// - the asset is not frozen; if it is pledged, its pledgee consented to this license;
+    /// - no active license conflicts with it; the asset has fewer than {MAX_ACTIVE_LICENSES} active licenses.
+    /// Emits {LicenseOffered}, {LicenseAccepted} and {LicenseGranted} events.
+    function grant(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
+
     /// @notice Records the filing number (备案号) of an active license.
     /// Requirements:
     /// - the caller holds REGISTRAR_ROLE; the license is active; `recordalNo` is not zero.
@@ -158,6 +189,9 @@ interface ILicenseRegistry {
         external
         view
         returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice Whether `operator` may grant licenses of `owner`'s assets (see {setOperator}).
+    function isOperator(address owner, address operator) external view returns (bool);
 
     /// @notice How many licenses were offered (the latest id).
     function licenseCount() external view returns (uint256);
