@@ -6,11 +6,23 @@ Problems (RFC 9457) come back as the matching ``ledger.errors`` exceptions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from .encoding import (
+    ZERO_ADDRESS,
+    AssetKind,
+    encode_call,
+    encode_currency,
+    encode_ref,
+    parse_address,
+    parse_amount,
+    parse_date,
+    parse_hash32,
+)
 from .errors import (
     ChainUnavailableError,
     ConflictError,
@@ -21,6 +33,7 @@ from .errors import (
     ValidationError,
     VerificationError,
 )
+from .licenses import LicenseTerms
 from .relay import sign_request
 
 _BY_STATUS: dict[int, type[LedgerError]] = {
@@ -77,6 +90,113 @@ class ApiClient:
         )
         result: dict[str, Any] = self.post("/relay", request.as_json())
         return result
+
+    # -- the IP registry: reads ---------------------------------------------------------------------
+
+    def asset(self, asset_id: int) -> dict[str, Any]:
+        return dict(self.get(f"/assets/{asset_id}"))
+
+    def check(self, asset_id: int, maturity: str | None = None) -> dict[str, Any]:
+        """The bank's due diligence (``GET /assets/{id}/check``) for a loan maturing on ``maturity`` (2027-06-30)."""
+        params = {} if maturity is None else {"maturity": maturity}
+        return dict(self.get(f"/assets/{asset_id}/check", **params))
+
+    def licenses_of(self, asset_id: int, *, limit: int = 50, offset: int = 0, active: bool = False) -> dict[str, Any]:
+        return dict(self.get(f"/assets/{asset_id}/licenses", limit=limit, offset=offset, active=active))
+
+    def license(self, license_id: int) -> dict[str, Any]:
+        return dict(self.get(f"/licenses/{license_id}"))
+
+    def pledge(self, pledge_id: int) -> dict[str, Any]:
+        return dict(self.get(f"/pledges/{pledge_id}"))
+
+    def store_metadata(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        """Store a metadata document on the server: ``{"hash", "uri", "size"}``."""
+        return dict(self.post("/metadata", dict(document)))
+
+    # -- the IP registry: writes, signed here and relayed (results carry the new ids) -----------------
+
+    def call(
+        self, account: LocalAccount, contract: str, signature: str, *args: Any, gas: int = 500_000
+    ) -> dict[str, Any]:
+        """Relay ``contract.signature(*args)`` as ``account``, e.g. ``"IPRegistry"``,
+        ``"setVerified(uint256,bool)"``."""
+        return self.relay(account, self.address(contract), encode_call(signature, *args), gas=gas)
+
+    def register(
+        self,
+        account: LocalAccount,
+        content_hash: bytes | str,
+        kind: AssetKind | str,
+        ref: str | None,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        metadata_hash: bytes | str | None = None,
+        uri: str | None = None,
+    ) -> dict[str, Any]:
+        """Register an asset as ``account``: the metadata document is stored on the server first
+        (or give ``metadata_hash`` and ``uri`` of one published elsewhere). ``result["assetId"]``
+        is the new asset."""
+        kind = kind if isinstance(kind, AssetKind) else AssetKind.parse(kind)
+        if metadata is not None:
+            stored = self.store_metadata(metadata)
+            metadata_hash, uri = stored["hash"], uri or stored["uri"]
+        if metadata_hash is None or uri is None:
+            raise ValidationError("a registration needs a metadata document, or its hash and URI")
+        return self.call(
+            account, "IPRegistry", "register(bytes32,uint8,bytes32,bytes32,string)",
+            parse_hash32(content_hash, "the content hash", allow_zero=False), int(kind), encode_ref(ref),
+            parse_hash32(metadata_hash, "the metadata hash", allow_zero=False), uri, gas=300_000,
+        )
+
+    def transfer(self, account: LocalAccount, asset_id: int, to: str) -> dict[str, Any]:
+        return self.call(account, "IPRegistry", "safeTransferFrom(address,address,uint256)", account.address,
+                         parse_address(to, "the recipient"), asset_id)
+
+    def offer_license(self, account: LocalAccount, asset_id: int, terms: LicenseTerms) -> dict[str, Any]:
+        """Offer a license of ``account``'s asset; ``result["licenseId"]`` is the offer."""
+        return self.call(account, "LicenseRegistry",
+                         "offer(uint256,(address,uint8,uint40,uint40,bytes32,bytes32,bytes32,uint256,bool))",
+                         asset_id, terms.encode())
+
+    def accept_license(self, account: LocalAccount, license_id: int) -> dict[str, Any]:
+        return self.call(account, "LicenseRegistry", "accept(uint256)", license_id, gas=1_000_000)
+
+    def terminate_license(self, account: LocalAccount, license_id: int,
+                          reason_hash: bytes | str | None = None) -> dict[str, Any]:
+        return self.call(account, "LicenseRegistry", "terminate(uint256,bytes32)", license_id,
+                         parse_hash32(reason_hash, "the reason hash"))
+
+    def propose_pledge(
+        self, account: LocalAccount, asset_id: int, pledgee: str, principal: int, currency: str,
+        maturity: int | str, contract_hash: bytes | str | None = None,
+    ) -> dict[str, Any]:
+        """Propose to pledge ``account``'s asset; ``result["pledgeId"]`` is the proposal."""
+        return self.call(
+            account, "PledgeRegistry", "propose(uint256,address,uint256,bytes3,uint40,bytes32)", asset_id,
+            parse_address(pledgee, "the pledgee"), parse_amount(principal, "the principal"), encode_currency(currency),
+            parse_date(maturity, "the maturity", allow_zero=False), parse_hash32(contract_hash, "the contract hash"),
+        )
+
+    def accept_pledge(self, account: LocalAccount, pledge_id: int) -> dict[str, Any]:
+        return self.call(account, "PledgeRegistry", "accept(uint256)", pledge_id)
+
+    def cancel_pledge(self, account: LocalAccount, pledge_id: int) -> dict[str, Any]:
+        return self.call(account, "PledgeRegistry", "cancel(uint256)", pledge_id)
+
+    def release_pledge(self, account: LocalAccount, pledge_id: int) -> dict[str, Any]:
+        return self.call(account, "PledgeRegistry", "release(uint256)", pledge_id)
+
+    def enforce_pledge(self, account: LocalAccount, pledge_id: int, buyer: str | None = None) -> dict[str, Any]:
+        to = parse_address(buyer, "the buyer") if buyer else ZERO_ADDRESS
+        return self.call(account, "PledgeRegistry", "enforce(uint256,address)", pledge_id, to)
+
+    def consent_to_transfer(self, account: LocalAccount, pledge_id: int, recipient: str | None) -> dict[str, Any]:
+        to = parse_address(recipient, "the recipient") if recipient else ZERO_ADDRESS
+        return self.call(account, "PledgeRegistry", "consentToTransfer(uint256,address)", pledge_id, to)
+
+    def consent_to_license(self, account: LocalAccount, pledge_id: int, license_id: int) -> dict[str, Any]:
+        return self.call(account, "PledgeRegistry", "consentToLicense(uint256,uint256)", pledge_id, license_id)
 
     def close(self) -> None:
         self.http.close()

@@ -27,6 +27,11 @@ from .settings import Settings, get_settings
 from .toolchain import Artifact, compile_contracts
 
 if TYPE_CHECKING:
+    from .assets import AssetService
+    from .check import CheckService
+    from .licenses import LicenseService
+    from .metadata import MetadataStore
+    from .pledges import PledgeService
     from .relay import RelayService
     from .timestamps import TimestampService
 
@@ -70,6 +75,41 @@ class Ledger:
             if name != "IpledgerForwarder"
         }
         return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite")
+
+    @cached_property
+    def metadata(self) -> MetadataStore:
+        from .metadata import MetadataStore
+
+        return MetadataStore(self.settings.data_dir / "metadata")
+
+    @cached_property
+    def assets(self) -> AssetService:
+        from .assets import AssetService
+
+        return AssetService(self.client, self.contract("IPRegistry"), self.metadata,
+                            from_block=self.deployment.contracts["IPRegistry"].block_number)
+
+    @cached_property
+    def licenses(self) -> LicenseService:
+        from .licenses import LicenseService
+
+        return LicenseService(self.client, self.contract("LicenseRegistry"), self.contract("IPRegistry"))
+
+    @cached_property
+    def pledges(self) -> PledgeService:
+        from .pledges import PledgeService
+
+        return PledgeService(self.client, self.contract("PledgeRegistry"), self.contract("IPRegistry"))
+
+    @cached_property
+    def check(self) -> CheckService:
+        from .check import CheckService
+
+        return CheckService(
+            self.client, self.contract("IPLens"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
+            self.contract("PledgeRegistry"), self.metadata,
+            from_block=self.deployment.contracts["IPRegistry"].block_number,
+        )
 
     def after_reconcile(self, moved: list[Receipt]) -> None:
         """Bring files written from re-mined transactions (certificates) up to date."""

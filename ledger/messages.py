@@ -7,7 +7,19 @@ name and its decoded arguments always travel with them.
 from __future__ import annotations
 
 import datetime as _dt
+import string
 from typing import Any
+
+from .encoding import (
+    ROLES,
+    AssetKind,
+    LabelledEnum,
+    LegalStatus,
+    LicenseKind,
+    LicenseStatus,
+    PledgeStatus,
+    decode_ascii32,
+)
 
 SENTENCES: dict[str, str] = {
     "TimestampRegistryAlreadyStamped": (
@@ -25,7 +37,7 @@ SENTENCES: dict[str, str] = {
     "IPRegistryZeroContentHash": "an asset needs the hash of its content; the zero hash is not one",
     "IPRegistryZeroMetadataHash": "an asset needs the hash of its metadata document; the zero hash is not one",
     "IPRegistryContentAlreadyRegistered": "this content ({contentHash}) is already registered as asset {assetId}",
-    "IPRegistryRefAlreadyRegistered": "the official number {ref} is already registered as asset {assetId}",
+    "IPRegistryRefAlreadyRegistered": "the official number {ref:ref} is already registered as asset {assetId}",
     "IPRegistryAssetFrozen": (
         "asset {assetId} is frozen by a court order until {until:time}: it cannot be transferred, "
         "licensed or pledged"
@@ -60,13 +72,13 @@ SENTENCES: dict[str, str] = {
         "asset {assetId} is pledged (pledge {pledgeId}) and the pledgee has not consented to this license"
     ),
     "LicenseRegistryExclusivityConflict": (
-        "the license overlaps license {conflictingLicenseId} of asset {assetId} in time, territory and field, "
-        "and one of them is exclusive or sole"
+        "the license overlaps the {conflictingKind:license_kind} license {conflictingLicenseId} of asset {assetId} "
+        "in time, territory and field; where one of the two is exclusive or sole, no overlap is allowed"
     ),
     "LicenseRegistryActiveLicenseLimit": "asset {assetId} already has the most active licenses allowed ({max})",
-    "LicenseRegistryNotOffered": "license {licenseId} is not a pending offer",
-    "LicenseRegistryClosed": "license {licenseId} is already terminated or expired",
-    "LicenseRegistryNotActive": "license {licenseId} is not active",
+    "LicenseRegistryNotOffered": "license {licenseId} is not a pending offer (it is {status:license_status})",
+    "LicenseRegistryClosed": "license {licenseId} is already closed (it is {status:license_status})",
+    "LicenseRegistryNotActive": "license {licenseId} is not active (it is {status:license_status})",
     "LicenseRegistryOfferStale": (
         "the offer of license {licenseId} was made by {licensor}, but the asset changed hands: {owner} owns it now"
     ),
@@ -80,7 +92,7 @@ SENTENCES: dict[str, str] = {
     "PledgeRegistryAlreadyPledged": "asset {assetId} is already pledged (pledge {pledgeId})",
     "PledgeRegistryAssetFrozen": "asset {assetId} is frozen by a court order until {until:time}; it cannot be pledged",
     "PledgeRegistryAssetNotPledgeable": (
-        "asset {assetId} cannot be pledged: it is invalidated, lapsed or expired (legal status {status})"
+        "asset {assetId} cannot be pledged: its legal status is {status:legal_status}"
     ),
     "PledgeRegistryAssetPastExpiry": "asset {assetId} expired at {expiresAt:time}; it cannot be pledged",
     "PledgeRegistryMaturityAfterExpiry": (
@@ -90,32 +102,49 @@ SENTENCES: dict[str, str] = {
     "PledgeRegistryInvalidPledgee": "{pledgee} cannot be the pledgee (zero address or the owner)",
     "PledgeRegistryZeroPrincipal": "a pledge must secure a principal greater than zero",
     "PledgeRegistryZeroCurrency": "a pledge must name the currency of its principal",
-    "PledgeRegistryNotProposed": "pledge {pledgeId} is not a pending proposal",
-    "PledgeRegistryNotActive": "pledge {pledgeId} is not active",
+    "PledgeRegistryNotProposed": "pledge {pledgeId} is not a pending proposal (it is {status:pledge_status})",
+    "PledgeRegistryNotActive": "pledge {pledgeId} is not active (it is {status:pledge_status})",
     "PledgeRegistryProposalStale": (
         "pledge {pledgeId} was proposed by {pledgor}, but the asset changed hands: {owner} owns it now"
     ),
     "PledgeRegistryNotMatured": "pledge {pledgeId} can be enforced only after its maturity, {maturity:time}",
     "PledgeRegistryUnauthorizedCaller": "only the asset registry may do this, not {caller}",
     # IPLens
-    "IPLensUnknownRef": "no asset is registered with the official number {ref}",
+    "IPLensUnknownRef": "no asset is registered with the official number {ref:ref}",
 }
 
-ROLE_NAMES: dict[str, str] = {}
-"""Role hashes to names; filled by the services that know the roles."""
+ROLE_NAMES: dict[str, str] = {
+    "0x" + role.hex(): f"{name} ({'DEFAULT_ADMIN' if name == 'admin' else name.upper()}_ROLE)"
+    for name, role in ROLES.items()
+}
+"""Role hashes (as decoded arguments carry them: 0x hex) to names."""
 
-
-class _Formatter(dict[str, Any]):
-    pass
+_ENUMS: dict[str, type[LabelledEnum]] = {
+    "asset_kind": AssetKind,
+    "legal_status": LegalStatus,
+    "license_kind": LicenseKind,
+    "license_status": LicenseStatus,
+    "pledge_status": PledgeStatus,
+}
 
 
 def _render(value: Any, spec: str) -> str:
+    """One argument of a sentence, by its format spec.
+
+    ``time``: a UTC date and time (``never`` for 0); ``role``: the role's name; ``ref``: a
+    left-aligned ASCII ``bytes32`` (an official number, a code) as its text; ``currency``: a
+    ``bytes3`` code; ``legal_status``, ``license_kind``, ...: an enum number as its name.
+    """
     if spec == "time" and isinstance(value, int):
         if value == 0:
             return "never"
         return _dt.datetime.fromtimestamp(value, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     if spec == "role" and isinstance(value, str):
-        return ROLE_NAMES.get(value, value)
+        return ROLE_NAMES.get(value.lower(), value)
+    if spec in ("ref", "currency") and isinstance(value, (str, bytes)):
+        return decode_ascii32(value) or "(none)"
+    if spec in _ENUMS and isinstance(value, int):
+        return _ENUMS[spec].label_of(value).replace("-", " ")
     return str(value)
 
 
@@ -125,8 +154,6 @@ def sentence(name: str, args: dict[str, Any]) -> str:
     if template is None:
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
         return f"the contract refused: {name}({shown})"
-    import string
-
     out = []
     for literal, field_name, spec, _ in string.Formatter().parse(template):
         out.append(literal)

@@ -1,0 +1,85 @@
+"""`ipledger asset|license|pledge|role|check` as a user runs them: real processes, the embedded chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+BANK = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+
+
+def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment.update({"IPLEDGER_DATA_DIR": str(data), "COLUMNS": "200", **(env or {})})
+    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment, timeout=120)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+    return result.stdout
+
+
+def refused(result: subprocess.CompletedProcess[str], code: int, sentence: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert sentence in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def claims(tmp_path: Path) -> Path:
+    path = tmp_path / "claims.pdf"
+    path.write_bytes(b"%PDF-1.7 what is claimed is " * 100)
+    return path
+
+
+def test_register_show_and_check_in_separate_processes(tmp_path, claims):
+    data = tmp_path / "data"
+    registered = json.loads(ok(run(
+        "asset", "register", "--kind", "invention-patent", "--ref", "CN202010123456.7", "--file", str(claims),
+        "--title", "A method of pledging patents", "--meta", "inventors=Li Wei", "--json", data=data)))
+    asset_id = registered["asset_id"]
+    assert registered["content_hash"] == "0x" + hashlib.sha256(claims.read_bytes()).hexdigest()
+    stored = data / "metadata" / f"{registered['metadata_hash']}.json"
+    assert json.loads(stored.read_text())["title"] == "A method of pledging patents"
+    shown = ok(run("asset", "show", "CN202010123456.7", data=data))
+    assert "A method of pledging patents" in shown and "CN202010123456.7" in shown
+    assert registered["tx_hash"] in shown
+    report = json.loads(ok(run("check", str(asset_id), "--maturity", "2030-06-30", "--json", data=data)))
+    assert (report["asset_id"], report["ref"], report["kind"], report["legal_status"]) == (
+        asset_id, "CN202010123456.7", "invention-patent", "filed")
+    assert report["title"] == "A method of pledging patents" and report["pledge"] is None
+    assert [f["code"] for f in report["red_flags"]] == ["unverified"] and report["round_trips"] == 1
+    assert [e["event"] for e in report["history"]] == ["Transfer", "AssetRegistered"]
+    assert report["history"][1]["tx_hash"] == registered["tx_hash"]
+
+
+def test_forbidden_acts_print_their_sentence_and_exit_one(tmp_path, claims):
+    data = tmp_path / "data"
+    ok(run("asset", "register", "--kind", "design", "--file", str(claims), "--title", "T", data=data))
+    refused(run("asset", "register", "--kind", "design", "--file", str(claims), "--title", "T", data=data),
+            1, "is already registered as asset 1")
+    refused(run("pledge", "propose", "1", "--to", BANK, "--principal", "1000000", "--maturity", "2030-06-30",
+                data=data), 1, f"{BANK} does not hold the role pledgee (PLEDGEE_ROLE) needed for this act")
+    password = {"IPLEDGER_PASSWORD": "correct horse battery"}
+    ok(run("account", "new", "clerk", data=data, env=password))
+    refused(run("--account", "clerk", "asset", "verify", "1", data=data, env=password),
+            1, "does not hold the role registrar (REGISTRAR_ROLE) needed for this act")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("asset", "register", "--kind", "patent", "--file", "{claims}", "--title", "T"), "unknown asset kind 'patent'"),
+    (("asset", "register", "--kind", "design", "--ref", "CN 2020/专利", "--file", "{claims}", "--title", "T"),
+     "is not valid"),
+    (("check", "1", "--maturity", "2027-02-30"), "is not a date"),
+])
+def test_bad_kind_ref_or_date_exits_two_before_touching_the_chain(tmp_path, claims, args, message):
+    data = tmp_path / "data"
+    refused(run(*(a.replace("{claims}", str(claims)) for a in args), data=data), 2, message)
+    assert not (data / "devchain").exists()
