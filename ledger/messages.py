@@ -111,6 +111,81 @@ SENTENCES: dict[str, str] = {
     "PledgeRegistryUnauthorizedCaller": "only the asset registry may do this, not {caller}",
     # IPLens
     "IPLensUnknownRef": "no asset is registered with the official number {ref:ref}",
+    # Marketplace and LicenseMarket (statuses: ListingStatus, OfferStatus, DemandStatus, AnswerStatus)
+    "MarketplaceUnknownListing": "listing {listingId} does not exist",
+    "MarketplaceUnknownOffer": "offer {offerId} does not exist",
+    "MarketplaceUnknownLicenseListing": "license listing {listingId} does not exist",
+    "MarketplaceUnknownDemand": "demand {demandId} does not exist",
+    "MarketplaceUnknownAnswer": "answer {answerId} does not exist",
+    "MarketplaceNotOwner": "{account} does not own asset {assetId}, so cannot sell it or answer with it",
+    "MarketplaceNotSeller": "{account} is not the seller of listing, offer or answer {id}",
+    "MarketplaceNotBuyer": "{account} is not the buyer of offer {offerId}",
+    "MarketplaceNotPoster": "{account} did not post demand {demandId}",
+    "MarketplaceInvalidCounterparty": "{account} cannot trade with itself",
+    "MarketplaceZeroAmount": "a price, an amount or a budget must be greater than zero",
+    "MarketplaceZeroAddress": "a token (or a fee's treasury) cannot be the zero address",
+    "MarketplaceZeroHash": "a demand needs the hash of its description; the zero hash is not one",
+    "MarketplaceInvalidExpiry": "an expiry or deadline must be in the future ({expiry:time} is not)",
+    "MarketplaceInvalidSupply": (
+        "a license listing sells 1 to 65,535 licenses, and exactly 1 if exclusive or sole ({supply} asked)"
+    ),
+    "MarketplaceInvalidLicensee": (
+        "a license listing leaves the licensee empty: each buyer becomes the licensee ({licensee} given)"
+    ),
+    "MarketplaceInvalidTerm": (
+        "listed licenses must start before they end and end in the future (start {start:time}, end {end:time})"
+    ),
+    "MarketplaceInvalidFee": "the protocol fee is at most {maxFeeBps} basis points ({feeBps} asked)",
+    "MarketplaceAssetFrozen": (
+        "asset {assetId} is frozen by a court order until {until:time}: it cannot be listed, offered for or sold"
+    ),
+    "MarketplaceAssetPledged": (
+        "asset {assetId} is pledged (pledge {pledgeId}): it was pledged after it was listed or offered for, "
+        "or its pledgee has not consented to a transfer to the listing's buyer"
+    ),
+    "MarketplaceAssetChangedHands": (
+        "asset {assetId} changed hands since {seller} listed it or was offered for it: {owner} owns it now"
+    ),
+    "MarketplaceTransferNotApproved": (
+        "the market is not approved to transfer asset {assetId}; the owner must approve it for this asset "
+        "(a transfer of the asset clears that approval)"
+    ),
+    "MarketplaceLicensingNotApproved": (
+        "{owner} has not made the license market an operator in the license registry, so it cannot sell "
+        "licenses of {owner}'s assets"
+    ),
+    "MarketplaceListingNotOpen": "listing {listingId} is not open (it is {status:listing_status})",
+    "MarketplaceReservedListing": "listing {listingId} is reserved for {buyer}",
+    "MarketplacePriceChanged": (
+        "listing {listingId} changed since you saw it: its price is now {price} at nonce {nonce}; "
+        "look again before buying"
+    ),
+    "MarketplaceOfferNotOpen": "offer {offerId} is not open (it is {status:offer_status})",
+    "MarketplaceOfferStillOpen": (
+        "offer {offerId} is open until {expiry:time}; its amount can be withdrawn after that, or once "
+        "the seller refused it or it became void"
+    ),
+    "MarketplaceDemandNotOpen": "demand {demandId} is not open (it is {status:demand_status})",
+    "MarketplaceAnswerNotOpen": "answer {answerId} is not open (it is {status:answer_status})",
+    "MarketplaceOverBudget": "the price {price} exceeds the budget of demand {demandId} ({budget})",
+    "MarketplaceInexactPayment": (
+        "the token {token} delivered {received} of the {expected} units sent (a fee-on-transfer token?); "
+        "the market accepts only tokens that deliver exactly"
+    ),
+    # SettlementToken and OpenZeppelin token errors the market passes on
+    "SettlementTokenFaucetDisabled": "the faucet is disabled on this chain (it is on for development chains only)",
+    "SettlementTokenFaucetLimit": "the faucet mints at most {limit} units at a time ({amount} asked)",
+    "ERC20InsufficientBalance": "{sender} holds {balance} units of the token, not the {needed} needed",
+    "ERC20InsufficientAllowance": (
+        "{spender} may spend only {allowance} units of the token, not the {needed} needed; approve it first"
+    ),
+    "ERC20InvalidReceiver": "{receiver} cannot receive tokens (the zero address)",
+    "ERC20InvalidSender": "{sender} cannot send tokens (the zero address)",
+    "ERC20InvalidApprover": "{approver} cannot approve a spender (the zero address)",
+    "ERC20InvalidSpender": "{spender} cannot be approved to spend tokens (the zero address)",
+    "SafeERC20FailedOperation": "the token {token} refused the transfer",
+    "SafeCastOverflowedUintDowncast": "the value {value} does not fit in {bits} bits",
+    "ReentrancyGuardReentrantCall": "a call re-entered the market during another of its acts; refused",
 }
 
 ROLE_NAMES: dict[str, str] = {
