@@ -110,6 +110,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "events": args.events, "events_per_transaction": args.per_tx, "assets": args.assets,
         "source": "contracts/test/IndexerTestEmitter.sol emitMany on a fresh Anvil, loopback RPC",
+        "load_average_at_start": round(os.getloadavg()[0], 2),
     }
     with Anvil(extra_args=["--gas-limit", "30000000"]) as node, tempfile.TemporaryDirectory() as tmp:
         client = ChainClient(node.url, dev_accounts(1)[0], receipt_timeout=300)
