@@ -663,6 +663,29 @@ def active_licenses(audit: AuditService) -> dict[str, Any]:
     return {"total": sum(by_kind.values()), "by_kind": dict(sorted(by_kind.items()))}
 
 
+@register_total("licenses_by_status")
+def licenses_by_status(audit: AuditService) -> dict[str, int]:
+    """How many licenses are offered (not yet accepted), active, terminated or expired (past ``terms.end``)."""
+    now = audit.latest_block_time()
+    status: dict[Any, str] = {}
+    ends: dict[Any, Any] = {}
+    for row in audit.events_named("LicenseOffered"):
+        status[row.args.get("licenseId")] = "offered"
+        terms = row.args.get("terms")
+        ends[row.args.get("licenseId")] = terms.get("end") if isinstance(terms, dict) else None
+    for row in audit.events_named("LicenseAccepted"):
+        status[row.args.get("licenseId")] = "active"
+    for row in audit.events_named("LicenseTerminated"):
+        status[row.args.get("licenseId")] = "terminated"
+    counts: dict[str, int] = defaultdict(int)
+    for license_id, state in status.items():
+        end = ends.get(license_id)
+        if state == "active" and isinstance(end, int) and end <= now:
+            state = "expired"
+        counts[state] += 1
+    return dict(sorted(counts.items()))
+
+
 def _pledges(audit: AuditService) -> dict[Any, dict[str, Any]]:
     pledges: dict[Any, dict[str, Any]] = {}
     for row in audit.events_named("PledgeProposed"):

@@ -176,7 +176,8 @@ def test_totals_equal_a_direct_read_of_the_chain(indexed):
     assert totals.assets == len(assets)
     assert totals.first_block == indexed.chain_rows[0]["block_number"]
     assert totals.last_block == indexed.chain_rows[-1]["block_number"]
-    assert set(totals.registry) >= {"registrations_by_kind", "active_licenses", "pledged_principal",
+    assert set(totals.registry) >= {"registrations_by_kind", "active_licenses", "licenses_by_status",
+                                    "pledged_principal",
                                     "pledges_by_bank", "sales_volume"}
     json.dumps(totals.as_json())
 
@@ -220,6 +221,7 @@ def test_registry_totals_from_registry_events(db_url):
     store.dispose()
     assert registry["registrations_by_kind"] == {"invention-patent": 2, "software-copyright": 1}
     assert registry["active_licenses"] == {"total": 1, "by_kind": {"exclusive": 1}}
+    assert registry["licenses_by_status"] == {"active": 1, "expired": 1, "offered": 1, "terminated": 1}
     assert registry["pledged_principal"] == {bank: {"CNY": 10**8}, other_bank: {"USD": 7}}
     assert registry["pledges_by_bank"] == {bank: {"active": 1, "released": 1}, other_bank: {"active": 1}}
     assert registry["sales_volume"] == {}
