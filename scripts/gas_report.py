@@ -57,6 +57,76 @@ def timestamps(chain: ChainClient, deployment: Deployment, artifacts: dict[str, 
     return out
 
 
+@measure
+def market(chain: ChainClient, deployment: Deployment, artifacts: dict[str, Artifact]) -> dict[str, int]:
+    """The market's acts, each measured in its usual state: not the first of its kind on the chain
+    (counters, escrow and recipients' balances already non-zero), for assets registered but never
+    moved (their first transfer writes ERC-721's owner slot). Fixed calldata: expiries are constants."""
+
+    def at(name: str) -> Any:
+        return chain.contract(artifacts[name].abi, deployment.address(name))
+
+    registry, licenses, token = at("IPRegistry"), at("LicenseRegistry"), at("SettlementToken")
+    market, license_market = at("Marketplace"), at("LicenseMarket")
+    _, seller, buyer, buyer2 = dev_accounts(4)
+    expiry = 4_102_444_800  # 2100-01-01: far ahead of any dev chain's clock, and the same bytes every run
+    tok = token.address
+
+    def send(fn: Any, sender: Any) -> int:
+        return chain.transact(fn, sender=sender).gas_used
+
+    assets = []
+    for i in range(8):
+        receipt = chain.transact(
+            registry.functions.register(bytes([i + 1]) * 32, 0, b"\0" * 32, bytes([i + 101]) * 32, "ipfs://m"),
+            sender=seller,
+        )
+        assets.append(int(receipt.logs[-1]["topics"][1].hex(), 16))
+    for account in (seller, buyer, buyer2):
+        send(token.functions.faucet(account.address, 1_000_000 * 10**6), account)
+        send(token.functions.approve(market.address, 2**256 - 1), account)
+        send(token.functions.approve(license_market.address, 2**256 - 1), account)
+    for asset_id in assets:
+        send(registry.functions.approve(market.address, asset_id), seller)
+    send(licenses.functions.setOperator(license_market.address, True), seller)
+    price = 100 * 10**6
+    out: dict[str, int] = {}
+
+    send(market.functions.listAsset(assets[0], tok, price, expiry, "0x" + "00" * 20), seller)
+    out["Marketplace.listAsset"] = send(market.functions.listAsset(assets[1], tok, price, expiry, "0x" + "00" * 20),
+                                        seller)
+    send(market.functions.buy(1, price, 0), buyer)
+    out["Marketplace.buy"] = send(market.functions.buy(2, price, 0), buyer2)
+
+    send(market.functions.makeOffer(assets[2], tok, price, expiry), buyer)
+    out["Marketplace.makeOffer"] = send(market.functions.makeOffer(assets[3], tok, price, expiry), buyer2)
+    send(market.functions.acceptOffer(1), seller)
+    out["Marketplace.acceptOffer"] = send(market.functions.acceptOffer(2), seller)
+    send(market.functions.makeOffer(assets[4], tok, price, expiry), buyer)
+    send(market.functions.refuseOffer(3), seller)
+    out["Marketplace.withdrawOffer (refused)"] = send(market.functions.withdrawOffer(3), buyer)
+
+    terms = (
+        "0x" + "00" * 20, 2, 1_700_000_000, expiry, b"CN".ljust(32, b"\0"), b"H04L".ljust(32, b"\0"),
+        b"\x07" * 32, 0, False,
+    )
+    send(license_market.functions.listLicense(assets[5], terms, tok, price, 10, expiry), seller)
+    out["LicenseMarket.listLicense"] = send(
+        license_market.functions.listLicense(assets[6], terms, tok, price, 10, expiry), seller)
+    send(license_market.functions.buyLicense(1, price, 0), buyer)
+    out["LicenseMarket.buyLicense"] = send(license_market.functions.buyLicense(1, price, 0), buyer2)
+
+    uri = "ipfs://bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa"
+    send(market.functions.postDemand(b"\x0d" * 32, uri, tok, 10 * price, expiry), buyer)
+    out["Marketplace.postDemand"] = send(market.functions.postDemand(b"\x0e" * 32, uri, tok, 10 * price, expiry),
+                                         buyer2)
+    send(market.functions.answerDemand(1, assets[7], price), seller)
+    out["Marketplace.answerDemand"] = send(market.functions.answerDemand(2, assets[7], price), seller)
+    send(market.functions.acceptAnswer(1, expiry), buyer)
+    out["Marketplace.acceptAnswer"] = send(market.functions.acceptAnswer(2, expiry), buyer2)
+    return out
+
+
 def run_all() -> dict[str, int]:
     artifacts = compile_contracts()
     with Anvil() as node:

@@ -80,7 +80,8 @@ class MarketKit:
         return self.ip.accounts[8]
 
     def holders(self) -> list[str]:
-        return [a.address for a in self.ip.accounts] + [self.market.address, self.licenses_market.address, *self.tracked]
+        contracts = [self.market.address, self.licenses_market.address, *self.tracked]
+        return [a.address for a in self.ip.accounts] + contracts
 
     # -- plumbing --------------------------------------------------------------------------------
 
@@ -249,14 +250,21 @@ class MarketKit:
         return dict(zip(ANSWER_FIELDS, self.call(self.market.functions.answerOf(answer_id)), strict=True))
 
 
-@pytest.fixture
-def market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
-    """The market kit; the seller, both buyers and the treasury start with 1,000 tokens each."""
+def market_kit(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    """The market kit; the seller, both buyers and the treasury start with 1,000 tokens each.
+
+    Each market test module makes it its ``market`` fixture (``@pytest.fixture(name="market")``).
+    """
     kit = MarketKit(ip=ip, market=contract("Marketplace"), licenses_market=contract("LicenseMarket"),
                     token=contract("SettlementToken"), artifacts=artifacts)
     for account in (kit.seller, kit.buyer, kit.buyer2, kit.treasury):
         kit.fund(account)
     return kit
+
+
+@pytest.fixture(name="market")
+def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    return market_kit(ip, contract, artifacts)
 
 
 # -- list --------------------------------------------------------------------------------------

@@ -8,11 +8,14 @@ price into escrow as an offer for that asset to the answerer; the answerer compl
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ledger.errors import PermissionDeniedError, ValidationError
-from tests.contracts.ipkit import DAY, ZERO_ADDRESS
-from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
+from ledger.toolchain import Artifact
+from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
+from tests.contracts.test_marketplace import (
     A_ACCEPTED,
     A_OPEN,
     A_WITHDRAWN,
@@ -25,8 +28,14 @@ from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
     O_OPEN,
     UNIT,
     MarketKit,
-    market,
+    market_kit,
 )
+
+
+@pytest.fixture(name="market")
+def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    return market_kit(ip, contract, artifacts)
+
 
 # -- post and close ----------------------------------------------------------------------------
 

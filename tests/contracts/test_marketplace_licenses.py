@@ -7,11 +7,14 @@ LicenseMarket).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ledger.errors import ConflictError, PermissionDeniedError, ValidationError
-from tests.contracts.ipkit import DAY, EXCLUSIVE, L_ACTIVE, NON_EXCLUSIVE, SOLE, ZERO_ADDRESS, b32
-from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
+from ledger.toolchain import Artifact
+from tests.contracts.ipkit import DAY, EXCLUSIVE, L_ACTIVE, NON_EXCLUSIVE, SOLE, ZERO_ADDRESS, IPKit, b32
+from tests.contracts.test_marketplace import (
     CANCELLED,
     EXPIRED,
     LICENSE_LISTING_FIELDS,
@@ -20,8 +23,14 @@ from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
     UNIT,
     VOID,
     MarketKit,
-    market,
+    market_kit,
 )
+
+
+@pytest.fixture(name="market")
+def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    return market_kit(ip, contract, artifacts)
+
 
 # -- the LicenseRegistry's operator hook -------------------------------------------------------------
 

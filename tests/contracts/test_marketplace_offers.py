@@ -5,11 +5,14 @@ Every money-moving test runs in :meth:`MarketKit.ledger` (balances conserved, es
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from tests.contracts.ipkit import DAY
-from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
+from ledger.toolchain import Artifact
+from tests.contracts.ipkit import DAY, IPKit
+from tests.contracts.test_marketplace import (
     O_ACCEPTED,
     O_EXPIRED,
     O_OPEN,
@@ -19,8 +22,14 @@ from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
     OFFER_FIELDS,
     UNIT,
     MarketKit,
-    market,
+    market_kit,
 )
+
+
+@pytest.fixture(name="market")
+def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    return market_kit(ip, contract, artifacts)
+
 
 # -- make ------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ is never stuck, the SettlementToken's faucet, and a sentence for every market er
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 from eth_utils import function_signature_to_4byte_selector
@@ -13,8 +14,9 @@ from eth_utils import function_signature_to_4byte_selector
 from ledger.deploy import SUITE
 from ledger.errors import PermissionDeniedError, ValidationError
 from ledger.messages import SENTENCES
-from tests.contracts.ipkit import DAY, ZERO_ADDRESS
-from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
+from ledger.toolchain import Artifact
+from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
+from tests.contracts.test_marketplace import (
     MAX,
     O_ACCEPTED,
     O_WITHDRAWN,
@@ -22,8 +24,14 @@ from tests.contracts.test_marketplace import (  # noqa: F401 - the fixture
     SOLD,
     UNIT,
     MarketKit,
-    market,
+    market_kit,
 )
+
+
+@pytest.fixture(name="market")
+def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketKit:
+    return market_kit(ip, contract, artifacts)
+
 
 ADMIN_ROLE = "0x" + "00" * 32
 REENTRANT_CALL = "0x" + function_signature_to_4byte_selector("ReentrancyGuardReentrantCall()").hex()
