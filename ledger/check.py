@@ -18,8 +18,9 @@ does not send them, from the block headers in a second round trip (then cached).
 
 An asset asked for by its official number costs one more round trip the first time (the
 number → id binding never changes, so it is cached). With ``max_age`` a caller serving many
-requests (the API) reuses a report while the chain head has not moved, learning the head at most
-every ``max_age`` seconds.
+requests (the API) reuses a report while the chain head (number and hash) has not moved; a
+daemon thread looks at the head every ``max_age / 2`` seconds, and one read per report serves
+all the requests that wait for it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from .encoding import (
     raw_results,
     uint_topic,
 )
-from .errors import NotFoundError, ValidationError
+from .errors import LedgerError, NotFoundError, ValidationError
 from .licenses import License
 from .metadata import MetadataStore
 from .pledges import Pledge
@@ -251,6 +252,10 @@ class CheckService:
         self._cache_size = cache_size
         self._head: tuple[float, tuple[int, str]] = (0.0, (-1, ""))
         self._head_lock = threading.Lock()
+        self._fetch_locks = [threading.Lock() for _ in range(64)]
+        self._watcher: threading.Thread | None = None
+        self._wanted = 0.0
+        self._stop = threading.Event()
 
     # -- the report --------------------------------------------------------------------------------
 
@@ -276,26 +281,31 @@ class CheckService:
         if max_age is None:
             return self._fetch(asset_id, when)
         key = (asset_id, when)
-        cached = self._cache.get(key)
-        if cached is not None and cached.block_hash == self._head_of_chain(max_age)[1]:
-            return cached
-        report = self._fetch(asset_id, when)
-        if report.block_hash is not None:
-            self._head = (time.monotonic(), (report.block_number, report.block_hash))
-            self._cache[key] = report
-            self._cache.move_to_end(key)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        with self._fetch_locks[hash(key) % len(self._fetch_locks)]:  # one read per report, however many ask
+            cached = self._cache.get(key)
+            if cached is not None and cached.block_hash == self._head_of_chain(max_age)[1]:
+                return cached
+            report = self._fetch(asset_id, when)
+            if report.block_hash is not None:
+                self._head = (time.monotonic(), (report.block_number, report.block_hash))  # the latest look
+                self._cache[key] = report
+                self._cache.move_to_end(key)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
         return report
 
     def cached(self, asset_id: int, maturity: int | str | None, max_age: float) -> DueDiligence | None:
         """The report :meth:`due_diligence` would reuse, found without any I/O, or None.
 
         For servers: answer from memory on the event loop when this returns a report, and call
-        :meth:`due_diligence` in a worker thread when it does not (the head is due for a look, or
-        the report is missing or not of the head).
+        :meth:`due_diligence` in a worker thread when it does not (the report is missing or not of
+        the head). The first call starts :meth:`watch_head` every ``max_age / 2`` seconds, so the
+        head is known without a request waiting for it.
         """
         report = self._cache.get((asset_id, parse_date(maturity, "the maturity")))
+        if max_age > 0:
+            self._wanted = time.monotonic()
+            self.watch_head(max_age / 2)
         learned, (_, head_hash) = self._head
         if report is None or time.monotonic() - learned > max_age or report.block_hash != head_hash:
             return None
@@ -317,13 +327,48 @@ class CheckService:
             self._ids_of_refs[ref] = known
         return known
 
+    def watch_head(self, interval: float, idle: float = 10.0) -> None:
+        """Look at the chain head every ``interval`` seconds in a daemon thread, so that
+        :meth:`cached` finds the head fresh without a request ever waiting for it. The thread
+        ends after ``idle`` seconds without a :meth:`cached` call; the next call starts it again."""
+        if self._watcher is not None:
+            return
+        with self._head_lock:
+            if self._watcher is not None:
+                return
+            self._wanted = time.monotonic()
+
+            def watch() -> None:
+                while not self._stop.wait(interval):
+                    if time.monotonic() - self._wanted > idle:
+                        break
+                    try:
+                        self._look_at_head()
+                    except LedgerError:
+                        self._stop.wait(1.0)  # the node is away: requests fall back to reading it themselves
+                self._watcher = None
+
+            self._watcher = threading.Thread(target=watch, name="ipledger-head-watcher", daemon=True)
+            self._watcher.start()
+
+    def close(self) -> None:
+        """Stop the head watcher."""
+        self._stop.set()
+
+    def _look_at_head(self) -> tuple[int, str]:
+        (header,) = self.client.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
+        head = (int(header["number"], 16), str(header["hash"]))
+        self._head = (time.monotonic(), head)
+        return head
+
     def _head_of_chain(self, max_age: float) -> tuple[int, str]:
         """The head's number and hash, looked at no more than ``max_age`` seconds ago."""
-        if max_age <= 0 or time.monotonic() - self._head[0] > max_age:
+        if max_age <= 0:
+            return self._look_at_head()
+        if time.monotonic() - self._head[0] > max_age:
             with self._head_lock:
-                if max_age <= 0 or time.monotonic() - self._head[0] > max_age:
-                    (header,) = self.client.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
-                    self._head = (time.monotonic(), (int(header["number"], 16), str(header["hash"])))
+                if time.monotonic() - self._head[0] > max_age:
+                    self._look_at_head()
         return self._head[1]
 
     def _fetch(self, asset_id: int, maturity: int) -> DueDiligence:

@@ -27,6 +27,7 @@ from .encoding import (
     encode_currency,
     encode_filing_no,
     encode_ref,
+    iso,
     parse_address,
     parse_amount,
     parse_date,
@@ -189,6 +190,8 @@ def asset_list(
         shell.print_json({"data": [v.as_json() for v in views], "count": count})
         return
     table = Table("id", "kind", "official number", "owner", "status", "verified", "title")
+    for column in table.columns:
+        column.overflow = "fold"
     for v in views:
         table.add_row(str(v.asset.asset_id), v.asset.kind.label, v.registration.ref if v.registration else "",
                       v.asset.owner, v.asset.status.label, "yes" if v.asset.verified else "no", v.title or "")
@@ -378,7 +381,8 @@ def _license_table(licenses: list[Any]) -> Table:
     for lic in licenses:
         kind = f"[bold yellow]{lic.kind.label}[/bold yellow]" if lic.exclusive else lic.kind.label
         table.add_row(str(lic.license_id), kind, lic.status.label, lic.licensee, lic.territory or "all",
-                      lic.field_of_use or "all", f"{day(lic.start)} – {day(lic.end)}", str(lic.fee),
+                      lic.field_of_use or "all", f"{(iso(lic.start) or '')[:10]} – {(iso(lic.end) or '')[:10]}",
+                      str(lic.fee),
                       lic.recordal_no or "")
     return table
 

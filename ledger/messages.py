@@ -84,6 +84,10 @@ SENTENCES: dict[str, str] = {
     ),
     "LicenseRegistryLicenseEnded": "the term of license {licenseId} ended at {end:time}; it can no longer be accepted",
     "LicenseRegistryZeroRecordalNo": "a license recordal needs its filing number",
+    "LicenseRegistryUnauthorizedOperator": (
+        "{operator} is not an operator of {owner}, the asset's owner, so it may not grant licenses of it"
+    ),
+    "LicenseRegistryInvalidOperator": "{operator} cannot be an operator (the zero address or the owner itself)",
     # PledgeRegistry
     "PledgeRegistryUnknownPledge": "pledge {pledgeId} does not exist",
     "PledgeRegistryNotOwner": "{account} does not own asset {assetId}, so cannot pledge it",

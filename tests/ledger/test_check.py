@@ -233,3 +233,20 @@ def test_cached_report_is_dropped_when_the_chain_reverts_to_another_block(ledger
     assert chain.w3.eth.block_number == frozen.block_number
     report = ledger.check.due_diligence(asset_id, max_age=0)
     assert codes(report) == ["not_pledgeable"]
+
+
+def test_head_watcher_keeps_cached_reports_servable_and_notices_new_blocks(ledger: Ledger, ip: IPKit):
+    import time
+
+    asset_id = clean_asset(ledger, ip)
+    try:
+        report = ledger.check.due_diligence(asset_id, max_age=0.2)
+        assert ledger.check.cached(asset_id, 0, max_age=0.2) is report  # starts the watcher (every 0.1 s)
+        time.sleep(0.35)
+        assert ledger.check.cached(asset_id, 0, max_age=0.2) is report  # the watcher looked: still the head
+        ledger.assets.set_verified(asset_id, False)
+        time.sleep(0.35)
+        assert ledger.check.cached(asset_id, 0, max_age=0.2) is None  # a new block: read again
+        assert codes(ledger.check.due_diligence(asset_id, max_age=0.2)) == ["unverified"]
+    finally:
+        ledger.check.close()
