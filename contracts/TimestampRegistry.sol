@@ -41,8 +41,7 @@ contract TimestampRegistry is ITimestampRegistry, ERC2771Context {
         view
         returns (bool)
     {
-        if (_records[root] == 0) return false;
-        return MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(commitment)));
+        return _records[root] != 0 && MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(commitment)));
     }
 
     function _record(bytes32 key) private returns (address stamper) {
