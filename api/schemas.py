@@ -176,6 +176,7 @@ ASSET_EXAMPLE: dict[str, Any] = {
         "block_number": 9, "block_time": 1767225600, "registered_on": "2026-01-01T00:00:00Z",
     },
     "title": "A method of pledging patents", "metadata": {"title": "A method of pledging patents"},
+    "name": "A method of pledging patents", "description": "invention patent CN202010123456.7, granted",
 }
 
 
@@ -200,6 +201,8 @@ class AssetPublic(BaseModel):
     registration: RegistrationPublic | None
     title: str | None
     metadata: dict[str, Any] | None = Field(description="the metadata document, if this server stores it")
+    name: str = Field(description="ERC-721 metadata: the title, or 'IP asset {id}'")
+    description: str = Field(description="ERC-721 metadata: the document's description, or kind, number, status")
 
 
 class AssetsPublic(BaseModel):

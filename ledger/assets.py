@@ -152,11 +152,18 @@ class AssetView:
         return title if isinstance(title, str) else None
 
     def as_json(self) -> dict[str, Any]:
+        """The view; ``name`` and ``description`` make it ERC-721 metadata too (``tokenURI`` is the
+        admin's base URI, e.g. the API's ``/assets/``, followed by the id)."""
+        ref = self.registration.ref if self.registration else ""
+        described = (self.metadata or {}).get("description")
         return {
             **self.asset.as_json(), "frozen": self.frozen,
             "freeze": self.freeze.as_json() if self.freeze else None,
             "registration": self.registration.as_json() if self.registration else None,
             "title": self.title, "metadata": self.metadata,
+            "name": self.title or f"IP asset {self.asset.asset_id}",
+            "description": described if isinstance(described, str) else
+            f"{self.asset.kind.label.replace('-', ' ')}{' ' + ref if ref else ''}, {self.asset.status.label}",
         }
 
 

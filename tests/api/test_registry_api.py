@@ -43,6 +43,7 @@ def test_get_asset_shows_the_record_registration_and_title(client, api_ledger, a
         asset_id, accounts[1].address, "invention-patent", "filed", True)
     assert body["registration"]["ref"] == "CN202010123456.7" and body["title"] == "A pledging method"
     assert body["registration"]["uri"] == f"/metadata/{body['registration']['metadata_hash']}"
+    assert (body["name"], body["description"]) == ("A pledging method", "invention patent CN202010123456.7, filed")
 
 
 def test_unknown_ids_are_404_problems(client):
