@@ -33,3 +33,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules .cache
+
+# Security gate (README "Security gate"): slither, slither-check-erc, forge invariants and fuzz,
+# halmos, mutation check. FOUNDRY_PROFILE=deep runs the invariants and fuzz tests deeper.
+.PHONY: security
+security: install
+	scripts/security_gate.sh
