@@ -126,9 +126,9 @@ contract LedgerInvariantsTest is Suite {
         require(sum == registry.assetCount(), "balances do not sum to the supply");
     }
 
-    // MARKET INVARIANT: once contracts/Marketplace.sol exists (issue 4), add
-    // invariant_marketEscrowEqualsOpenOffers: token.balanceOf(market) == the sum of open offers'
-    // escrow (plus unclaimed proceeds, if the market uses pull payments), from the handler's model.
+    // TODO(market acts): with the handler's market acts (see LedgerHandler), add
+    // invariant_marketEscrowEqualsOpenOffers: token.balanceOf(market) == market.escrowOf(token) ==
+    // the sum of the amounts of offers neither accepted nor withdrawn, from the handler's model.
 
 
     // -- helpers -----------------------------------------------------------------------------------
