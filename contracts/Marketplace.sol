@@ -130,10 +130,10 @@ contract Marketplace is IMarketplace, MarketBase {
 
         listing.status = ListingStatus.Sold;
         address token = listing.token;
-        uint256 fee = price * _feeBps / _BPS;
-        emit AssetSold(listingId, assetId, buyer, seller, token, price, fee);
+        uint256 cut = price * _feeBps / _BPS;
+        emit AssetSold(listingId, assetId, buyer, seller, token, price, cut);
 
-        _settle(IERC20(token), buyer, seller, price, _treasury, fee);
+        _settle(IERC20(token), buyer, seller, price, _treasury, cut);
         IERC721(address(registry)).safeTransferFrom(seller, buyer, assetId);
     }
 
@@ -168,10 +168,10 @@ contract Marketplace is IMarketplace, MarketBase {
         address buyer = offer.buyer;
         uint256 amount = offer.amount;
         _escrow[token] -= amount;
-        uint256 fee = amount * _feeBps / _BPS;
-        emit OfferAccepted(offerId, assetId, buyer, seller, amount, fee);
+        uint256 cut = amount * _feeBps / _BPS;
+        emit OfferAccepted(offerId, assetId, buyer, seller, amount, cut);
 
-        _settle(IERC20(token), address(this), seller, amount, _treasury, fee);
+        _settle(IERC20(token), address(this), seller, amount, _treasury, cut);
         IERC721(address(registry)).safeTransferFrom(seller, buyer, assetId);
     }
 
