@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .assets import AssetService
     from .check import CheckService
     from .licenses import LicenseService
+    from .market import MarketService
     from .metadata import MetadataStore
     from .pledges import PledgeService
     from .relay import RelayService
@@ -109,6 +110,16 @@ class Ledger:
             self.client, self.contract("IPLens"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
             self.contract("PledgeRegistry"), self.metadata,
             from_block=self.deployment.contracts["IPRegistry"].block_number,
+        )
+
+    @cached_property
+    def market(self) -> MarketService:
+        from .market import MarketService
+
+        return MarketService(
+            self.client, self.contract("Marketplace"), self.contract("LicenseMarket"),
+            self.contract("SettlementToken"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
+            self.metadata, from_block=self.deployment.contracts["Marketplace"].block_number,
         )
 
     def after_reconcile(self, moved: list[Receipt]) -> None:
