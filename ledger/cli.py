@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 from rich.table import Table
 
-from . import cli_registry
+from . import cli_market, cli_registry
 from .accounts import Keystores
 from .context import Ledger, open_ledger
 from .errors import (
@@ -47,6 +47,7 @@ app = typer.Typer(
 account_app = typer.Typer(help="Manage your keys (encrypted keystores).", no_args_is_help=True)
 app.add_typer(account_app, name="account")
 cli_registry.register(app)  # asset, license, pledge, role, check, and the global --account option
+cli_market.register(app)  # market ... (listings, offers, license sales, the demand board)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

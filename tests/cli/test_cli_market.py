@@ -1,0 +1,72 @@
+"""`ipledger market ...` as users run it: real processes, the embedded chain, two keystore accounts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+PASSWORD = {"IPLEDGER_PASSWORD": "correct horse battery"}
+
+
+def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment.update({"IPLEDGER_DATA_DIR": str(data), "COLUMNS": "200", **PASSWORD, **(env or {})})
+    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment, timeout=120)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+    return result.stdout
+
+
+def refused(result: subprocess.CompletedProcess[str], code: int, sentence: str) -> None:
+    assert result.returncode == code, (result.returncode, result.stdout, result.stderr)
+    assert sentence in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_faucet_register_list_and_buy_as_another_account_empties_the_listings(tmp_path):
+    data = tmp_path / "data"
+    claims = tmp_path / "claims.pdf"
+    claims.write_bytes(b"%PDF-1.7 a chair that folds " * 50)
+    seller = json.loads(ok(run("account", "new", "seller", "--json", data=data)))["address"]
+    buyer = json.loads(ok(run("account", "new", "buyer", "--json", data=data)))["address"]
+    as_buyer = {"IPLEDGER_ACCOUNT": "buyer"}  # the environment, or --account as for the seller below
+
+    minted = json.loads(ok(run("market", "faucet", "1,000", "--json", data=data, env=as_buyer)))
+    assert (minted["to"], minted["amount"], minted["balance"]) == (buyer, 1_000_000_000, 1_000_000_000)
+    asset_id = json.loads(ok(run("--account", "seller", "asset", "register", "--kind", "design", "--file",
+                                 str(claims), "--title", "A folding chair", "--json", data=data)))["asset_id"]
+    listed = json.loads(ok(run("--account", "seller", "market", "list", str(asset_id), "--price", "250.5",
+                               "--expires", "7d", "--json", data=data)))
+    listing_id = listed["listingId"]
+    assert (listed["listing"]["seller"], listed["listing"]["price"], listed["listing"]["status"]) == (
+        seller, 250_500_000, "open")
+    board = json.loads(ok(run("market", "listings", "--json", data=data)))
+    assert board["count"] == 1 and board["data"][0]["listing_id"] == listing_id
+
+    refused(run("market", "buy", str(listing_id), "--price", "250", data=data, env=as_buyer), 1,
+            f"listing {listing_id} changed since you saw it: its price is now 250500000 at nonce 0")
+    bought = json.loads(ok(run("market", "buy", str(listing_id), "--json", data=data, env=as_buyer)))
+    assert (bought["listingId"], bought["assetId"], bought["price"]) == (listing_id, asset_id, 250_500_000)
+
+    assert json.loads(ok(run("market", "listings", "--json", data=data))) == {"data": [], "count": 0}
+    assert json.loads(ok(run("asset", "show", str(asset_id), "--json", data=data)))["owner"] == buyer
+    held = ok(run("market", "balance", seller, data=data))
+    assert f"{seller} holds 250.5 IPST (250,500,000 units)." in held
+
+
+@pytest.mark.parametrize("args, message", [
+    (("market", "list", "1", "--price", "12.5.0"), "the price '12.5.0' is not an amount of tokens"),
+    (("market", "offer", "1", "--amount", "5", "--expires", "someday"), "the expiry 'someday' is not a date"),
+])
+def test_bad_amount_or_expiry_exits_two_before_touching_the_chain(tmp_path, args, message):
+    data = tmp_path / "data"
+    refused(run(*args, data=data), 2, message)
+    assert not (data / "devchain").exists()
