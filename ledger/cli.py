@@ -293,11 +293,16 @@ def deploy(as_json: JsonOption = False) -> None:
 @app.command()
 def up(
     api: Annotated[bool, typer.Option(help="Also serve the HTTP API.")] = True,
+    index: Annotated[bool, typer.Option(help="Also run the indexer (IPLEDGER_DB_URL, default SQLite).")] = True,
     host: Annotated[str, typer.Option(help="API host.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="API port.")] = 8000,
 ) -> None:
-    """Run the embedded local chain (state kept on disk), deploy if needed, until Ctrl-C."""
+    """Run the embedded local chain (state kept on disk), deploy if needed, index it and serve the API,
+    until Ctrl-C."""
+    from .deploy import manifest_path
     from .devchain import embedded_chain
+    from .indexer import run_indexer_in_thread
+    from .store import default_db_url
 
     settings = get_settings()
     if settings.rpc_url is not None:
@@ -309,6 +314,13 @@ def up(
             out.print(f"Local chain {url} (chain {opened.client.chain_id}), data in {settings.data_dir}")
             for name, contract in opened.deployment.contracts.items():
                 out.print(f"  {name:<20} {contract.address}")
+            deployment, artifacts, chain_id = opened.deployment, opened.artifacts, opened.client.chain_id
+        indexer = None
+        if index:
+            db_url = settings.db_url or default_db_url(settings)
+            indexer = run_indexer_in_thread(url, deployment, artifacts, db_url,
+                                            manifest=manifest_path(settings.data_dir, chain_id))
+            out.print(f"Indexer into {db_url}")
         server = _start_api(host, port) if api else None
         out.print("Running; press Ctrl-C to stop.")
         try:
@@ -317,8 +329,11 @@ def up(
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
             if server is not None:
                 server.should_exit = True
+            if indexer is not None:
+                indexer.stop()
     out.print("Stopped; the chain's state is saved.")
 
 

@@ -187,3 +187,41 @@ def test_operator_deploy_script_is_idempotent_on_any_rpc_url(tmp_path):
         assert missing.returncode == 2 and "IPLEDGER_RPC_URL" in missing.stderr
     finally:
         fresh.stop()
+
+
+def test_up_serves_api_and_indexes_what_other_commands_write(tmp_path, data):
+    import httpx
+
+    from tests.api.conftest import free_port
+
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment["IPLEDGER_DATA_DIR"] = str(data)
+    process = subprocess.Popen([IPLEDGER, "up", "--port", str(port)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=environment)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "ipledger up did not serve the API"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        report = tmp_path / "r.txt"
+        report.write_text("indexed")
+        [cert] = json.loads(run("stamp", str(report), "--json", data=data).stdout)
+        assert httpx.get(f"http://127.0.0.1:{port}/timestamps/{cert['root']}").json()["tx_hash"] == cert["tx_hash"]
+        rows: list[dict] = []
+        while not rows:
+            assert time.monotonic() < deadline, "the indexer did not pick up the stamp"
+            history = run("audit", "history", "--event", "Stamped", "--json", data=data)
+            assert history.returncode == 0, history.stderr
+            rows = [r for r in json.loads(history.stdout) if r["tx_hash"] == cert["tx_hash"]]
+            time.sleep(0.3)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
