@@ -30,6 +30,8 @@ gas: install
 
 bench: install
 	$(BIN)/python scripts/bench_stamp.py
+	$(BIN)/python scripts/bench_api.py
+	$(BIN)/python scripts/bench_indexer.py
 
 clean:
 	rm -rf $(VENV) node_modules .cache
