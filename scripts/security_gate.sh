@@ -16,6 +16,11 @@ export PATH="$FORGE_BIN:$ROOT/.venv/bin:$PATH"
 WORK="$ROOT/.cache/security"
 STEPS="${SECURITY_STEPS:-slither erc forge halmos mutation}"
 mkdir -p "$WORK"
+# The compiled project for Slither lives outside the project: under it, crytic-compile would take
+# the exported file for a Foundry project (it walks up to foundry.toml) and try to rebuild it.
+EXPORT_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ipledger-slither.XXXXXX")"
+EXPORT="$EXPORT_DIR/ipledger_export.json"
+trap 'rm -rf "$EXPORT_DIR"' EXIT
 
 missing=()
 [ -x "$FORGE_BIN/forge" ] || missing+=("forge ($FORGE_BIN/forge): run \`npm ci\`")
@@ -51,17 +56,17 @@ step() {  # step NAME COMMAND...: run one step under a header, record its verdic
 #       test-only contracts/test/ and the Foundry tests filtered out). High/Medium fail the gate;
 #       every Low/Informational finding must be in security/slither-triage.md.
 compile_for_slither() {
-  rm -rf "$WORK/crytic"
+  rm -rf "$EXPORT_DIR/crytic"
   # crytic-compile drives `forge build --build-info` (skipping test/): the same compiler as the rest.
-  crytic-compile . --export-format standard --export-dir "$WORK/crytic" >"$WORK/crytic.log" 2>&1 \
+  crytic-compile . --export-format standard --export-dir "$EXPORT_DIR/crytic" >"$WORK/crytic.log" 2>&1 \
     || { cat "$WORK/crytic.log"; return 1; }
-  mv "$WORK/crytic/"*.json "$WORK/ipledger_export.json" 2>/dev/null
-  rm -rf "$WORK/crytic"
+  mv "$EXPORT_DIR/crytic/"*.json "$EXPORT" || { cat "$WORK/crytic.log"; return 1; }
+  rm -rf "$EXPORT_DIR/crytic"
 }
 run_slither() {
   compile_for_slither || return 1
   rm -f "$WORK/slither.json"
-  slither "$WORK/ipledger_export.json" --filter-paths "node_modules|contracts/test/|test/foundry/" \
+  slither "$EXPORT" --filter-paths "node_modules|contracts/test/|test/foundry/" \
     --json "$WORK/slither.json" >"$WORK/slither.log" 2>&1
   [ -s "$WORK/slither.json" ] || { cat "$WORK/slither.log"; return 1; }
   "$PY" security/check_slither.py "$WORK/slither.json"
@@ -71,12 +76,12 @@ run_slither() {
 #       Allowed, with its reason: OpenZeppelin 5's ERC-20 has no increaseAllowance, so the
 #       approval race note stays (EIP-20's own advice: approve 0 first, or approve exactly).
 run_erc() {
-  [ -s "$WORK/ipledger_export.json" ] || compile_for_slither || return 1
+  [ -s "$EXPORT" ] || compile_for_slither || return 1
   local status=0 pair contract erc out
   for pair in IPRegistry:erc721 SettlementToken:erc20; do
     contract="${pair%%:*}"; erc="${pair##*:}"
     if ! grep -q "contract $contract " contracts/*.sol; then echo "$contract: not in contracts/ (skipped)"; continue; fi
-    out="$(slither-check-erc "$WORK/ipledger_export.json" "$contract" --erc "$erc" 2>&1)"
+    out="$(slither-check-erc "$EXPORT" "$contract" --erc "$erc" 2>&1)"
     local fails
     fails="$(printf '%s\n' "$out" | grep -F '[ ]' | grep -v -F 'is not protected for the ERC20 approval race condition')"
     local checks
