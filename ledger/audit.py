@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import re
 from collections import defaultdict
@@ -34,6 +35,7 @@ from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .chain import ChainClient
+from .encoding import decode_ascii32
 from .errors import NotFoundError, ValidationError
 from .indexer import EventDecoder, Source
 from .store import BlockRecord, Cursor, EventAccount, EventRecord, IndexedContract, Store
@@ -123,18 +125,48 @@ CSV_COLUMNS = [
 """Export columns; ``args`` is the event's arguments as JSON."""
 
 
-def write_csv(rows: Iterable[HistoryRow], fh: TextIO) -> int:
-    """Write rows as CSV (with a header); return how many."""
-    writer = csv.writer(fh, lineterminator="\n")
+def csv_chunks(rows: Iterable[HistoryRow], *, batch: int = 500) -> Iterator[str]:
+    """The CSV export (header first) as text chunks of up to ``batch`` rows, for streaming."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    count = 0
+    pending = 0
     for row in rows:
         data = row.as_json()
         data["args"] = json.dumps(row.args, separators=(",", ":"))
         data["asset_id"] = row.asset_id or ""
         writer.writerow([data[c] for c in CSV_COLUMNS])
+        pending += 1
+        if pending >= batch:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            pending = 0
+    if out.tell():
+        yield out.getvalue()
+
+
+def json_chunks(rows: Iterable[HistoryRow], *, batch: int = 500) -> Iterator[str]:
+    """The JSON export (one array, a row per line) as text chunks of up to ``batch`` rows, for streaming."""
+    parts: list[str] = ["["]
+    count = 0
+    for row in rows:
+        parts.append(",\n" if count else "\n")
+        parts.append(json.dumps(row.as_json(), separators=(",", ":")))
         count += 1
-    return count
+        if count % batch == 0:
+            yield "".join(parts)
+            parts = []
+    parts.append("\n]\n" if count else "]\n")
+    yield "".join(parts)
+
+
+def write_csv(rows: Iterable[HistoryRow], fh: TextIO) -> int:
+    """Write rows as CSV (with a header); return how many."""
+    counted = _Counted(rows)
+    for chunk in csv_chunks(counted):
+        fh.write(chunk)
+    return counted.count
 
 
 def read_csv(fh: TextIO) -> list[HistoryRow]:
@@ -155,14 +187,23 @@ def read_csv(fh: TextIO) -> list[HistoryRow]:
 
 def write_json(rows: Iterable[HistoryRow], fh: TextIO) -> int:
     """Write rows as one JSON array, streamed; return how many."""
-    fh.write("[")
-    count = 0
-    for row in rows:
-        fh.write(",\n" if count else "\n")
-        fh.write(json.dumps(row.as_json(), separators=(",", ":")))
-        count += 1
-    fh.write("\n]\n" if count else "]\n")
-    return count
+    counted = _Counted(rows)
+    for chunk in json_chunks(counted):
+        fh.write(chunk)
+    return counted.count
+
+
+class _Counted:
+    """Passes rows through, counting them."""
+
+    def __init__(self, rows: Iterable[HistoryRow]) -> None:
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[HistoryRow]:
+        for row in self.rows:
+            self.count += 1
+            yield row
 
 
 def read_json(fh: TextIO) -> list[HistoryRow]:
@@ -455,20 +496,92 @@ class AuditService:
 
     def iter_history(self, query: HistoryQuery | None = None, *, page_size: int = 2_000, **filters: Any
                      ) -> Iterator[HistoryRow]:
-        """Every matching row, oldest first, fetched a page at a time (for exports)."""
+        """Every matching row, oldest first, fetched a page at a time (for exports).
+
+        The first page is read before this returns, so bad filters or an unreachable database
+        raise here rather than in the middle of a streamed export.
+        """
         query = query or HistoryQuery(**filters)
-        after: str | None = None
+        first = self.history(query, limit=page_size)
+        return self._rest(query, first, page_size)
+
+    def _rest(self, query: HistoryQuery, page: Page, page_size: int) -> Iterator[HistoryRow]:
         while True:
-            page = self.history(query, limit=page_size, after=after)
             yield from page.rows
             if page.next is None:
                 return
-            after = page.next
+            page = self.history(query, limit=page_size, after=page.next)
+
+    def count(self, query: HistoryQuery | None = None, **filters: Any) -> int:
+        """How many events match the filters (every page together)."""
+        query = query or HistoryQuery(**filters)
+        conditions = self._filters(query)
+        with self.store.session() as session:
+            if query.account is None:
+                return int(session.scalar(select(func.count()).select_from(EventRecord).where(*conditions)) or 0)
+            a = EventAccount
+            keys = (
+                select(a.block_number, a.log_index)
+                .join(EventRecord, and_(EventRecord.block_hash == a.block_hash, EventRecord.log_index == a.log_index))
+                .where(a.chain_id == self.chain_id, a.account == normalize_account(query.account), *conditions)
+                .group_by(a.block_number, a.log_index)
+                .subquery()
+            )
+            return int(session.scalar(select(func.count()).select_from(keys)) or 0)
 
     def events_named(self, *names: str) -> Iterator[HistoryRow]:
-        """Every event with one of these names, oldest first (what registry totals read)."""
-        for name in names:
-            yield from self.iter_history(HistoryQuery(event=name))
+        """Every event with one of these names, oldest first across the names (what registry totals read)."""
+        e = EventRecord
+        with self.store.session() as session:
+            records = session.scalars(
+                select(e).where(e.chain_id == self.chain_id, e.event.in_(names)).order_by(e.block_number, e.log_index)
+            ).all()
+        return iter([HistoryRow.from_record(r) for r in records])
+
+    # -- licenses and pledges ---------------------------------------------------------------
+
+    def licenses(
+        self, *, bank: str | None = None, status: str | None = None, asset_id: str | int | None = None,
+        offset: int = 0, limit: int = 100,
+    ) -> tuple[list[LicenseEntry], int]:
+        """Licenses as their events left them, oldest offer first: a page, and how many match.
+
+        ``bank``: licenses of assets pledged to that bank now (an active pledge); ``status``:
+        offered, active, terminated or expired (active past its end at the last indexed block).
+        """
+        if status is not None and status not in LICENSE_STATUSES:
+            raise ValidationError(f"not a license status: {status!r} (one of {', '.join(LICENSE_STATUSES)})")
+        wanted_bank = normalize_account(bank) if bank is not None else None
+        wanted_asset = int(normalize_asset(asset_id)) if asset_id is not None else None
+        _check_page(offset, limit)
+        matching = [
+            entry for entry in license_entries(self)
+            if (status is None or entry.status == status)
+            and (wanted_bank is None or (entry.pledgee or "").lower() == wanted_bank)
+            and (wanted_asset is None or entry.asset_id == wanted_asset)
+        ]
+        return matching[offset:offset + limit], len(matching)
+
+    def pledges(
+        self, *, bank: str | None = None, status: str | None = None, asset_id: str | int | None = None,
+        offset: int = 0, limit: int = 100,
+    ) -> tuple[list[PledgeEntry], int]:
+        """Pledges as their events left them, oldest proposal first: a page, and how many match.
+
+        ``bank``: the pledgee; ``status``: proposed, active, released, enforced or cancelled.
+        """
+        if status is not None and status not in PLEDGE_STATUSES:
+            raise ValidationError(f"not a pledge status: {status!r} (one of {', '.join(PLEDGE_STATUSES)})")
+        wanted_bank = normalize_account(bank) if bank is not None else None
+        wanted_asset = int(normalize_asset(asset_id)) if asset_id is not None else None
+        _check_page(offset, limit)
+        matching = [
+            entry for entry in pledge_entries(self)
+            if (status is None or entry.status == status)
+            and (wanted_bank is None or entry.pledgee.lower() == wanted_bank)
+            and (wanted_asset is None or entry.asset_id == wanted_asset)
+        ]
+        return matching[offset:offset + limit], len(matching)
 
     # -- totals -------------------------------------------------------------------------
 
@@ -526,13 +639,19 @@ class AuditService:
         from_block: int | None = None,
         to_block: int | None = None,
         range_size: int = 2_000,
+        max_blocks: int | None = None,
     ) -> VerifyReport:
         """Re-read the chain's logs of every indexed contract and compare them with the DB.
 
         Per block range: the count and a SHA-256 over the canonical rows on both sides; where
         they differ, which events are missing, extra or changed. Also checks every stored block
         header against the chain. Only blocks up to the indexer's cursor are compared.
+
+        ``max_blocks`` bounds the work: at most that many blocks from ``from_block``, or without
+        ``from_block`` the last that many blocks up to ``to_block`` (or the cursor).
         """
+        if max_blocks is not None and max_blocks < 1:
+            raise ValidationError(f"max_blocks must be 1 or more, not {max_blocks}")
         if client.chain_id != self.chain_id:
             raise ValidationError(f"the chain at {client.rpc_url} is chain {client.chain_id}, "
                                   f"the index holds chain {self.chain_id}")
@@ -551,6 +670,11 @@ class AuditService:
         addresses = sorted(address for address, _, _ in followed)
         start = from_block if from_block is not None else min(s for _, _, s in followed)
         end = min(to_block if to_block is not None else cursor.block_number, cursor.block_number)
+        if max_blocks is not None:
+            if from_block is None:
+                start = max(start, end - max_blocks + 1)
+            else:
+                end = min(end, start + max_blocks - 1)
         ranges: list[RangeCheck] = []
         for first in range(start, end + 1, range_size):
             last = min(end, first + range_size - 1)
@@ -645,58 +769,186 @@ def registrations_by_kind(audit: AuditService) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+LICENSE_STATUSES = ("offered", "active", "terminated", "expired")
+PLEDGE_STATUSES = ("proposed", "active", "released", "enforced", "cancelled")
+
+
+def _check_page(offset: int, limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"a page holds 1 to {MAX_PAGE} items, not {limit}")
+    if offset < 0:
+        raise ValidationError(f"the offset must be 0 or more, not {offset}")
+
+
+@dataclass
+class LicenseEntry:
+    """A license rebuilt from ``LicenseOffered`` / ``Accepted`` / ``Terminated`` / ``Recorded`` events."""
+
+    license_id: int
+    asset_id: int
+    licensor: str
+    licensee: str
+    kind: str
+    status: str
+    start: int
+    end: int
+    fee: int
+    recordal_no: str | None
+    pledgee: str | None
+    """The bank the asset is pledged to now (an active pledge), if any."""
+    registry: str
+    offered_block: int
+    offered_time: int
+    offered_tx: str
+    last_event: str
+    last_block: int
+    last_tx: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "license_id": self.license_id, "asset_id": self.asset_id, "licensor": self.licensor,
+            "licensee": self.licensee, "kind": self.kind, "status": self.status, "start": self.start,
+            "end": self.end, "fee": self.fee, "recordal_no": self.recordal_no, "pledgee": self.pledgee,
+            "registry": self.registry, "offered_block": self.offered_block, "offered_time": self.offered_time,
+            "offered_on": iso_time(self.offered_time), "offered_tx": self.offered_tx, "last_event": self.last_event,
+            "last_block": self.last_block, "last_tx": self.last_tx,
+        }
+
+
+@dataclass
+class PledgeEntry:
+    """A pledge rebuilt from ``PledgeProposed`` / ``Accepted`` / ``Cancelled`` / ``Released`` / ``Enforced``."""
+
+    pledge_id: int
+    asset_id: int
+    pledgor: str
+    pledgee: str
+    status: str
+    principal: int
+    currency: str
+    maturity: int
+    contract_hash: str
+    registry: str
+    proposed_block: int
+    proposed_time: int
+    proposed_tx: str
+    last_event: str
+    last_block: int
+    last_tx: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pledge_id": self.pledge_id, "asset_id": self.asset_id, "pledgor": self.pledgor,
+            "pledgee": self.pledgee, "status": self.status, "principal": self.principal,
+            "currency": self.currency, "maturity": self.maturity, "registry": self.registry,
+            "matures_on": iso_time(self.maturity) if self.maturity else None, "contract_hash": self.contract_hash,
+            "proposed_block": self.proposed_block, "proposed_time": self.proposed_time,
+            "proposed_on": iso_time(self.proposed_time), "proposed_tx": self.proposed_tx,
+            "last_event": self.last_event, "last_block": self.last_block, "last_tx": self.last_tx,
+        }
+
+
+_PLEDGE_MOVES = {"PledgeAccepted": "active", "PledgeCancelled": "cancelled", "PledgeReleased": "released",
+                 "PledgeEnforced": "enforced"}
+
+
+def pledge_entries(audit: AuditService) -> list[PledgeEntry]:
+    """Every pledge of the index, oldest proposal first, in the state its events left it."""
+    pledges: dict[tuple[str, Any], PledgeEntry] = {}
+    for row in audit.events_named("PledgeProposed", *_PLEDGE_MOVES):
+        key = (row.address.lower(), row.args.get("pledgeId"))
+        if row.event == "PledgeProposed":
+            args = row.args
+            pledges[key] = PledgeEntry(
+                pledge_id=_int(args.get("pledgeId")), asset_id=_int(args.get("assetId")),
+                pledgor=_text(args.get("pledgor")), pledgee=_text(args.get("pledgee")), status="proposed",
+                principal=_int(args.get("principal")), currency=_currency(args.get("currency")),
+                maturity=_int(args.get("maturity")), contract_hash=_text(args.get("contractHash")),
+                registry=row.address, proposed_block=row.block_number, proposed_time=row.block_time,
+                proposed_tx=row.tx_hash, last_event=row.event, last_block=row.block_number, last_tx=row.tx_hash,
+            )
+            continue
+        pledge = pledges.get(key)
+        if pledge is None:  # its proposal is not in the index (a contract indexed from a later block)
+            continue
+        pledge.status = _PLEDGE_MOVES[row.event]
+        pledge.last_event, pledge.last_block, pledge.last_tx = row.event, row.block_number, row.tx_hash
+    return list(pledges.values())
+
+
+def license_entries(audit: AuditService) -> list[LicenseEntry]:
+    """Every license of the index, oldest offer first, in the state its events left it."""
+    now = audit.latest_block_time()
+    banks = {p.asset_id: p.pledgee for p in pledge_entries(audit) if p.status == "active"}
+    licenses: dict[tuple[str, Any], LicenseEntry] = {}
+    names = ("LicenseOffered", "LicenseAccepted", "LicenseTerminated", "LicenseRecorded")
+    for row in audit.events_named(*names):
+        key = (row.address.lower(), row.args.get("licenseId"))
+        if row.event == "LicenseOffered":
+            args = row.args
+            raw_terms = args.get("terms")
+            terms: dict[str, Any] = raw_terms if isinstance(raw_terms, dict) else {}
+            asset_id = _int(args.get("assetId"))
+            licenses[key] = LicenseEntry(
+                license_id=_int(args.get("licenseId")), asset_id=asset_id, licensor=_text(args.get("licensor")),
+                licensee=_text(args.get("licensee", terms.get("licensee"))),
+                kind=_label(LICENSE_KINDS, terms.get("kind")), status="offered", start=_int(terms.get("start")),
+                end=_int(terms.get("end")), fee=_int(terms.get("fee")), recordal_no=None,
+                pledgee=banks.get(asset_id), registry=row.address, offered_block=row.block_number,
+                offered_time=row.block_time, offered_tx=row.tx_hash, last_event=row.event,
+                last_block=row.block_number, last_tx=row.tx_hash,
+            )
+            continue
+        license_ = licenses.get(key)
+        if license_ is None:  # its offer is not in the index
+            continue
+        if row.event == "LicenseRecorded":
+            license_.recordal_no = _recordal(row.args.get("recordalNo"))
+        else:
+            license_.status = "active" if row.event == "LicenseAccepted" else "terminated"
+        license_.last_event, license_.last_block, license_.last_tx = row.event, row.block_number, row.tx_hash
+    for license_ in licenses.values():
+        if license_.status == "active" and 0 < license_.end <= now:
+            license_.status = "expired"
+    return list(licenses.values())
+
+
+def _recordal(value: Any) -> str | None:
+    """A ``bytes32`` filing number as text (None when zero)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return decode_ascii32(value) or None
+    except ValueError:
+        return value
+
+
 @register_total("active_licenses")
 def active_licenses(audit: AuditService) -> dict[str, Any]:
-    """Licenses accepted (``LicenseAccepted``), not terminated (``LicenseTerminated``), not past
-    ``terms.end`` (from ``LicenseOffered``) at the last indexed block's time: total and by kind."""
-    offered = {row.args.get("licenseId"): row.args.get("terms") or {} for row in audit.events_named("LicenseOffered")}
-    ended = {row.args.get("licenseId") for row in audit.events_named("LicenseTerminated")}
-    now = audit.latest_block_time()
+    """Licenses accepted, not terminated, not past their term's end at the last indexed block's time:
+    total and by kind."""
     by_kind: dict[str, int] = defaultdict(int)
-    for row in audit.events_named("LicenseAccepted"):
-        license_id = row.args.get("licenseId")
-        terms = offered.get(license_id, {})
-        end = terms.get("end") if isinstance(terms, dict) else None
-        if license_id in ended or (isinstance(end, int) and end <= now):
-            continue
-        by_kind[_label(LICENSE_KINDS, terms.get("kind") if isinstance(terms, dict) else None)] += 1
+    for entry in license_entries(audit):
+        if entry.status == "active":
+            by_kind[entry.kind] += 1
     return {"total": sum(by_kind.values()), "by_kind": dict(sorted(by_kind.items()))}
 
 
 @register_total("licenses_by_status")
 def licenses_by_status(audit: AuditService) -> dict[str, int]:
     """How many licenses are offered (not yet accepted), active, terminated or expired (past ``terms.end``)."""
-    now = audit.latest_block_time()
-    status: dict[Any, str] = {}
-    ends: dict[Any, Any] = {}
-    for row in audit.events_named("LicenseOffered"):
-        status[row.args.get("licenseId")] = "offered"
-        terms = row.args.get("terms")
-        ends[row.args.get("licenseId")] = terms.get("end") if isinstance(terms, dict) else None
-    for row in audit.events_named("LicenseAccepted"):
-        status[row.args.get("licenseId")] = "active"
-    for row in audit.events_named("LicenseTerminated"):
-        status[row.args.get("licenseId")] = "terminated"
     counts: dict[str, int] = defaultdict(int)
-    for license_id, state in status.items():
-        end = ends.get(license_id)
-        if state == "active" and isinstance(end, int) and end <= now:
-            state = "expired"
-        counts[state] += 1
+    for entry in license_entries(audit):
+        counts[entry.status] += 1
     return dict(sorted(counts.items()))
-
-
-def _pledges(audit: AuditService) -> dict[Any, dict[str, Any]]:
-    pledges: dict[Any, dict[str, Any]] = {}
-    for row in audit.events_named("PledgeProposed"):
-        pledges[row.args.get("pledgeId")] = {**row.args, "status": "proposed"}
-    for name, status in (("PledgeAccepted", "active"), ("PledgeCancelled", "cancelled"),
-                         ("PledgeReleased", "released"), ("PledgeEnforced", "enforced")):
-        for row in audit.events_named(name):
-            pledge = pledges.setdefault(row.args.get("pledgeId"), {})
-            pledge.setdefault("pledgee", row.args.get("pledgee"))
-            pledge["status"] = status if pledge.get("status") in (None, "proposed", "active") else pledge["status"]
-    return pledges
 
 
 @register_total("pledged_principal")
@@ -704,9 +956,9 @@ def pledged_principal(audit: AuditService) -> dict[str, dict[str, int]]:
     """Principal of active pledges (accepted, not released or enforced) by pledgee and currency,
     from ``PledgeProposed(pledgeId, assetId, pledgee, pledgor, principal, currency, ...)``."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for pledge in _pledges(audit).values():
-        if pledge.get("status") == "active" and isinstance(pledge.get("principal"), int):
-            totals[str(pledge.get("pledgee"))][_currency(pledge.get("currency"))] += int(pledge["principal"])
+    for pledge in pledge_entries(audit):
+        if pledge.status == "active":
+            totals[pledge.pledgee][pledge.currency] += pledge.principal
     return {bank: dict(sorted(c.items())) for bank, c in sorted(totals.items())}
 
 
@@ -714,22 +966,76 @@ def pledged_principal(audit: AuditService) -> dict[str, dict[str, int]]:
 def pledges_by_bank(audit: AuditService) -> dict[str, dict[str, int]]:
     """How many pledges each pledgee has in each status (proposed, active, released, enforced, cancelled)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for pledge in _pledges(audit).values():
-        counts[str(pledge.get("pledgee"))][str(pledge.get("status"))] += 1
+    for pledge in pledge_entries(audit):
+        counts[pledge.pledgee][pledge.status] += 1
     return {bank: dict(sorted(c.items())) for bank, c in sorted(counts.items())}
 
 
-SALE_EVENTS = ("AssetSold", "ListingBought", "OfferAccepted", "LicenseSold", "LicensePurchased")
-"""Market events that move money; provisional names until the market contract lands."""
+# -- market totals --------------------------------------------------------------------------
+
+SALE_EVENTS = ("AssetSold", "OfferAccepted", "LicenseSold")
+"""Market events that move money to a seller (``IMarketplace``, ``ILicenseMarket``):
+``AssetSold(listingId, assetId, buyer, seller, token, price, fee)``,
+``OfferAccepted(offerId, assetId, buyer, seller, amount, fee)`` (its token is the ``OfferMade``'s)
+and ``LicenseSold(listingId, licenseId, buyer, assetId, seller, token, price, fee)``."""
+
+UNKNOWN_TOKEN = "(unknown)"
+"""The token of an accepted offer whose ``OfferMade`` is not in the index."""
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One sale: ``kind`` is ``asset`` (a listing bought or an offer accepted) or ``license``."""
+
+    kind: str
+    token: str
+    price: int
+    """Paid by the buyer, fee included."""
+    fee: int
+    """To the treasury."""
+    block_number: int
+    tx_hash: str
+
+
+def sales(audit: AuditService) -> list[Sale]:
+    """Every sale of the index, oldest first."""
+    tokens: dict[tuple[str, Any], str] = {}
+    found: list[Sale] = []
+    for row in audit.events_named("OfferMade", *SALE_EVENTS):
+        args = row.args
+        if row.event == "OfferMade":
+            tokens[(row.address.lower(), args.get("offerId"))] = _text(args.get("token"))
+        elif row.event == "OfferAccepted":
+            token = tokens.get((row.address.lower(), args.get("offerId")), UNKNOWN_TOKEN)
+            found.append(Sale("asset", token, _int(args.get("amount")), _int(args.get("fee")),
+                              row.block_number, row.tx_hash))
+        else:
+            found.append(Sale("asset" if row.event == "AssetSold" else "license", _text(args.get("token")),
+                              _int(args.get("price")), _int(args.get("fee")), row.block_number, row.tx_hash))
+    return found
 
 
 @register_total("sales_volume")
 def sales_volume(audit: AuditService) -> dict[str, int]:
-    """Money paid in sales, by settlement token: the ``price`` (or ``amount``) of each sale event."""
+    """Money paid in sales of assets and licenses (fees included), by settlement token address."""
     volume: dict[str, int] = defaultdict(int)
-    for row in audit.events_named(*SALE_EVENTS):
-        amount = row.args.get("price", row.args.get("amount"))
-        token = row.args.get("token", row.args.get("currency"))
-        if isinstance(amount, int):
-            volume[str(token)] += amount
+    for sale in sales(audit):
+        volume[sale.token] += sale.price
     return dict(sorted(volume.items()))
+
+
+@register_total("sales")
+def sales_by_kind(audit: AuditService) -> dict[str, dict[str, Any]]:
+    """Asset sales (listings bought, offers accepted) and license sales: how many, volume and fees by token."""
+    report: dict[str, dict[str, Any]] = {}
+    for kind, label in (("asset", "assets"), ("license", "licenses")):
+        volume: dict[str, int] = defaultdict(int)
+        fees: dict[str, int] = defaultdict(int)
+        count = 0
+        for sale in sales(audit):
+            if sale.kind == kind:
+                volume[sale.token] += sale.price
+                fees[sale.token] += sale.fee
+                count += 1
+        report[label] = {"count": count, "volume": dict(sorted(volume.items())), "fees": dict(sorted(fees.items()))}
+    return report

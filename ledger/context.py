@@ -28,12 +28,14 @@ from .toolchain import Artifact, compile_contracts
 
 if TYPE_CHECKING:
     from .assets import AssetService
+    from .audit import AuditService
     from .check import CheckService
     from .licenses import LicenseService
     from .market import MarketService
     from .metadata import MetadataStore
     from .pledges import PledgeService
     from .relay import RelayService
+    from .store import Store
     from .timestamps import TimestampService
 
 PasswordPrompt = Callable[[str], str]
@@ -121,6 +123,21 @@ class Ledger:
             self.contract("SettlementToken"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
             self.metadata, from_block=self.deployment.contracts["Marketplace"].block_number,
         )
+
+    @cached_property
+    def store(self) -> Store:
+        """The index database (``IPLEDGER_DB_URL``, or a SQLite file in the data folder), opened and
+        migrated on first use; the indexer (``ipledger up`` / ``ipledger index``) keeps it filled."""
+        from .store import Store, default_db_url
+
+        return Store(default_db_url(self.settings))
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """Audit queries over :attr:`store`, for this ledger's chain."""
+        from .audit import AuditService
+
+        return AuditService(self.store, self.client.chain_id)
 
     def after_reconcile(self, moved: list[Receipt]) -> None:
         """Bring files written from re-mined transactions (certificates) up to date."""
