@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -163,6 +163,9 @@ def _abi_type(item: dict[str, Any]) -> str:
 
 
 def _plain(value: Any) -> Any:
+    """Decoded ABI values as JSON-ready Python: hex strings, checksum addresses, dicts for structs."""
+    if isinstance(value, Mapping):  # a struct (web3 gives an AttributeDict)
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return HexBytes(value).to_0x_hex()
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:

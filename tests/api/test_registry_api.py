@@ -171,3 +171,23 @@ def test_client_call_data_matches_the_contracts_abi(contract, accounts):
     args = [b"\x01" * 32, 3, b"\x02" * 32, b"\x03" * 32, "/metadata/x"]
     assert "0x" + encode_call("register(bytes32,uint8,bytes32,bytes32,string)", *args).hex() == registry.encode_abi(
         "register", args)
+
+
+def test_relayed_license_offer_and_accept_return_the_license_id(live_api, api_ledger, user):
+    """Events with struct arguments (LicenseOffered.terms) decode to JSON through the relay."""
+    from eth_account import Account
+
+    api = ApiClient(live_api)
+    try:
+        asset_id = api.register(user, os.urandom(32), "invention-patent", None, {"title": "licensed"})["result"]["assetId"]
+        licensee = Account.create()
+        start = api_ledger.client.block_time("latest")
+        terms = LicenseTerms(licensee.address, "non-exclusive", start, start + 86_400 * 365, "CN", "", None, 0, False)
+        offered = api.offer_license(user, asset_id, terms)
+        license_id = offered["result"]["licenseId"]
+        [event] = [e for e in offered["events"] if e["name"] == "LicenseOffered"]
+        assert event["args"]["terms"]["licensee"] == licensee.address
+        api.accept_license(licensee, license_id)
+        assert api_ledger.licenses.license_of(license_id).status.name.lower() == "active"
+    finally:
+        api.close()
