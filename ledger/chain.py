@@ -148,7 +148,8 @@ class ErrorDecoder:
         if known is None:
             if not raw:
                 return TransactionFailedError("the transaction reverted without a reason", **context)
-            return TransactionFailedError(f"the transaction reverted with unknown error data {raw.to_0x_hex()}", **context)
+            return TransactionFailedError(
+                f"the transaction reverted with unknown error data {raw.to_0x_hex()}", **context)
         name, names, types = known
         values = abi_decode(types, body)
         args = {n or f"arg{i}": _plain(v) for i, (n, v) in enumerate(zip(names, values, strict=True))}

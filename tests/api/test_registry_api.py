@@ -179,7 +179,8 @@ def test_relayed_license_offer_and_accept_return_the_license_id(live_api, api_le
 
     api = ApiClient(live_api)
     try:
-        asset_id = api.register(user, os.urandom(32), "invention-patent", None, {"title": "licensed"})["result"]["assetId"]
+        registered = api.register(user, os.urandom(32), "invention-patent", None, {"title": "licensed"})
+        asset_id = registered["result"]["assetId"]
         licensee = Account.create()
         start = api_ledger.client.block_time("latest")
         terms = LicenseTerms(licensee.address, "non-exclusive", start, start + 86_400 * 365, "CN", "", None, 0, False)
