@@ -304,7 +304,8 @@ class RelayService:
         from the forwarder's address with the sender appended surfaces the contract's own error.
         """
         sender = HexBytes(to_checksum_address(request.sender))
-        nonce_call = {"to": self.forwarder.address, "data": HexBytes(self._nonces_selector + bytes(12) + sender).to_0x_hex()}
+        nonce_data = HexBytes(self._nonces_selector + bytes(12) + sender).to_0x_hex()
+        nonce_call = {"to": self.forwarder.address, "data": nonce_data}
         inner_call = {"from": self.forwarder.address, "to": to_checksum_address(request.to),
                       "data": HexBytes(HexBytes(request.data) + sender).to_0x_hex(), "gas": hex(request.gas)}
         nonce_response, inner_response = self.client.rpc_batch(

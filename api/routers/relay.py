@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Request
 from ledger.relay import SignedRequest
 
 from ..deps import LedgerDep
-from ..schemas import PROBLEMS, ADDRESS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
+from ..schemas import ADDRESS, PROBLEMS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
 
 router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 

@@ -115,7 +115,8 @@ def test_front_run_copied_leaf_gives_copier_nothing_and_author_keeps_proof(
         assert HexBytes(leaf).to_0x_hex() == batch.root
         fn = registry.functions.stamp(leaf)
         tx = fn.build_transaction({
-            "from": copier.address, "nonce": chain.w3.eth.get_transaction_count(copier.address), "gas": 100_000, "chainId": chain.chain_id,
+            "from": copier.address, "nonce": chain.w3.eth.get_transaction_count(copier.address),
+            "gas": 100_000, "chainId": chain.chain_id,
             "maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 20 * 10**9,
         })
         chain.send_transaction(tx, copier, wait=False)
