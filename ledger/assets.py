@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
-from .chain import ChainClient, Receipt
+from .chain import ChainClient, Contract, Receipt
 from .encoding import (
     ROLES,
     ZERO32,

@@ -47,6 +47,9 @@ from .errors import (
 from .journal import Journal
 from .toolchain import Artifact
 
+__all__ = ["ChainClient", "Contract", "ErrorDecoder", "Event", "NonceManager", "Receipt", "dev_accounts"]
+"""``Contract`` is re-exported so services can type their contracts without importing web3."""
+
 _PANIC_REASONS = {
     0x01: "assertion failed",
     0x11: "arithmetic overflow or underflow",

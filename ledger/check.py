@@ -32,10 +32,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from web3.contract import Contract
-
 from .assets import Asset, Freeze, Registration
-from .chain import ChainClient
+from .chain import ChainClient, Contract
 from .encoding import (
     AssetKind,
     LabelledEnum,

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
 from .accounts import Keystores
-from .chain import ChainClient, Receipt, dev_accounts
+from .chain import ChainClient, Contract, Receipt, dev_accounts
 from .deploy import Deployment, deploy_suite, load_deployment, manifest_path
 from .devchain import embedded_chain
 from .errors import ValidationError

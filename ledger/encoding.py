@@ -514,3 +514,44 @@ class LogDecoder:
             block_number=int(log["blockNumber"], 16), block_hash=str(log["blockHash"]),
             log_index=int(log["logIndex"], 16), block_time=int(stamp, 16) if stamp else 0,
         )
+
+
+class ListingStatus(LabelledEnum):
+    """``IMarketplaceBase.ListingStatus`` (of asset and of license listings)."""
+
+    NONE = 0
+    OPEN = 1
+    SOLD = 2
+    CANCELLED = 3
+    EXPIRED = 4
+    VOID = 5
+
+
+class OfferStatus(LabelledEnum):
+    """``IMarketplaceBase.OfferStatus``."""
+
+    NONE = 0
+    OPEN = 1
+    REFUSED = 2
+    ACCEPTED = 3
+    WITHDRAWN = 4
+    EXPIRED = 5
+    VOID = 6
+
+
+class DemandStatus(LabelledEnum):
+    """``IMarketplaceBase.DemandStatus``."""
+
+    NONE = 0
+    OPEN = 1
+    CLOSED = 2
+    EXPIRED = 3
+
+
+class AnswerStatus(LabelledEnum):
+    """``IMarketplaceBase.AnswerStatus``."""
+
+    NONE = 0
+    OPEN = 1
+    ACCEPTED = 2
+    WITHDRAWN = 3

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
 from .assets import act
-from .chain import ChainClient
+from .chain import ChainClient, Contract
 from .encoding import (
     Act,
     LicenseKind,

@@ -36,17 +36,19 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
-from web3.contract import Contract
 
 from . import messages
 from .assets import act
-from .chain import ChainClient, Receipt
+from .chain import ChainClient, Contract, Receipt
 from .encoding import (
     ZERO_ADDRESS,
     Act,
-    LabelledEnum,
+    AnswerStatus,
+    DemandStatus,
     LicenseKind,
+    ListingStatus,
     LogDecoder,
+    OfferStatus,
     call_request,
     decode_ascii32,
     decode_output,
@@ -68,47 +70,6 @@ SCAN_CHUNK = 200
 """Ids per ``open...`` view call when scanning a board (each call stays far below a block's gas)."""
 
 UINT256_MAX = 2**256 - 1
-
-
-class ListingStatus(LabelledEnum):
-    """``IMarketplaceBase.ListingStatus`` (of asset and of license listings)."""
-
-    NONE = 0
-    OPEN = 1
-    SOLD = 2
-    CANCELLED = 3
-    EXPIRED = 4
-    VOID = 5
-
-
-class OfferStatus(LabelledEnum):
-    """``IMarketplaceBase.OfferStatus``."""
-
-    NONE = 0
-    OPEN = 1
-    REFUSED = 2
-    ACCEPTED = 3
-    WITHDRAWN = 4
-    EXPIRED = 5
-    VOID = 6
-
-
-class DemandStatus(LabelledEnum):
-    """``IMarketplaceBase.DemandStatus``."""
-
-    NONE = 0
-    OPEN = 1
-    CLOSED = 2
-    EXPIRED = 3
-
-
-class AnswerStatus(LabelledEnum):
-    """``IMarketplaceBase.AnswerStatus``."""
-
-    NONE = 0
-    OPEN = 1
-    ACCEPTED = 2
-    WITHDRAWN = 3
 
 
 # -- amounts and deadlines as users type them ---------------------------------------------------------

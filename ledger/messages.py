@@ -12,11 +12,15 @@ from typing import Any
 
 from .encoding import (
     ROLES,
+    AnswerStatus,
     AssetKind,
+    DemandStatus,
     LabelledEnum,
     LegalStatus,
     LicenseKind,
     LicenseStatus,
+    ListingStatus,
+    OfferStatus,
     PledgeStatus,
     decode_ascii32,
 )
@@ -204,6 +208,10 @@ _ENUMS: dict[str, type[LabelledEnum]] = {
     "license_kind": LicenseKind,
     "license_status": LicenseStatus,
     "pledge_status": PledgeStatus,
+    "listing_status": ListingStatus,
+    "offer_status": OfferStatus,
+    "demand_status": DemandStatus,
+    "answer_status": AnswerStatus,
 }
 
 

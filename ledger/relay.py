@@ -26,9 +26,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
-from web3.contract import Contract
 
-from .chain import ChainClient, Event, Receipt
+from .chain import ChainClient, Contract, Event, Receipt
 from .errors import ConflictError, LedgerError, NotFoundError, PermissionDeniedError, ValidationError
 
 FORWARDER_NAME = "ipledger"

@@ -23,9 +23,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
-from web3.contract import Contract
 
-from .chain import ChainClient, Receipt
+from .chain import ChainClient, Contract, Receipt
 from .errors import ContractError, NotFoundError, ValidationError, VerificationError
 from .proofs import (
     CERTIFICATE_SUFFIX,
