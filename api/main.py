@@ -16,7 +16,7 @@ from ledger.settings import Settings, get_settings
 from . import errors
 from .limits import BodySizeLimit, RateLimiter
 from .pages import router as pages_router
-from .routers import assets, chain, licenses, market, metadata, pledges, relay, timestamps
+from .routers import assets, audit, chain, licenses, market, metadata, pledges, relay, timestamps
 
 DESCRIPTION = """
 A ledger for intellectual property on an EVM chain.
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     errors.install(app)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes)
     for router in (chain.router, relay.router, timestamps.router, assets.router, licenses.router, pledges.router,
-                   market.router, metadata.router, pages_router):
+                   market.router, metadata.router, audit.router, pages_router):
         app.include_router(router)
     return app
 
