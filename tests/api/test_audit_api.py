@@ -75,7 +75,8 @@ def all_pages(client: TestClient, limit: int, **params: Any) -> list[HistoryRow]
     rows: list[HistoryRow] = []
     after = None
     while True:
-        response = client.get("/audit/history", params={**params, "limit": limit, **({"after": after} if after else {})})
+        page_params = {**params, "limit": limit, **({"after": after} if after else {})}
+        response = client.get("/audit/history", params=page_params)
         assert response.status_code == 200, response.text
         body = response.json()
         assert len(body["data"]) <= limit
