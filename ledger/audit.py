@@ -20,6 +20,7 @@ deployed, and need no change to the indexer or the schema when they are.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
@@ -412,6 +413,8 @@ class AuditService:
                 raise ValidationError(f"the index holds several chains {chains}: name one with --chain-id")
             chain_id = chains[0]
         self.chain_id = chain_id
+        self._memo: dict[tuple[str, ...], list[HistoryRow]] | None = None
+        """Events read by name during one :meth:`totals` (its registry totals read many of the same)."""
 
     # -- history ------------------------------------------------------------------------
 
@@ -531,12 +534,17 @@ class AuditService:
 
     def events_named(self, *names: str) -> Iterator[HistoryRow]:
         """Every event with one of these names, oldest first across the names (what registry totals read)."""
+        if self._memo is not None and names in self._memo:
+            return iter(self._memo[names])
         e = EventRecord
         with self.store.session() as session:
             records = session.scalars(
                 select(e).where(e.chain_id == self.chain_id, e.event.in_(names)).order_by(e.block_number, e.log_index)
             ).all()
-        return iter([HistoryRow.from_record(r) for r in records])
+        rows = [HistoryRow.from_record(r) for r in records]
+        if self._memo is not None:
+            self._memo[names] = rows
+        return iter(rows)
 
     # -- licenses and pledges ---------------------------------------------------------------
 
@@ -615,8 +623,13 @@ class AuditService:
             accounts=int(accounts or 0),
             assets=int(assets or 0),
             by_event=counts,
-            registry={name: fn(self) for name, fn in REGISTRY_TOTALS.items()},
+            registry=self._registry_totals(),
         )
+
+    def _registry_totals(self) -> dict[str, Any]:
+        view = copy.copy(self)  # with its own memo: the service may serve other threads meanwhile
+        view._memo = {}
+        return {name: fn(view) for name, fn in REGISTRY_TOTALS.items()}
 
     def latest_block_time(self) -> int:
         with self.store.session() as session:
@@ -1030,11 +1043,12 @@ def sales_volume(audit: AuditService) -> dict[str, int]:
 def sales_by_kind(audit: AuditService) -> dict[str, dict[str, Any]]:
     """Asset sales (listings bought, offers accepted) and license sales: how many, volume and fees by token."""
     report: dict[str, dict[str, Any]] = {}
+    every = sales(audit)
     for kind, label in (("asset", "assets"), ("license", "licenses")):
         volume: dict[str, int] = defaultdict(int)
         fees: dict[str, int] = defaultdict(int)
         count = 0
-        for sale in sales(audit):
+        for sale in every:
             if sale.kind == kind:
                 volume[sale.token] += sale.price
                 fees[sale.token] += sale.fee
