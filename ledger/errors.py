@@ -117,6 +117,10 @@ def contract_error(name: str, args: dict[str, Any], message: str, **context: Any
         if pattern.search(name):
             domain = cls
             break
-    cls_name = f"{name}Error"
-    error_cls = type(cls_name, (ContractError, domain), {})
-    return error_cls(message, name=name, arguments=args, **context)  # type: ignore[no-any-return]
+    key = (name, domain)
+    if key not in _ERROR_CLASSES:  # one class per error name: the same error is always the same class
+        _ERROR_CLASSES[key] = type(f"{name}Error", (ContractError, domain), {})
+    return _ERROR_CLASSES[key](message, name=name, arguments=args, **context)
+
+
+_ERROR_CLASSES: dict[tuple[str, type[LedgerError]], type[ContractError]] = {}

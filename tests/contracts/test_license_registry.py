@@ -36,8 +36,10 @@ def test_offer_by_owner_records_offer_and_emits_license_offered(ip: IPKit):
     assert name == "LicenseOffered"
     assert {k: args[k] for k in ("licenseId", "assetId", "licensee", "licensor")} == {
         "licenseId": 1, "assetId": asset_id, "licensee": ip.licensee.address, "licensor": ip.owner.address}
+    # decoded events are JSON-ready: bytes32 fields of a struct come as 0x-hex like top-level ones
     assert tuple(args["terms"].values()) == (
-        ip.licensee.address, SOLE, terms[2], terms[3], b32("CN"), b32("H04L"), b"\x07" * 32, 123, True)
+        ip.licensee.address, SOLE, terms[2], terms[3], "0x" + b32("CN").hex(), "0x" + b32("H04L").hex(),
+        "0x" + "07" * 32, 123, True)
     assert ip.license_of(1) == {
         "assetId": asset_id, "licensor": ip.owner.address, "kind": SOLE, "status": L_OFFERED,
         "sublicensable": True, "licensee": ip.licensee.address, "start": terms[2], "end": terms[3],
