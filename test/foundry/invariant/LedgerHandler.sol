@@ -3,10 +3,13 @@ pragma solidity 0.8.30;
 
 import {IPRegistry} from "../../../contracts/IPRegistry.sol";
 import {LicenseRegistry} from "../../../contracts/LicenseRegistry.sol";
+import {Marketplace} from "../../../contracts/Marketplace.sol";
+import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {PledgeRegistry} from "../../../contracts/PledgeRegistry.sol";
 import {TimestampRegistry} from "../../../contracts/TimestampRegistry.sol";
 import {IIPRegistry} from "../../../contracts/interfaces/IIPRegistry.sol";
 import {ILicenseRegistry} from "../../../contracts/interfaces/ILicenseRegistry.sol";
+import {IMarketplaceBase} from "../../../contracts/interfaces/IMarketplaceBase.sol";
 import {ITimestampRegistry} from "../../../contracts/interfaces/ITimestampRegistry.sol";
 import {Cheats} from "../utils/Vm.sol";
 
@@ -39,11 +42,16 @@ contract LedgerHandler is Cheats {
     bytes32 internal constant REGISTRAR_ACTS = "registrar";
     bytes32 internal constant STAMPS = "stamps";
     bytes32 internal constant REGISTRATIONS = "registrations";
+    bytes32 internal constant MARKET = "market";
 
     IPRegistry public immutable registry;
     PledgeRegistry public immutable pledges;
     LicenseRegistry public immutable licenses;
     TimestampRegistry public immutable stamps;
+    Marketplace public immutable market;
+    SettlementToken public immutable token;
+    address public immutable treasury;
+    uint16 internal immutable _feeBps;
 
     address[] internal _actors;
 
@@ -93,17 +101,61 @@ contract LedgerHandler is Cheats {
     bytes32[] internal _stampKeys;
     mapping(bytes32 key => ITimestampRegistry.Record) internal _stamps;
 
+    struct ListingModel {
+        uint256 assetId;
+        address seller;
+        address buyer;
+        uint256 price;
+        uint32 nonce;
+        uint40 expiry;
+        uint256 pledgeId;
+        IMarketplaceBase.ListingStatus status; // only Open, Sold, Cancelled (the stored ones)
+    }
+
+    struct OfferModel {
+        uint256 assetId;
+        address buyer;
+        address seller;
+        uint256 amount;
+        uint40 expiry;
+        uint256 pledgeId;
+        IMarketplaceBase.OfferStatus status; // only Open, Refused, Accepted, Withdrawn (the stored ones)
+    }
+
+    mapping(uint256 listingId => ListingModel) internal _marketListings;
+    mapping(uint256 assetId => uint256 listingId) internal _listingOfAsset;
+    mapping(uint256 offerId => OfferModel) internal _marketOffers;
+    /// @dev Whether the registry's ERC-721 approval of `assetId` is the Marketplace (every move clears it).
+    mapping(uint256 assetId => bool) internal _marketApproved;
+    /// @notice The escrow the market must hold: the amounts of offers neither accepted nor withdrawn.
+    uint256 public expectedEscrow;
+
     mapping(bytes32 rule => uint256) public violations;
     /// @notice How often each kind of act went through (for tuning the handler; see test/foundry/README.md).
     mapping(bytes32 act => uint256) public successes;
     mapping(bytes32 rule => string) public lastViolation;
 
-    constructor(IPRegistry registry_, PledgeRegistry pledges_, LicenseRegistry licenses_, TimestampRegistry stamps_) {
+    constructor(
+        IPRegistry registry_,
+        PledgeRegistry pledges_,
+        LicenseRegistry licenses_,
+        TimestampRegistry stamps_,
+        Marketplace market_,
+        SettlementToken token_
+    ) {
         registry = registry_;
         pledges = pledges_;
         licenses = licenses_;
         stamps = stamps_;
+        market = market_;
+        token = token_;
+        (treasury, _feeBps) = market_.fee();
         _actors = [address(0xA11CE), address(0xB0B), address(0xCA201), BANK, BANK2, address(0x5E7), REGISTRAR, ADMIN];
+        // Every party lets the market collect what it pays (the app's one-time approval).
+        for (uint256 i = 0; i < _actors.length; ++i) {
+            vm.prank(_actors[i]);
+            token_.approve(address(market_), type(uint256).max);
+        }
         currentTime = block.timestamp;
         currentBlock = block.number;
     }
@@ -651,13 +703,303 @@ contract LedgerHandler is Cheats {
     }
 
     // == market ====================================================================================
-    // TODO(market acts): contracts/Marketplace.sol landed (issue 4) after this handler was written.
-    // Add here: list / updateListing / buy (with a stale price or nonce half the time) / makeOffer /
-    // acceptOffer / refuseOffer / withdrawOffer / the demand board's acceptAnswer, with a
-    // SettlementToken funded by its faucet; route every asset move through the same model as
-    // {_transfer} (a sale is a move), and keep the escrow of open offers for
-    // LedgerInvariantsTest.invariant_marketEscrowEqualsOpenOffers. Until then the market's escrow
-    // invariant is checked by tests/contracts/test_market_stateful.py (pytest, Hypothesis).
+    // The Marketplace (listings and escrowed offers) over the same assets, settling in the
+    // SettlementToken (buyers funded by its faucet). A sale is a move: it goes through the same model
+    // as {_transfer} (freeze, pledge and its consent), on top of the market's own rules (seller,
+    // price and nonce, reservation, expiry, ERC-721 approval). The model is exact both ways: an act
+    // the rules forbid that succeeds, or one they permit that reverts, is a violation.
+
+    uint256 internal constant MAX_PRICE = 1e9; // 1,000 tokens (6 decimals), under the faucet's limit
+
+    /// @notice The owner (or, one time in five, anyone) approves the market and lists an asset, for
+    /// anyone or reserved for a buyer (for a pledged asset, mostly the one its pledgee consented to);
+    /// half the time a buyer buys at once.
+    function listAsset(uint256 callerSeed, uint256 assetSeed, uint256 priceSeed, uint256 buyerSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address owner = expectedOwner[assetId];
+        address caller = callerSeed % 5 == 0 ? _actor(callerSeed >> 8) : owner;
+        uint256 pledgeId = expectedActivePledge[assetId];
+        address buyer;
+        if (pledgeId != 0 && buyerSeed % 4 != 0) buyer = _pledges[pledgeId].consent;
+        else if (buyerSeed % 3 == 0) buyer = _actor(buyerSeed >> 8);
+        uint256 price = 1 + priceSeed % MAX_PRICE;
+        uint40 expiry = _marketExpiry(priceSeed >> 64);
+        if (caller == owner) _approveMarket(owner, assetId);
+        bool allowed = caller == owner && _marketApproved[assetId] && expiry > block.timestamp && buyer != caller
+            && !_frozen(assetId) && (pledgeId == 0 || (buyer != address(0) && _pledges[pledgeId].consent == buyer));
+        vm.prank(caller);
+        try market.listAsset(assetId, address(token), price, expiry, buyer) returns (uint256 listingId) {
+            if (!allowed) {
+                _violate(MARKET, "a listing was accepted from a non-owner, unapproved, frozen or pledged");
+                return;
+            }
+            uint256 previous = _listingOfAsset[assetId];
+            if (previous != 0 && _marketListings[previous].status == IMarketplaceBase.ListingStatus.Open) {
+                _marketListings[previous].status = IMarketplaceBase.ListingStatus.Cancelled;
+            }
+            _marketListings[listingId] = ListingModel(
+                assetId, caller, buyer, price, 0, expiry, pledgeId, IMarketplaceBase.ListingStatus.Open
+            );
+            _listingOfAsset[assetId] = listingId;
+            _ok("list");
+            if ((buyerSeed >> 16) % 2 == 0) {
+                _buy(buyer != address(0) ? buyer : _actor(buyerSeed >> 24), listingId, price, 0);
+            }
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted listing reverted");
+        }
+    }
+
+    /// @notice A buyer buys a listing, naming its price and nonce (one time in four a stale one); one
+    /// time in four the seller (or anyone) cancels it instead, one time in four changes its price.
+    function buyListing(uint256 callerSeed, uint256 listingSeed, uint256 mode) external {
+        _tick();
+        uint256 listingId = _listingId(listingSeed);
+        if (listingId == 0) return;
+        ListingModel storage l = _marketListings[listingId];
+        if (mode % 4 == 0) {
+            _cancelListing(callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : l.seller, listingId);
+        } else if (mode % 4 == 1) {
+            _updateListing(callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : l.seller, listingId, mode >> 8);
+        } else {
+            address buyer = l.buyer != address(0) && callerSeed % 4 != 0 ? l.buyer : _actor(callerSeed >> 8);
+            uint256 price = l.price;
+            uint256 nonce = l.nonce;
+            if ((mode >> 8) % 8 == 0) price += 1;
+            else if ((mode >> 8) % 8 == 1 && nonce > 0) nonce -= 1;
+            _buy(buyer, listingId, price, nonce);
+        }
+    }
+
+    function _buy(address buyer, uint256 listingId, uint256 price, uint256 nonce) internal {
+        ListingModel storage l = _marketListings[listingId];
+        uint256 assetId = l.assetId;
+        uint256 pledgeId = expectedActivePledge[assetId];
+        bool frozen = _frozen(assetId);
+        bool consented = pledgeId == 0 || _pledges[pledgeId].consent == buyer;
+        bool allowed = l.status == IMarketplaceBase.ListingStatus.Open && l.expiry > block.timestamp
+            && price == l.price && nonce == l.nonce && (l.buyer == address(0) || l.buyer == buyer) && buyer != l.seller
+            && expectedOwner[assetId] == l.seller && (pledgeId == 0 || pledgeId == l.pledgeId)
+            && _marketApproved[assetId] && !frozen && consented;
+        token.faucet(buyer, price);
+        uint256 sellerBefore = token.balanceOf(l.seller);
+        uint256 treasuryBefore = token.balanceOf(treasury);
+        vm.prank(buyer);
+        try market.buy(listingId, price, nonce) {
+            if (frozen || !consented) {
+                _violate(MOVES, "a listing sale moved a frozen asset or a pledged asset without consent");
+                return;
+            }
+            if (!allowed) {
+                _violate(MARKET, "a purchase went through against the market's rules (stale, reserved, unapproved)");
+                return;
+            }
+            uint256 cut = price * _feeBps / 10_000;
+            if (token.balanceOf(l.seller) != sellerBefore + price - cut || token.balanceOf(treasury) != treasuryBefore + cut) {
+                _violate(MARKET, "a purchase paid the seller or the treasury a wrong amount");
+            }
+            l.status = IMarketplaceBase.ListingStatus.Sold;
+            _moved(assetId, buyer);
+            if (pledgeId != 0) _pledges[pledgeId].consent = address(0);
+            _ok(pledgeId != 0 ? bytes32("buy pledged") : bytes32("buy"));
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted purchase reverted");
+        }
+    }
+
+    function _cancelListing(address caller, uint256 listingId) internal {
+        ListingModel storage l = _marketListings[listingId];
+        bool allowed = caller == l.seller && l.status == IMarketplaceBase.ListingStatus.Open;
+        vm.prank(caller);
+        try market.cancelListing(listingId) {
+            if (!allowed) {
+                _violate(MARKET, "a listing was cancelled by a non-seller or twice");
+                return;
+            }
+            l.status = IMarketplaceBase.ListingStatus.Cancelled;
+            _ok("cancel listing");
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted cancellation of a listing reverted");
+        }
+    }
+
+    function _updateListing(address caller, uint256 listingId, uint256 seed) internal {
+        ListingModel storage l = _marketListings[listingId];
+        uint256 price = 1 + seed % MAX_PRICE;
+        uint40 expiry = uint40(block.timestamp + 1 hours + (seed >> 64) % 10 days);
+        bool allowed = caller == l.seller && l.status == IMarketplaceBase.ListingStatus.Open && l.expiry > block.timestamp;
+        vm.prank(caller);
+        try market.updateListing(listingId, price, expiry) {
+            if (!allowed) {
+                _violate(MARKET, "a listing was changed by a non-seller, or after it closed");
+                return;
+            }
+            l.price = price;
+            l.expiry = expiry;
+            l.nonce += 1;
+            _ok("update listing");
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted change of a listing reverted");
+        }
+    }
+
+    /// @notice A party (funded by the faucet) makes an escrowed offer for an asset; half the time its
+    /// owner accepts at once.
+    function makeOffer(uint256 callerSeed, uint256 assetSeed, uint256 amountSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address owner = expectedOwner[assetId];
+        address buyer = _actor(callerSeed);
+        uint256 amount = 1 + amountSeed % MAX_PRICE;
+        uint40 expiry = _marketExpiry(amountSeed >> 64);
+        bool allowed = buyer != owner && expiry > block.timestamp && !_frozen(assetId);
+        token.faucet(buyer, amount);
+        vm.prank(buyer);
+        try market.makeOffer(assetId, address(token), amount, expiry) returns (uint256 offerId) {
+            if (!allowed) {
+                _violate(MARKET, "an offer was made by the owner, already expired, or for a frozen asset");
+                return;
+            }
+            _marketOffers[offerId] = OfferModel(
+                assetId, buyer, owner, amount, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+            );
+            expectedEscrow += amount;
+            _ok("offer");
+            if ((amountSeed >> 128) % 2 == 0) _acceptOffer(owner, offerId);
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted offer reverted");
+        }
+    }
+
+    /// @notice The seller (or, one time in four, anyone) accepts (half the time) or refuses an offer;
+    /// or its buyer (or anyone) withdraws it, half the time after waiting for its expiry.
+    function answerOffer(uint256 callerSeed, uint256 offerSeed, uint256 mode) external {
+        _tick();
+        uint256 offerId = _offerId(offerSeed);
+        if (offerId == 0) return;
+        OfferModel storage o = _marketOffers[offerId];
+        address other = _actor(callerSeed >> 8);
+        if (mode % 4 < 2) {
+            _acceptOffer(callerSeed % 4 == 0 ? other : o.seller, offerId);
+        } else if (mode % 4 == 2) {
+            _refuseOffer(callerSeed % 4 == 0 ? other : o.seller, offerId);
+        } else {
+            if ((mode >> 8) % 2 == 0 && currentTime < o.expiry) {
+                currentTime = o.expiry + (mode >> 16) % 1 days;
+                _tick();
+            }
+            _withdrawOffer(callerSeed % 4 == 0 ? other : o.buyer, offerId);
+        }
+    }
+
+    function _acceptOffer(address caller, uint256 offerId) internal {
+        OfferModel storage o = _marketOffers[offerId];
+        uint256 assetId = o.assetId;
+        uint256 pledgeId = expectedActivePledge[assetId];
+        bool frozen = _frozen(assetId);
+        bool consented = pledgeId == 0 || _pledges[pledgeId].consent == o.buyer;
+        // The seller approves the market for the asset, then accepts (the app's two steps).
+        if (caller == expectedOwner[assetId]) _approveMarket(caller, assetId);
+        bool allowed = caller == o.seller && o.status == IMarketplaceBase.OfferStatus.Open && o.expiry > block.timestamp
+            && expectedOwner[assetId] == o.seller && (pledgeId == 0 || pledgeId == o.pledgeId) && !frozen && consented;
+        uint256 sellerBefore = token.balanceOf(o.seller);
+        vm.prank(caller);
+        try market.acceptOffer(offerId) {
+            if (frozen || !consented) {
+                _violate(MOVES, "an accepted offer moved a frozen asset or a pledged asset without consent");
+                return;
+            }
+            if (!allowed) {
+                _violate(MARKET, "an offer was accepted by a non-seller, twice, expired or of a sold asset");
+                return;
+            }
+            uint256 cut = o.amount * _feeBps / 10_000;
+            if (token.balanceOf(o.seller) != sellerBefore + o.amount - cut) {
+                _violate(MARKET, "an accepted offer paid the seller a wrong amount");
+            }
+            o.status = IMarketplaceBase.OfferStatus.Accepted;
+            expectedEscrow -= o.amount;
+            _moved(assetId, o.buyer);
+            if (pledgeId != 0) _pledges[pledgeId].consent = address(0);
+            _ok("accept offer");
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted acceptance of an offer reverted");
+        }
+    }
+
+    function _refuseOffer(address caller, uint256 offerId) internal {
+        OfferModel storage o = _marketOffers[offerId];
+        bool allowed = caller == o.seller && o.status == IMarketplaceBase.OfferStatus.Open;
+        vm.prank(caller);
+        try market.refuseOffer(offerId) {
+            if (!allowed) {
+                _violate(MARKET, "an offer was refused by a non-seller or after it closed");
+                return;
+            }
+            o.status = IMarketplaceBase.OfferStatus.Refused;
+            _ok("refuse offer");
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted refusal reverted");
+        }
+    }
+
+    function _withdrawOffer(address caller, uint256 offerId) internal {
+        OfferModel storage o = _marketOffers[offerId];
+        uint256 assetId = o.assetId;
+        uint256 pledgeId = expectedActivePledge[assetId];
+        bool expired = o.expiry <= block.timestamp;
+        bool void = expectedOwner[assetId] != o.seller || _frozen(assetId) || (pledgeId != 0 && pledgeId != o.pledgeId);
+        bool allowed = caller == o.buyer
+            && (o.status == IMarketplaceBase.OfferStatus.Refused
+                || (o.status == IMarketplaceBase.OfferStatus.Open && (expired || void)));
+        uint256 buyerBefore = token.balanceOf(o.buyer);
+        vm.prank(caller);
+        try market.withdrawOffer(offerId) {
+            if (!allowed) {
+                _violate(MARKET, "an offer was withdrawn by a non-buyer, twice, or while it could still be accepted");
+                return;
+            }
+            if (token.balanceOf(o.buyer) != buyerBefore + o.amount) {
+                _violate(MARKET, "a withdrawn offer did not refund its amount");
+            }
+            bool open = o.status == IMarketplaceBase.OfferStatus.Open;
+            o.status = IMarketplaceBase.OfferStatus.Withdrawn;
+            expectedEscrow -= o.amount;
+            _ok(open && expired ? bytes32("withdraw expired offer") : bytes32("withdraw offer"));
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted withdrawal of an offer reverted");
+        }
+    }
+
+    /// @dev The owner approves the Marketplace for the asset (the registry's ERC-721 approval).
+    function _approveMarket(address owner, uint256 assetId) internal {
+        vm.prank(owner);
+        try registry.approve(address(market), assetId) {
+            _marketApproved[assetId] = true;
+        } catch {}
+    }
+
+    /// @dev One time in sixteen already expired (rejected), otherwise an hour to ten days ahead.
+    function _marketExpiry(uint256 seed) internal view returns (uint40) {
+        if (seed % 16 == 0) return uint40(block.timestamp);
+        return uint40(block.timestamp + 1 hours + (seed >> 8) % 10 days);
+    }
+
+    /// @dev Half the time the latest, so that a listing is often followed by its sale.
+    function _listingId(uint256 seed) internal view returns (uint256) {
+        (uint256 count,,,) = market.counts();
+        if (count == 0) return 0;
+        return seed % 2 == 0 ? count : 1 + (seed >> 1) % count;
+    }
+
+    function _offerId(uint256 seed) internal view returns (uint256) {
+        (, uint256 count,,) = market.counts();
+        if (count == 0) return 0;
+        return seed % 2 == 0 ? count : 1 + (seed >> 1) % count;
+    }
 
     // == reads for the invariants ==================================================================
 
@@ -671,6 +1013,14 @@ contract LedgerHandler is Cheats {
 
     function expectedPledgeStatus(uint256 pledgeId) external view returns (uint8) {
         return _pledges[pledgeId].status;
+    }
+
+    function expectedListingStatus(uint256 listingId) external view returns (IMarketplaceBase.ListingStatus) {
+        return _marketListings[listingId].status;
+    }
+
+    function expectedOfferStatus(uint256 offerId) external view returns (IMarketplaceBase.OfferStatus) {
+        return _marketOffers[offerId].status;
     }
 
     function stampKeys() external view returns (bytes32[] memory) {
@@ -701,6 +1051,7 @@ contract LedgerHandler is Cheats {
     function _moved(uint256 assetId, address to) internal {
         expectedOwner[assetId] = to;
         _records[assetId].verified = false;
+        _marketApproved[assetId] = false; // every move clears the ERC-721 approval
     }
 
     function _actor(uint256 seed) internal view returns (address) {

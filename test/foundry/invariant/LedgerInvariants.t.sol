@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {IIPRegistry} from "../../../contracts/interfaces/IIPRegistry.sol";
 import {ILicenseRegistry} from "../../../contracts/interfaces/ILicenseRegistry.sol";
+import {IMarketplace} from "../../../contracts/interfaces/IMarketplace.sol";
+import {IMarketplaceBase} from "../../../contracts/interfaces/IMarketplaceBase.sol";
 import {IPledgeRegistry} from "../../../contracts/interfaces/IPledgeRegistry.sol";
 import {ITimestampRegistry} from "../../../contracts/interfaces/ITimestampRegistry.sol";
 import {Suite} from "../utils/Suite.sol";
@@ -16,7 +18,8 @@ contract LedgerInvariantsTest is Suite {
 
     function setUp() public {
         deploySuite();
-        handler = new LedgerHandler(registry, pledges, licenses, stamps);
+        deployMarket();
+        handler = new LedgerHandler(registry, pledges, licenses, stamps, market, token);
     }
 
     /// @dev Forge fuzzes only the handler (read by forge as forge-std's StdInvariant would expose it).
@@ -26,7 +29,9 @@ contract LedgerInvariantsTest is Suite {
     }
 
     /// @notice A pledged or frozen asset's owner changes only by enforcement (or, for a pledged asset,
-    /// with the pledgee's consent for that recipient); nobody moves what they do not own.
+    /// with the pledgee's consent for that recipient); nobody moves what they do not own. This covers
+    /// the market too: a listing sale or an accepted offer never moves a frozen asset, nor a pledged
+    /// one without its pledgee's consent for that buyer.
     function invariant_pledgedOrFrozenAssetMovesOnlyByEnforcement() public {
         _sync();
         _noViolation("moves");
@@ -126,9 +131,51 @@ contract LedgerInvariantsTest is Suite {
         require(sum == registry.assetCount(), "balances do not sum to the supply");
     }
 
-    // TODO(market acts): with the handler's market acts (see LedgerHandler), add
-    // invariant_marketEscrowEqualsOpenOffers: token.balanceOf(market) == market.escrowOf(token) ==
-    // the sum of the amounts of offers neither accepted nor withdrawn, from the handler's model.
+    /// @notice The market's token balance equals the escrow of open offers: the sum, from the
+    /// handler's model, of the amounts of offers neither accepted nor withdrawn (refused ones still
+    /// hold theirs) equals both `token.balanceOf(market)` and `market.escrowOf(token)`; every listing
+    /// and offer is where the market's rules put it; no token is created or lost by a sale (the
+    /// parties', the treasury's and the market's balances sum to the supply the faucet minted).
+    function invariant_marketEscrowEqualsOpenOffers() public {
+        _sync();
+        _noViolation("market");
+        uint256 escrow = handler.expectedEscrow();
+        require(token.balanceOf(address(market)) == escrow, "the market's balance is not the escrow of open offers");
+        require(market.escrowOf(address(token)) == escrow, "escrowOf is not the escrow of open offers");
+        (uint256 listingCount, uint256 offerCount,,) = market.counts();
+        for (uint256 id = 1; id <= listingCount; ++id) {
+            IMarketplaceBase.ListingStatus actual = market.listingOf(id).status;
+            IMarketplaceBase.ListingStatus expected = handler.expectedListingStatus(id);
+            if (expected == IMarketplaceBase.ListingStatus.Open) {
+                require(
+                    actual == IMarketplaceBase.ListingStatus.Open || actual == IMarketplaceBase.ListingStatus.Expired
+                        || actual == IMarketplaceBase.ListingStatus.Void,
+                    "an open listing closed outside the market's rules"
+                );
+            } else {
+                require(actual == expected, "a listing's status drifted from the market's rules");
+            }
+        }
+        for (uint256 id = 1; id <= offerCount; ++id) {
+            IMarketplaceBase.OfferStatus actual = market.offerOf(id).status;
+            IMarketplaceBase.OfferStatus expected = handler.expectedOfferStatus(id);
+            if (expected == IMarketplaceBase.OfferStatus.Open) {
+                require(
+                    actual == IMarketplaceBase.OfferStatus.Open || actual == IMarketplaceBase.OfferStatus.Expired
+                        || actual == IMarketplaceBase.OfferStatus.Void,
+                    "an open offer closed outside the market's rules"
+                );
+            } else {
+                require(actual == expected, "an offer's status drifted from the market's rules");
+            }
+        }
+        address[] memory parties = handler.actors();
+        uint256 sum = token.balanceOf(address(market)) + token.balanceOf(TREASURY);
+        for (uint256 i = 0; i < parties.length; ++i) {
+            sum += token.balanceOf(parties[i]);
+        }
+        require(sum == token.totalSupply(), "tokens appeared or vanished in a sale");
+    }
 
 
     // -- helpers -----------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {IpledgerForwarder} from "../../../contracts/IpledgerForwarder.sol";
 import {IPLens} from "../../../contracts/IPLens.sol";
+import {Marketplace} from "../../../contracts/Marketplace.sol";
+import {SettlementToken} from "../../../contracts/SettlementToken.sol";
 import {IPRegistry} from "../../../contracts/IPRegistry.sol";
 import {LicenseRegistry} from "../../../contracts/LicenseRegistry.sol";
 import {PledgeRegistry} from "../../../contracts/PledgeRegistry.sol";
@@ -24,6 +26,10 @@ abstract contract Suite is Cheats {
     address internal constant BOB = address(0xB0B);
     address internal constant CAROL = address(0xCA201);
     address internal constant STRANGER = address(0x5E7);
+    /// @dev Receives the market's fee; not one of the parties.
+    address internal constant TREASURY = address(0xFEE5);
+    /// @dev The market's fee in the invariant campaign: 2.5 %.
+    uint16 internal constant FEE_BPS = 250;
 
     /// @dev The start of every test's clock: far from zero so "before" and "after" both exist.
     uint256 internal constant T0 = 1_750_000_000;
@@ -34,6 +40,8 @@ abstract contract Suite is Cheats {
     PledgeRegistry internal pledges;
     LicenseRegistry internal licenses;
     IPLens internal lens;
+    Marketplace internal market;
+    SettlementToken internal token;
 
     function deploySuite() internal {
         vm.warp(T0);
@@ -49,6 +57,15 @@ abstract contract Suite is Cheats {
         registry.grantRole(Roles.PLEDGEE, BANK);
         registry.grantRole(Roles.PLEDGEE, BANK2);
         vm.stopPrank();
+    }
+
+    /// @dev The Marketplace over the suite, settling in a SettlementToken with its development
+    /// faucet on (as `ledger/deploy.py` deploys it on local chains), with a fee to the treasury.
+    function deployMarket() internal {
+        token = new SettlementToken(address(forwarder), true);
+        market = new Marketplace(address(forwarder), IIPRegistry(address(registry)), IPledgeRegistry(address(pledges)));
+        vm.prank(ADMIN);
+        market.setFee(TREASURY, FEE_BPS);
     }
 
     /// @dev A fresh asset of `owner` with a content hash derived from `seed`.

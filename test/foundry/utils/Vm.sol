@@ -16,6 +16,7 @@ interface Vm {
     function expectRevert(bytes calldata revertData) external;
     function label(address account, string calldata newLabel) external;
     function addr(uint256 privateKey) external pure returns (address);
+    function pauseGasMetering() external;
 }
 
 /// @notice Symbolic values for Halmos (the `SVM` of halmos-cheatcodes, at its well-known address).
