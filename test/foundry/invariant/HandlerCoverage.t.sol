@@ -16,15 +16,15 @@ contract HandlerCoverageTest is Suite {
     LedgerHandler internal handler;
 
     function test_handlerCarriesEveryActThrough() public {
-        bytes32[25] memory acts = [
+        bytes32[26] memory acts = [
             bytes32("register"), "transfer", "transfer pledged", "freeze", "propose", "accept pledge", "release",
             "enforce", "consent transfer", "consent license", "offer license", "accept license",
             "accept license pledged", "stamp", "unfreeze", "cancel", "list", "buy", "update listing",
-            "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer"
+            "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer", "accept answer"
         ];
         bytes32[7] memory rules =
             [bytes32("moves"), "pledges", "licenses", "registrar", "stamps", "registrations", "market"];
-        uint256[25] memory total;
+        uint256[26] memory total;
         // 48 fresh suites and 4,800 acts exceed the default block gas limit; gas is not what this measures.
         vm.pauseGasMetering();
         uint256 seed = uint256(keccak256("ipledger"));
@@ -57,7 +57,7 @@ contract HandlerCoverageTest is Suite {
         uint256 a = uint256(keccak256(abi.encode(seed, "a")));
         uint256 b = uint256(keccak256(abi.encode(seed, "b")));
         uint256 c = uint256(keccak256(abi.encode(seed, "c")));
-        uint256 which = seed % 19;
+        uint256 which = seed % 20;
         if (which == 0) handler.timeTravel(a);
         else if (which == 1) handler.register(a, b, c, uint8(seed >> 8));
         else if (which == 2) handler.transfer(a, b, c);
@@ -76,6 +76,7 @@ contract HandlerCoverageTest is Suite {
         else if (which == 15) handler.buyListing(a, b, c);
         else if (which == 16) handler.makeOffer(a, b, c);
         else if (which == 17) handler.answerOffer(a, b, c);
+        else if (which == 18) handler.demandBoard(a, b, c);
         else handler.stamp(a, b, c);
     }
 

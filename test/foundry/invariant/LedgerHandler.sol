@@ -704,7 +704,8 @@ contract LedgerHandler is Cheats {
 
     // == market ====================================================================================
     // The Marketplace (listings and escrowed offers) over the same assets, settling in the
-    // SettlementToken (buyers funded by its faucet). A sale is a move: it goes through the same model
+    // SettlementToken (buyers funded by its faucet); the demand board's accepted answers are escrowed
+    // offers like the others. A sale is a move: it goes through the same model
     // as {_transfer} (freeze, pledge and its consent), on top of the market's own rules (seller,
     // price and nonce, reservation, expiry, ERC-721 approval). The model is exact both ways: an act
     // the rules forbid that succeeds, or one they permit that reverts, is a violation.
@@ -971,6 +972,67 @@ contract LedgerHandler is Cheats {
             _ok(open && expired ? bytes32("withdraw expired offer") : bytes32("withdraw offer"));
         } catch {
             if (allowed) _violate(MARKET, "a permitted withdrawal of an offer reverted");
+        }
+    }
+
+    /// @notice The demand board: a party posts a demand, the owner of an asset (or, one time in five,
+    /// anyone) answers it, and the poster (funded by the faucet) accepts the answer, which becomes an
+    /// ordinary escrowed offer; half the time the seller then accepts that offer at once.
+    function demandBoard(uint256 posterSeed, uint256 assetSeed, uint256 priceSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address poster = _actor(posterSeed);
+        uint256 budget = 1 + priceSeed % MAX_PRICE;
+        uint40 deadline = _marketExpiry(priceSeed >> 64);
+        uint256 demandId;
+        vm.prank(poster);
+        try market.postDemand(keccak256(abi.encode("need", priceSeed)), "", address(token), budget, deadline) returns (
+            uint256 id
+        ) {
+            if (deadline <= block.timestamp) {
+                _violate(MARKET, "a demand was posted with a past deadline");
+                return;
+            }
+            demandId = id;
+        } catch {
+            if (deadline > block.timestamp) _violate(MARKET, "a permitted demand reverted");
+            return;
+        }
+        address owner = expectedOwner[assetId];
+        address answerer = posterSeed % 5 == 0 ? _actor(posterSeed >> 8) : owner;
+        uint256 price = 1 + (priceSeed >> 128) % budget;
+        if ((priceSeed >> 32) % 8 == 0) price = budget + 1; // over budget
+        bool allowed = answerer != poster && answerer == owner && !_frozen(assetId) && price <= budget;
+        uint256 answerId;
+        vm.prank(answerer);
+        try market.answerDemand(demandId, assetId, price) returns (uint256 id) {
+            if (!allowed) {
+                _violate(MARKET, "a demand was answered by a non-owner, its poster, over budget or with a frozen asset");
+                return;
+            }
+            answerId = id;
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted answer reverted");
+            return;
+        }
+        uint40 expiry = _marketExpiry(priceSeed >> 96);
+        token.faucet(poster, price);
+        allowed = expiry > block.timestamp;
+        vm.prank(poster);
+        try market.acceptAnswer(answerId, expiry) returns (uint256 offerId) {
+            if (!allowed) {
+                _violate(MARKET, "an answer was accepted with a past expiry");
+                return;
+            }
+            _marketOffers[offerId] = OfferModel(
+                assetId, poster, owner, price, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+            );
+            expectedEscrow += price;
+            _ok("accept answer");
+            if ((priceSeed >> 160) % 2 == 0) _acceptOffer(owner, offerId);
+        } catch {
+            if (allowed) _violate(MARKET, "a permitted acceptance of an answer reverted");
         }
     }
 
