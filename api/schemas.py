@@ -769,19 +769,11 @@ class AuditLicensesPublic(BaseModel):
     count: int
 
 
-class AuditPledgePublic(BaseModel):
-    """A pledge as its events left it: ``principal`` in units of ``currency`` (ISO 4217)."""
+class AuditPledgePublic(PledgePublic):
+    """A pledge as its events left it (the fields of :class:`PledgePublic`, and where it came from)."""
 
-    pledge_id: int
-    asset_id: int
-    pledgor: str
-    pledgee: str
-    status: str = Field(description="proposed, active, released, enforced or cancelled")
-    principal: int
-    currency: str
-    maturity: int
-    matures_on: str | None
-    contract_hash: str
+    model_config = ConfigDict(json_schema_extra=None)
+
     registry: str = Field(description="the PledgeRegistry's address")
     proposed_block: int
     proposed_time: int
