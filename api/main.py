@@ -9,7 +9,7 @@ from eth_account import Account
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from ledger.chain import dev_accounts
+from ledger.chain.client import dev_accounts
 from ledger.context import Ledger, open_ledger
 from ledger.settings import Settings, get_settings
 

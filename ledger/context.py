@@ -17,25 +17,25 @@ from typing import TYPE_CHECKING
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from .accounts import Keystores
-from .chain import ChainClient, Contract, Receipt, dev_accounts
-from .deploy import Deployment, deploy_suite, load_deployment, manifest_path
-from .devchain import embedded_chain
-from .errors import ValidationError
-from .settings import Settings, get_settings
-from .toolchain import Artifact, compile_contracts
+from ledger.chain.accounts import Keystores
+from ledger.chain.client import ChainClient, Contract, Receipt, dev_accounts
+from ledger.chain.deployment import Deployment, deploy_suite, load_deployment, manifest_path
+from ledger.chain.devchain import embedded_chain
+from ledger.chain.toolchain import Artifact, compile_contracts
+from ledger.errors import ValidationError
+from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from .assets import AssetService
-    from .audit import AuditService
-    from .check import CheckService
-    from .licenses import LicenseService
-    from .market import MarketService
-    from .metadata import MetadataStore
-    from .pledges import PledgeService
-    from .relay import RelayService
-    from .store import Store
-    from .timestamps import TimestampService
+    from ledger.audit.queries import AuditService
+    from ledger.audit.store import Store
+    from ledger.market.service import MarketService
+    from ledger.registry.assets import AssetService
+    from ledger.registry.check import CheckService
+    from ledger.registry.licenses import LicenseService
+    from ledger.registry.metadata import MetadataStore
+    from ledger.registry.pledges import PledgeService
+    from ledger.relay.service import RelayService
+    from ledger.timestamps.service import TimestampService
 
 PasswordPrompt = Callable[[str], str]
 
@@ -58,7 +58,7 @@ class Ledger:
 
     @cached_property
     def timestamps(self) -> TimestampService:
-        from .timestamps import TimestampService
+        from ledger.timestamps.service import TimestampService
 
         return TimestampService(
             self.client,
@@ -69,7 +69,7 @@ class Ledger:
 
     @cached_property
     def relay(self) -> RelayService:
-        from .relay import RelayService
+        from ledger.relay.service import RelayService
 
         forwarder = self.contract("IpledgerForwarder")
         targets = {
@@ -80,32 +80,32 @@ class Ledger:
 
     @cached_property
     def metadata(self) -> MetadataStore:
-        from .metadata import MetadataStore
+        from ledger.registry.metadata import MetadataStore
 
         return MetadataStore(self.settings.data_dir / "metadata")
 
     @cached_property
     def assets(self) -> AssetService:
-        from .assets import AssetService
+        from ledger.registry.assets import AssetService
 
         return AssetService(self.client, self.contract("IPRegistry"), self.metadata,
                             from_block=self.deployment.contracts["IPRegistry"].block_number)
 
     @cached_property
     def licenses(self) -> LicenseService:
-        from .licenses import LicenseService
+        from ledger.registry.licenses import LicenseService
 
         return LicenseService(self.client, self.contract("LicenseRegistry"), self.contract("IPRegistry"))
 
     @cached_property
     def pledges(self) -> PledgeService:
-        from .pledges import PledgeService
+        from ledger.registry.pledges import PledgeService
 
         return PledgeService(self.client, self.contract("PledgeRegistry"), self.contract("IPRegistry"))
 
     @cached_property
     def check(self) -> CheckService:
-        from .check import CheckService
+        from ledger.registry.check import CheckService
 
         return CheckService(
             self.client, self.contract("IPLens"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
@@ -115,7 +115,7 @@ class Ledger:
 
     @cached_property
     def market(self) -> MarketService:
-        from .market import MarketService
+        from ledger.market.service import MarketService
 
         return MarketService(
             self.client, self.contract("Marketplace"), self.contract("LicenseMarket"),
@@ -127,14 +127,14 @@ class Ledger:
     def store(self) -> Store:
         """The index database (``IPLEDGER_DB_URL``, or a SQLite file in the data folder), opened and
         migrated on first use; the indexer (``ipledger up`` / ``ipledger index``) keeps it filled."""
-        from .store import Store, default_db_url
+        from ledger.audit.store import Store, default_db_url
 
         return Store(default_db_url(self.settings))
 
     @cached_property
     def audit(self) -> AuditService:
         """Audit queries over :attr:`store`, for this ledger's chain."""
-        from .audit import AuditService
+        from ledger.audit.queries import AuditService
 
         return AuditService(self.store, self.client.chain_id)
 

@@ -10,7 +10,7 @@ import datetime as _dt
 import string
 from typing import Any
 
-from .encoding import (
+from ledger.encoding import (
     ROLES,
     AnswerStatus,
     AssetKind,

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from eth_account import Account  # noqa: E402
 
-from ledger.chain import ChainClient, dev_accounts  # noqa: E402
-from ledger.deploy import deploy_suite, manifest_path  # noqa: E402
-from ledger.devchain import Anvil, wait_until_ready  # noqa: E402
-from ledger.relay import sign_request  # noqa: E402
-from ledger.toolchain import compile_contracts  # noqa: E402
+from ledger.chain.client import ChainClient, dev_accounts
+from ledger.chain.deployment import deploy_suite, manifest_path
+from ledger.chain.devchain import Anvil, wait_until_ready
+from ledger.chain.toolchain import compile_contracts
+from ledger.relay.service import sign_request
 
 RESULTS = ROOT / "benchmarks" / "api.json"
 
@@ -67,10 +67,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def register_encumbered_asset(chain: ChainClient, deployment, artifacts, data: Path) -> int:  # type: ignore[no-untyped-def]
     """The asset a bank checks: registered with a title, verified, granted, dated, licensed and pledged."""
-    from ledger.assets import AssetService
-    from ledger.licenses import LicenseService, LicenseTerms
-    from ledger.metadata import MetadataStore, build_document
-    from ledger.pledges import PledgeService
+    from ledger.registry.assets import AssetService
+    from ledger.registry.licenses import LicenseService, LicenseTerms
+    from ledger.registry.metadata import MetadataStore, build_document
+    from ledger.registry.pledges import PledgeService
 
     def contract(name: str):  # type: ignore[no-untyped-def]
         return chain.contract(artifacts[name].abi, deployment.address(name))

@@ -29,13 +29,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger.audit import AuditService  # noqa: E402
-from ledger.chain import ChainClient, dev_accounts  # noqa: E402
-from ledger.deploy import deploy_suite  # noqa: E402
-from ledger.devchain import Anvil  # noqa: E402
-from ledger.indexer import Indexer, Source, sources_from_deployment  # noqa: E402
-from ledger.store import Store  # noqa: E402
-from ledger.toolchain import compile_contracts  # noqa: E402
+from ledger.audit.indexer import Indexer, Source, sources_from_deployment
+from ledger.audit.queries import AuditService
+from ledger.audit.store import Store
+from ledger.chain.client import ChainClient, dev_accounts
+from ledger.chain.deployment import deploy_suite
+from ledger.chain.devchain import Anvil
+from ledger.chain.toolchain import compile_contracts
 
 RESULTS = ROOT / "benchmarks" / "indexer.json"
 TARGET_EVENTS_PER_SECOND_SQLITE = 3_000

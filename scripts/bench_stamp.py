@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger.proofs import file_digest  # noqa: E402
+from ledger.timestamps.proofs import file_digest
 
 RESULTS = ROOT / "benchmarks" / "stamp.json"
 IPLEDGER = str(Path(sys.executable).with_name("ipledger"))

@@ -18,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger.chain import ChainClient  # noqa: E402
-from ledger.context import resolve_account  # noqa: E402
-from ledger.deploy import deploy_suite, manifest_path  # noqa: E402
-from ledger.errors import LedgerError  # noqa: E402
-from ledger.settings import get_settings  # noqa: E402
-from ledger.toolchain import compile_contracts  # noqa: E402
+from ledger.chain.client import ChainClient
+from ledger.chain.deployment import deploy_suite, manifest_path
+from ledger.chain.toolchain import compile_contracts
+from ledger.context import resolve_account
+from ledger.errors import LedgerError
+from ledger.settings import get_settings
 
 
 def main() -> int:

@@ -17,11 +17,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ledger.chain import ChainClient, dev_accounts  # noqa: E402
-from ledger.deploy import Deployment, deploy_suite  # noqa: E402
-from ledger.devchain import Anvil  # noqa: E402
-from ledger.proofs import MerkleTree  # noqa: E402
-from ledger.toolchain import Artifact, compile_contracts  # noqa: E402
+from ledger.chain.client import ChainClient, dev_accounts
+from ledger.chain.deployment import Deployment, deploy_suite
+from ledger.chain.devchain import Anvil
+from ledger.chain.toolchain import Artifact, compile_contracts
+from ledger.timestamps.proofs import MerkleTree
 
 REPORT_JSON = ROOT / "benchmarks" / "gas.json"
 REPORT_MD = ROOT / "benchmarks" / "gas.md"
@@ -153,8 +153,8 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
     import requests
     from eth_utils import keccak
 
-    from ledger.check import CheckService
-    from ledger.metadata import MetadataStore
+    from ledger.registry.check import CheckService
+    from ledger.registry.metadata import MetadataStore
 
     admin, owner, newcomer, licensee, bank = dev_accounts(5)
     registry, licenses, pledges, lens = (

@@ -12,12 +12,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from ledger.chain import ChainClient, dev_accounts
-from ledger.deploy import Deployment, deploy_suite
-from ledger.devchain import Anvil
+from ledger.chain.client import ChainClient, dev_accounts
+from ledger.chain.deployment import Deployment, deploy_suite
+from ledger.chain.devchain import Anvil
+from ledger.chain.toolchain import Artifact, compile_contracts
 from ledger.errors import ConfigurationError
 from ledger.settings import get_settings
-from ledger.toolchain import Artifact, compile_contracts
 
 
 @pytest.fixture(autouse=True, scope="session")

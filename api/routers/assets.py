@@ -10,10 +10,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from api.schemas.assets import AssetPublic, AssetsPublic, CheckPublic
+from api.schemas.common import PROBLEMS
+from api.schemas.licenses import LicensePublic, LicensesPublic
+from api.schemas.pledges import PledgePublic
 from ledger.context import Ledger
 
 from ..deps import LedgerDep
-from ..schemas import PROBLEMS, AssetPublic, AssetsPublic, CheckPublic, LicensePublic, LicensesPublic, PledgePublic
 
 CHECK_HEAD_MAX_AGE = 0.05
 """Seconds a bank check may trust its last look at the chain head: a report is reused while the

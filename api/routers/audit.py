@@ -13,16 +13,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
-from ledger.audit import HistoryQuery, csv_chunks, json_chunks, parse_time
-from ledger.indexer import sources_from_deployment
-
-from ..deps import LedgerDep
-from ..schemas import (
-    ADDRESS,
+from api.schemas.audit import (
     CONTRACT_NAME,
     EVENT_NAME,
     PAGE_TOKEN,
-    PROBLEMS,
     AuditLicensePublic,
     AuditLicensesPublic,
     AuditPledgePublic,
@@ -33,6 +27,11 @@ from ..schemas import (
     HistoryRowPublic,
     TotalsPublic,
 )
+from api.schemas.common import ADDRESS, PROBLEMS
+from ledger.audit.indexer import sources_from_deployment
+from ledger.audit.queries import HistoryQuery, csv_chunks, json_chunks, parse_time
+
+from ..deps import LedgerDep
 
 MAX_ID = 2**53 - 1
 MAX_LIMIT = 1000

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledger.relay import domain
+from api.schemas.chain import ChainPublic, ForwarderDomain
+from api.schemas.common import PROBLEMS
+from ledger.relay.service import domain
 
 from ..deps import LedgerDep
-from ..schemas import PROBLEMS, ChainPublic, ForwarderDomain
 
 router = APIRouter(tags=["chain"], responses=PROBLEMS)
 

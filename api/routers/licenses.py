@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.schemas.common import PROBLEMS
+from api.schemas.licenses import LicensePublic
+
 from ..deps import LedgerDep
-from ..schemas import PROBLEMS, LicensePublic
 
 router = APIRouter(prefix="/licenses", tags=["licenses"], responses=PROBLEMS)
 

@@ -1,7 +1,7 @@
 """The market's boards: open listings, offers, license listings and demands, each item by id, the token.
 
 Reads only; the acts (list, buy, offer, accept, buy a license, post or answer a demand) are
-user-signed requests relayed by ``POST /relay`` (``ledger.api_client.ApiClient`` builds them).
+user-signed requests relayed by ``POST /relay`` (``ledger.client.api.ApiClient`` builds them).
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ..deps import LedgerDep
-from ..schemas import (
-    ADDRESS,
-    PROBLEMS,
+from api.schemas.common import ADDRESS, PROBLEMS
+from api.schemas.market import (
     AnswerPublic,
     AnswersPublic,
     BalancePublic,
@@ -27,6 +25,8 @@ from ..schemas import (
     OffersPublic,
     TokenPublic,
 )
+
+from ..deps import LedgerDep
 
 MAX_ID = 2**53 - 1
 

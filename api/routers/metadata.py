@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
+from api.schemas.common import HEX32, PROBLEMS
+from api.schemas.metadata import MetadataCreate, MetadataPublic, MetadataStoredPublic
+
 from ..deps import LedgerDep
-from ..schemas import HEX32, PROBLEMS, MetadataCreate, MetadataPublic, MetadataStoredPublic
 
 router = APIRouter(prefix="/metadata", tags=["metadata"], responses=PROBLEMS)
 

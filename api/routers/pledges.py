@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from api.schemas.common import PROBLEMS
+from api.schemas.pledges import PledgePublic
+
 from ..deps import LedgerDep
-from ..schemas import PROBLEMS, PledgePublic
 
 router = APIRouter(prefix="/pledges", tags=["pledges"], responses=PROBLEMS)
 

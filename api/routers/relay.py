@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path, Request
 
-from ledger.relay import SignedRequest
+from api.schemas.common import ADDRESS, PROBLEMS
+from api.schemas.relay import EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
+from ledger.relay.service import SignedRequest
 
 from ..deps import LedgerDep
-from ..schemas import ADDRESS, PROBLEMS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
 
 router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
 
+from api.schemas.common import HEX32, PROBLEMS
+from api.schemas.timestamps import StampPublic, VerifiesPublic, VerifyCreate, VerifyPublic
 from ledger.errors import ValidationError
-from ledger.proofs import Certificate
+from ledger.timestamps.proofs import Certificate
 
 from ..deps import LedgerDep
-from ..schemas import HEX32, PROBLEMS, StampPublic, VerifiesPublic, VerifyCreate, VerifyPublic
 
 MAX_BATCH = 1000
 

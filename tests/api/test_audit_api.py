@@ -19,11 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from api.main import create_app
-from ledger.audit import HistoryRow, iso_time, read_csv, read_json
+from ledger.audit.indexer import Indexer, sources_from_deployment
+from ledger.audit.queries import HistoryRow, iso_time, read_csv, read_json
+from ledger.audit.store import EventRecord
 from ledger.context import Ledger
-from ledger.indexer import Indexer, sources_from_deployment
 from ledger.settings import Settings
-from ledger.store import EventRecord
 from tests.contracts.ipkit import DESIGN, EXCLUSIVE, INVENTION_PATENT, NON_EXCLUSIVE, TRADEMARK, IPKit
 
 PROBLEM = "application/problem+json"

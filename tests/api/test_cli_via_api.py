@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ledger.proofs import Certificate
+from ledger.timestamps.proofs import Certificate
 
 IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 

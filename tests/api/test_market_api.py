@@ -6,12 +6,12 @@ import os
 
 import pytest
 
-from ledger.api_client import ApiClient
+from ledger.client.api import ApiClient
 from ledger.context import Ledger
 from ledger.errors import ConflictError
-from ledger.licenses import LicenseTerms
-from ledger.market import Deadline
-from ledger.metadata import build_document
+from ledger.market.service import Deadline
+from ledger.registry.licenses import LicenseTerms
+from ledger.registry.metadata import build_document
 
 UNIT = 10**6
 YEAR = 365 * 86_400

@@ -8,11 +8,11 @@ import os
 import pytest
 
 from api.routers import assets as assets_router
-from ledger.api_client import ApiClient
+from ledger.client.api import ApiClient
 from ledger.context import Ledger
 from ledger.errors import ConflictError, PermissionDeniedError
-from ledger.licenses import LicenseTerms
-from ledger.metadata import build_document
+from ledger.registry.licenses import LicenseTerms
+from ledger.registry.metadata import build_document
 from tests.contracts.ipkit import YEAR
 
 
@@ -160,7 +160,7 @@ def test_relayed_registration_returns_the_new_asset_id_and_the_user_owns_it(live
 
 def test_client_call_data_matches_the_contracts_abi(contract, accounts):
     """The client encodes calls from signatures alone; they must be what the ABI encodes."""
-    from ledger.encoding import encode_call
+    from ledger.chain.abi import encode_call
 
     terms = LicenseTerms(accounts[3].address, "sole", 1, 2, "CN", "H04L", "0x" + "07" * 32, 5, True)
     licenses = contract("LicenseRegistry")

@@ -8,8 +8,8 @@ import time
 
 from eth_account import Account
 
-from ledger.api_client import ApiClient
-from ledger.relay import sign_request
+from ledger.client.api import ApiClient
+from ledger.relay.service import sign_request
 
 
 def stamp_data(contract, leaf: bytes) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain import dev_accounts
-from ledger.devchain import Anvil
+from ledger.chain.client import dev_accounts
+from ledger.chain.devchain import Anvil
 
 IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 

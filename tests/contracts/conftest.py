@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain import ChainClient
+from ledger.chain.client import ChainClient
 from tests.contracts.ipkit import IPKit
 
 

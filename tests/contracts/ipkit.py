@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from ledger.chain import ChainClient, Receipt
+from ledger.chain.client import ChainClient, Receipt
 from ledger.errors import ContractError
 
 # IIPRegistry.AssetKind

@@ -8,7 +8,7 @@ import pytest
 from eth_utils import keccak
 
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from ledger.relay import sign_request
+from ledger.relay.service import sign_request
 from tests.contracts.ipkit import (
     DAY,
     EXPIRED,

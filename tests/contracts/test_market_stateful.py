@@ -48,9 +48,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from ledger.chain import ChainClient
+from ledger.chain.client import ChainClient
+from ledger.chain.toolchain import Artifact
 from ledger.errors import ContractError
-from ledger.toolchain import Artifact
 from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
 from tests.contracts.test_marketplace import (
     CANCELLED,

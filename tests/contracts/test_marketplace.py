@@ -21,10 +21,10 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from ledger.chain import ChainClient, Receipt
+from ledger.chain.client import ChainClient, Receipt
+from ledger.chain.toolchain import Artifact
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from ledger.relay import sign_request
-from ledger.toolchain import Artifact
+from ledger.relay.service import sign_request
 from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
 
 UNIT = 10**6  # the SettlementToken has 6 decimals

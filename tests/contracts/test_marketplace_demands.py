@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.toolchain import Artifact
 from ledger.errors import PermissionDeniedError, ValidationError
-from ledger.toolchain import Artifact
 from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
 from tests.contracts.test_marketplace import (
     A_ACCEPTED,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.toolchain import Artifact
 from ledger.errors import ConflictError, PermissionDeniedError, ValidationError
-from ledger.toolchain import Artifact
 from tests.contracts.ipkit import DAY, EXCLUSIVE, L_ACTIVE, NON_EXCLUSIVE, SOLE, ZERO_ADDRESS, IPKit, b32
 from tests.contracts.test_marketplace import (
     CANCELLED,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.toolchain import Artifact
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from ledger.toolchain import Artifact
 from tests.contracts.ipkit import DAY, IPKit
 from tests.contracts.test_marketplace import (
     O_ACCEPTED,

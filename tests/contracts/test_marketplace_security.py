@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from eth_utils import function_signature_to_4byte_selector
 
-from ledger.deploy import SUITE
+from ledger.chain.deployment import SUITE
+from ledger.chain.toolchain import Artifact
 from ledger.errors import PermissionDeniedError, ValidationError
 from ledger.messages import SENTENCES
-from ledger.toolchain import Artifact
 from tests.contracts.ipkit import DAY, ZERO_ADDRESS, IPKit
 from tests.contracts.test_marketplace import (
     MAX,

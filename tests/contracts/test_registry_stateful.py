@@ -71,7 +71,7 @@ from hypothesis.stateful import (
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 
-from ledger.chain import ChainClient
+from ledger.chain.client import ChainClient
 from ledger.errors import ContractError
 from tests.contracts.ipkit import (
     DAY,

@@ -5,7 +5,7 @@
   The same request signed for the right domain goes through once, and a replay of it is refused.
 - A pending buy front-run by the seller's price change reverts: the buyer names the price and nonce
   it saw, and pays nothing.
-- (A stamp leaf copied from the mempool does not help the copier: tests/ledger/test_durability.py.)
+- (A stamp leaf copied from the mempool does not help the copier: tests/ledger/chain/test_durability.py.)
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 
-from ledger.chain import ChainClient
+from ledger.chain.client import ChainClient
 from ledger.errors import ContractError
-from ledger.relay import SignedRequest, sign_request
+from ledger.relay.service import SignedRequest, sign_request
 from tests.contracts.ipkit import IPKit
 from tests.contracts.test_marketplace import UNIT, MarketKit, market_kit
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from ledger.chain import ChainClient
+from ledger.chain.client import ChainClient
 from ledger.errors import ConflictError, ContractError, ValidationError
 
 

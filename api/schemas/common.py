@@ -1,0 +1,38 @@
+"""Patterns, examples and the problem body every resource shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+HEX32 = r"^0x[0-9a-fA-F]{64}$"
+ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+HEX = r"^0x([0-9a-fA-F]{2})*$"
+
+EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+EXAMPLE_HASH = "0x5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``error`` and ``arguments`` name a contract's custom error."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    error: str | None = None
+    arguments: dict[str, Any] | None = None
+    tx_hash: str | None = None
+
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}}}
+    for code in (400, 403, 404, 409, 413, 422, 429, 502, 503)
+}
+
+
+EXAMPLE_OWNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+EXAMPLE_BANK = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+EXAMPLE_TX = "0x8a008893e8a6a7de448619081c1ac8cc58930a8d201ede805fb6f58bb00a9d61"
+EXAMPLE_METADATA_HASH = "0xfcdc6c5bf08cb35ef3661d779c6cce728fcbf766bb50b4dd9ddf3176e58fcd23"

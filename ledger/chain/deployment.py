@@ -1,0 +1,240 @@
+"""Deploy the contract suite and keep its manifest (addresses, chain id, deploy block).
+
+The suite is one ordered list, :data:`SUITE`; tests, ``ipledger deploy`` and
+``scripts/deploy.py`` all deploy through :func:`deploy_suite`, so what is tested
+is what operators deploy. Deploying is idempotent: a manifest whose contracts
+are all present on the chain and were built from the same bytecode is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from ledger.chain.client import ChainClient
+from ledger.chain.toolchain import Artifact, compile_contracts
+from ledger.errors import ConfigurationError, NotFoundError
+from ledger.files import write_json_atomic
+
+ConstructorArgs = Callable[[dict[str, str], str, bool], list[Any]]
+"""Given the addresses deployed so far, the deployer and whether this is a development deployment,
+the constructor arguments."""
+
+SUITE: list[tuple[str, ConstructorArgs]] = [
+    ("IpledgerForwarder", lambda deployed, admin, dev: []),
+    ("TimestampRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"]]),
+    ("IPRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], admin]),
+    ("PledgeRegistry", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], deployed["IPRegistry"]]),
+    (
+        "LicenseRegistry",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]
+        ],
+    ),
+    (
+        "IPLens",
+        lambda deployed, admin, dev: [deployed["IPRegistry"], deployed["LicenseRegistry"], deployed["PledgeRegistry"]],
+    ),
+    # The faucet mints to anyone: on for development deployments only, fixed at construction.
+    ("SettlementToken", lambda deployed, admin, dev: [deployed["IpledgerForwarder"], dev]),
+    (
+        "Marketplace",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"]
+        ],
+    ),
+    (
+        "LicenseMarket",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["PledgeRegistry"],
+            deployed["LicenseRegistry"], deployed["Marketplace"],
+        ],
+    ),
+]
+"""The suite in deployment order. The market needs no wiring: owners approve the Marketplace
+(ERC-721 ``approve``) and the LicenseMarket (``LicenseRegistry.setOperator``) themselves, and the
+protocol fee starts at zero until the admin sets it (``Marketplace.setFee``)."""
+
+COUPLED: dict[str, list[str]] = {"IPRegistry": ["PledgeRegistry"]}
+"""Contracts wired to a later one by a one-time setter: kept only while that one's code is unchanged.
+
+The IPRegistry obeys exactly one PledgeRegistry, fixed once (so no admin can free pledged assets
+by rewiring). A PledgeRegistry with new code therefore needs a new IPRegistry, and everything
+built on the IPRegistry follows through the constructor arguments.
+"""
+
+
+class DeployedContract(BaseModel):
+    address: str
+    tx_hash: str
+    block_number: int
+    bytecode_hash: str
+    constructor_args: list[Any] = []
+
+
+class Deployment(BaseModel):
+    """The deployment manifest: everything a client needs to find the suite."""
+
+    version: int = 1
+    chain_id: int
+    deploy_block_hash: str
+    """Identifies the chain: a reset dev chain no longer has this block (genesis hashes of a
+    restarted Anvil change, so they cannot serve)."""
+    deployer: str
+    deploy_block: int
+    contracts: dict[str, DeployedContract]
+    previous: dict[str, list[DeployedContract]] = {}
+    """Contracts replaced by a later deploy: their records (stamps) stay valid evidence."""
+
+    def addresses(self, name: str) -> list[str]:
+        """The current and every earlier address of ``name``."""
+        return [self.address(name), *(c.address for c in self.previous.get(name, []))]
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            raise NotFoundError(
+                f"{name} is not in this deployment; run `ipledger deploy` to deploy the current suite"
+            ) from None
+
+
+def manifest_path(data_dir: Path, chain_id: int) -> Path:
+    return data_dir / "deployments" / f"{chain_id}.json"
+
+
+def load_deployment(path: Path) -> Deployment:
+    try:
+        return Deployment.model_validate_json(path.read_text())
+    except FileNotFoundError:
+        raise NotFoundError(f"no deployment manifest at {path}; run `ipledger deploy`") from None
+    except PydanticValidationError as exc:
+        raise ConfigurationError(f"the deployment manifest {path} is malformed: {exc}") from None
+
+
+def _bytecode_hash(artifact: Artifact) -> str:
+    return hashlib.sha256(artifact.bytecode.encode()).hexdigest()
+
+
+def _reusable(client: ChainClient, existing: DeployedContract | None, artifact: Artifact, args: list[Any]) -> bool:
+    return (
+        existing is not None
+        and existing.bytecode_hash == _bytecode_hash(artifact)
+        and existing.constructor_args == _jsonable(args)
+        and bool(client.code_at(existing.address))
+    )
+
+
+def _same_code(existing: Deployment | None, name: str, artifacts: dict[str, Artifact]) -> bool:
+    recorded = existing.contracts.get(name) if existing else None
+    return recorded is not None and recorded.bytecode_hash == _bytecode_hash(artifacts[name])
+
+
+def _wire(
+    client: ChainClient,
+    artifacts: dict[str, Artifact],
+    addresses: dict[str, str],
+    admin: str,
+    signer: LocalAccount,
+    dev_roles: bool,
+) -> None:
+    """Connect the suite's contracts; each step is sent only if the chain lacks it.
+
+    - the IPRegistry obeys the PledgeRegistry (its enforcement and consents), set once;
+    - with ``dev_roles``, the admin (the deployer) also holds REGISTRAR_ROLE.
+    """
+    registry = client.contract(artifacts["IPRegistry"].abi, addresses["IPRegistry"])
+    wired = client.call(registry.functions.pledgeRegistry())
+    if int(wired, 16) == 0:
+        client.transact(registry.functions.setPledgeRegistry(addresses["PledgeRegistry"]), sender=signer)
+    elif wired.lower() != addresses["PledgeRegistry"].lower():
+        raise ConfigurationError(
+            f"the IPRegistry at {addresses['IPRegistry']} obeys the PledgeRegistry at {wired}, "
+            f"not {addresses['PledgeRegistry']}; deploy a fresh suite"
+        )
+    if dev_roles:
+        registrar = client.call(registry.functions.REGISTRAR_ROLE())
+        if not client.call(registry.functions.hasRole(registrar, admin)):
+            client.transact(registry.functions.grantRole(registrar, admin), sender=signer)
+
+
+def _jsonable(args: list[Any]) -> list[Any]:
+    plain: list[Any] = json.loads(json.dumps(args, default=str))
+    return plain
+
+
+def deploy_suite(
+    client: ChainClient,
+    manifest: Path | None = None,
+    *,
+    artifacts: dict[str, Artifact] | None = None,
+    sender: LocalAccount | None = None,
+    dev_roles: bool = True,
+) -> Deployment:
+    """Deploy what the chain lacks of the suite, wire it, and write the manifest.
+
+    Idempotent and incremental: a contract already deployed from the same bytecode with the
+    same constructor arguments is kept, so upgrading one contract never orphans the records
+    of the others; a replaced contract is kept under ``previous``. Wiring (see :func:`_wire`)
+    only sends what the chain does not have yet. ``dev_roles`` also makes the deployer a
+    registrar, and enables the SettlementToken's faucet, for local chains and tests; production
+    deployments pass ``False``.
+    """
+    artifacts = artifacts or compile_contracts()
+    existing: Deployment | None = None
+    if manifest is not None and manifest.exists():
+        existing = load_deployment(manifest)
+        if existing.chain_id != client.chain_id or (
+            client.block_hash(existing.deploy_block) != existing.deploy_block_hash
+        ):
+            existing = None  # a manifest of another chain (or a reset dev chain)
+    signer = client.signer(sender)
+    deployed: dict[str, DeployedContract] = {}
+    previous = dict(existing.previous) if existing else {}
+    addresses: dict[str, str] = {}
+    changed = False
+    for name, args_of in SUITE:
+        args = args_of(addresses, existing.deployer if existing else signer.address, dev_roles)
+        old = existing.contracts.get(name) if existing else None
+        if (
+            old is not None
+            and _reusable(client, old, artifacts[name], args)
+            and all(_same_code(existing, other, artifacts) for other in COUPLED.get(name, []))
+        ):
+            deployed[name] = old
+        else:
+            receipt = client.deploy(artifacts[name], *args, sender=signer)
+            assert receipt.contract_address is not None
+            deployed[name] = DeployedContract(
+                address=receipt.contract_address,
+                tx_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                bytecode_hash=_bytecode_hash(artifacts[name]),
+                constructor_args=_jsonable(args),
+            )
+            if old is not None and client.code_at(old.address):
+                previous[name] = [old, *previous.get(name, [])]
+            changed = True
+        addresses[name] = deployed[name].address
+    _wire(client, artifacts, addresses, existing.deployer if existing else signer.address, signer, dev_roles)
+    if existing is not None and not changed:
+        return existing
+    deploy_block = min(c.block_number for c in deployed.values())
+    deployment = Deployment(
+        chain_id=client.chain_id,
+        deploy_block_hash=client.block_hash(deploy_block) or "",
+        deployer=existing.deployer if existing else signer.address,
+        deploy_block=deploy_block,
+        contracts=deployed,
+        previous=previous,
+    )
+    if manifest is not None:
+        write_json_atomic(manifest, deployment.model_dump())
+    return deployment

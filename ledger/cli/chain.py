@@ -1,0 +1,128 @@
+"""``ipledger deploy|up|reconcile``: the chain the ledger runs on, its contracts and its journal."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from ledger.cli.shell import JsonOption, ledger, out, print_json, prompt_password
+from ledger.context import open_ledger
+from ledger.errors import (
+    ValidationError,
+)
+from ledger.settings import get_settings
+
+
+def reconcile(as_json: JsonOption = False) -> None:
+    """Re-send journaled transactions the chain lost and refresh their certificates."""
+    with ledger(need_account=False) as opened:
+        moved = opened.client.reconcile()
+        refreshed = opened.timestamps.refresh_certificates(moved)
+    if as_json:
+        print_json({"resent": [r.tx_hash for r in moved], "certificates": len(refreshed)})
+        return
+    out.print(f"{len(moved)} transactions restored, {len(refreshed)} certificates refreshed.")
+
+
+# -- chain -------------------------------------------------------------------------
+
+
+def deploy(as_json: JsonOption = False) -> None:
+    """Deploy the contract suite to IPLEDGER_RPC_URL (or the embedded chain); idempotent."""
+    from ledger.chain.client import ChainClient
+    from ledger.chain.deployment import deploy_suite, manifest_path
+    from ledger.chain.toolchain import compile_contracts
+    from ledger.context import resolve_account
+
+    settings = get_settings()
+    if settings.rpc_url is None:
+        with ledger() as opened:
+            deployment = opened.deployment
+            path = manifest_path(settings.data_dir, opened.client.chain_id)
+    else:
+        artifacts = compile_contracts()
+        notices: list[str] = []
+        account = resolve_account(settings, embedded=False, prompt=prompt_password, notices=notices)
+        if account is None:
+            raise ValidationError("deploying needs an account: `ipledger account new` or IPLEDGER_PRIVATE_KEY")
+        client = ChainClient(settings.rpc_url, account, journal_dir=settings.data_dir / "journal",
+                             error_abis=[a.abi for a in artifacts.values()])
+        path = manifest_path(settings.data_dir, client.chain_id)
+        deployment = deploy_suite(client, path, artifacts=artifacts)
+        client.close()
+    if as_json:
+        print_json({"manifest": str(path), **deployment.model_dump()})
+        return
+    out.print(f"Deployment on chain {deployment.chain_id} (manifest {path}):")
+    for name, contract in deployment.contracts.items():
+        out.print(f"  {name:<20} {contract.address}  (block {contract.block_number})")
+
+
+def up(
+    api: Annotated[bool, typer.Option(help="Also serve the HTTP API.")] = True,
+    index: Annotated[bool, typer.Option(help="Also run the indexer (IPLEDGER_DB_URL, default SQLite).")] = True,
+    host: Annotated[str, typer.Option(help="API host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port.")] = 8000,
+) -> None:
+    """Run the embedded local chain (state kept on disk), deploy if needed, index it and serve the API,
+    until Ctrl-C."""
+    from ledger.audit.indexer import run_indexer_in_thread
+    from ledger.audit.store import default_db_url
+    from ledger.chain.deployment import manifest_path
+    from ledger.chain.devchain import embedded_chain
+
+    settings = get_settings()
+    if settings.rpc_url is not None:
+        raise ValidationError("`ipledger up` runs the embedded chain; unset IPLEDGER_RPC_URL")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with embedded_chain(settings.data_dir, register=True) as url:
+        with open_ledger(settings, need_account=False) as opened:
+            out.print(f"Local chain {url} (chain {opened.client.chain_id}), data in {settings.data_dir}")
+            for name, contract in opened.deployment.contracts.items():
+                out.print(f"  {name:<20} {contract.address}")
+            deployment, artifacts, chain_id = opened.deployment, opened.artifacts, opened.client.chain_id
+        indexer = None
+        if index:
+            db_url = settings.db_url or default_db_url(settings)
+            indexer = run_indexer_in_thread(url, deployment, artifacts, db_url,
+                                            manifest=manifest_path(settings.data_dir, chain_id))
+            out.print(f"Indexer into {db_url}")
+        server = _start_api(host, port) if api else None
+        out.print("Running; press Ctrl-C to stop.")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean stop short
+            if server is not None:
+                server.should_exit = True
+            if indexer is not None:
+                indexer.stop()
+    out.print("Stopped; the chain's state is saved.")
+
+
+def _start_api(host: str, port: int) -> Any:
+    """Serve the API in a thread, if the API package provides an app."""
+    try:
+        import uvicorn
+
+        from api.main import create_app
+    except ImportError:
+        return None
+    server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    out.print(f"API on http://{host}:{port} (docs: /docs)")
+    return server
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reconcile``, ``deploy`` and ``up`` to the ``ipledger`` app."""
+    app.command()(reconcile)
+    app.command()(deploy)
+    app.command()(up)

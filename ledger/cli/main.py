@@ -1,0 +1,49 @@
+"""The ``ipledger`` command: a thin shell over the services in ``ledger``.
+
+Each command parses its input, opens the ledger, calls one service and renders
+the result (a Rich table, or JSON with ``--json``). Exit codes: 0 ok, 1 the
+ledger said no (a rule, a failed verification), 2 bad usage or input, 3 the
+chain or network is unavailable.
+
+The app is assembled here from one module per command group; the modules share
+:mod:`ledger.cli.shell` and never import this one, so there is no import circle.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ledger.cli import accounts, audit, chain, market, registry, timestamps
+from ledger.cli.shell import err, exit_code
+from ledger.errors import LedgerError
+
+app = typer.Typer(
+    name="ipledger",
+    help="A blockchain ledger for intellectual property: timestamps, assets, licenses, pledges.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+timestamps.register(app)  # stamp, verify
+chain.register(app)  # reconcile, deploy, up
+accounts.register(app)  # account new|list
+registry.register(app)  # asset, license, pledge, role, check, and the global --account option
+market.register(app)  # market ... (listings, offers, license sales, the demand board)
+audit.register(app)  # index, audit history|totals|verify
+
+
+def main() -> None:
+    """Console entry point: run the app and turn ledger errors into messages and exit codes."""
+    try:
+        app()
+    except LedgerError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        sys.exit(exit_code(exc))
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

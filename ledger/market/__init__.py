@@ -1,0 +1,1 @@
+"""The market: fixed-price listings, escrowed offers, license sales and the demand board."""

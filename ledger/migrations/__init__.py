@@ -1,1 +1,0 @@
-"""Alembic migrations of the indexer's store (run by ``ledger.store.Store.migrate``)."""

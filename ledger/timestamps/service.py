@@ -1,0 +1,373 @@
+"""Timestamping files: author-bound commitments on chain, certificates beside the files.
+
+The file never leaves the machine: only ``keccak256(abi.encode(sha256(file), author, salt))``
+goes on chain, alone (``stamp``) or as the Merkle root of a batch (``stampBatch``).
+
+No lost data: before anything is sent, the batch (every salt and proof) is written
+durably to ``<data_dir>/stamps/<root>.json`` — a certificate is worthless without its
+salt. Certificates are written only from a receipt, i.e. from what the chain holds,
+and :meth:`TimestampService.refresh_certificates` rewrites them if a transaction
+had to be re-sent after the chain lost blocks and landed in another block.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from hexbytes import HexBytes
+from pydantic import BaseModel, ConfigDict
+
+from ledger.chain.client import ChainClient, Contract, Receipt
+from ledger.errors import ContractError, NotFoundError, ValidationError, VerificationError
+from ledger.timestamps.proofs import (
+    CERTIFICATE_SUFFIX,
+    Certificate,
+    MerkleTree,
+    anchor_key,
+    certificate_path,
+    check_certificate_digest,
+    check_certificate_offline,
+    commitment,
+    file_digest,
+    new_salt,
+)
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+Progress = Callable[[int], None]
+"""Called with a number of units done (bytes while hashing)."""
+
+
+class StampItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    certificate: str
+    file_name: str
+    digest: str
+    salt: str
+    leaf: str
+    proof: list[str]
+
+
+class StampBatch(BaseModel):
+    """What must survive a crash between sending a stamp and writing its certificates."""
+
+    version: int = 1
+    root: str
+    author: str
+    batch_size: int
+    items: list[StampItem]
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A certificate that holds for its file on this chain."""
+
+    file: str
+    author: str
+    stamper: str
+    chain_id: int
+    block_number: int
+    block_time: int
+    block_time_iso: str
+    tx_hash: str
+    digest: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a batch's key was recorded on chain: what every certificate of the batch shares."""
+
+    chain_id: int
+    contract: str
+    tx_hash: str
+    block_number: int
+    block_hash: str
+    block_time: int
+    stamper: str
+
+
+def issue_certificates(batch: StampBatch, anchor: Anchor) -> list[Certificate]:
+    """Write one certificate per file of ``batch`` beside the file (atomically)."""
+    certificates = []
+    for item in batch.items:
+        cert = Certificate(
+            chain_id=anchor.chain_id,
+            contract=anchor.contract,
+            tx_hash=anchor.tx_hash,
+            block_number=anchor.block_number,
+            block_hash=anchor.block_hash,
+            block_time=anchor.block_time,
+            file_name=item.file_name,
+            digest=item.digest,
+            author=batch.author,
+            salt=item.salt,
+            leaf=item.leaf,
+            proof=item.proof,
+            root=batch.root,
+            stamper=anchor.stamper,
+            batch_size=batch.batch_size,
+        )
+        cert.dump(item.certificate, fsync=batch.batch_size == 1)
+        certificates.append(cert)
+    if batch.batch_size > 1:
+        os.sync()  # one flush for the whole batch instead of one fsync per file
+    return certificates
+
+
+def stamp_call_data(batch: StampBatch) -> bytes:
+    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests)."""
+    root = bytes.fromhex(batch.root[2:])
+    if batch.batch_size == 1:
+        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [root])
+    return function_signature_to_4byte_selector("stampBatch(bytes32,uint256)") + abi_encode(
+        ["bytes32", "uint256"], [root, batch.batch_size])
+
+
+def collect_files(paths: Sequence[Path]) -> list[Path]:
+    """Expand directories (recursively, skipping certificates and hidden files); check each file."""
+    if not paths:
+        raise ValidationError("nothing to stamp: name at least one file or directory")
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and not p.name.endswith(CERTIFICATE_SUFFIX)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                raise ValidationError(f"no files to stamp in {path}")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            raise ValidationError(f"{path} is not a regular file")
+        else:
+            raise ValidationError(f"no such file: {path}")
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        resolved = f.resolve()
+        if resolved not in seen:
+            seen.add(resolved)
+            unique.append(f)
+    for f in unique:
+        if not os.access(f, os.R_OK):
+            raise ValidationError(f"cannot read {f}: permission denied")
+        if not os.access(f.parent, os.W_OK):
+            raise ValidationError(f"cannot write the certificate beside {f}: {f.parent} is not writable")
+    return unique
+
+
+class TimestampService:
+    """Stamp files and verify certificates against the TimestampRegistry."""
+
+    def __init__(
+        self, client: ChainClient, registry: Contract, archive_dir: Path, earlier: Sequence[str] = ()
+    ) -> None:
+        self.client = client
+        self.registry = registry
+        self.archive_dir = archive_dir
+        self.known = [registry.address, *(to_checksum_address(a) for a in earlier)]
+        """This ledger's TimestampRegistry and the ones it replaced: their stamps stay valid."""
+
+    # -- stamping ----------------------------------------------------------------
+
+    def prepare(self, files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
+        """Hash every file and build the commitments (and the Merkle tree for several)."""
+        return self.prepare_files(files, author, progress)
+
+    @staticmethod
+    def prepare_files(files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
+        """:meth:`prepare` without a chain: hashing and commitments are local."""
+        author = to_checksum_address(author)
+        digests, salts, leaves = [], [], []
+        for f in files:
+            digest = file_digest(f)
+            if progress is not None:
+                progress(f.stat().st_size)
+            salt = new_salt()
+            digests.append(digest)
+            salts.append(salt)
+            leaves.append(commitment(digest, author, salt))
+        proofs: list[list[bytes]]
+        if len(files) == 1:
+            root, proofs = leaves[0], [[]]
+        else:
+            tree = MerkleTree(leaves)
+            root, proofs = tree.root, [tree.proof(i) for i in range(len(leaves))]
+        return StampBatch(
+            root=_hex(root),
+            author=author,
+            batch_size=len(files),
+            items=[
+                StampItem(
+                    file=str(f.resolve()),
+                    certificate=str(certificate_path(f.resolve())),
+                    file_name=f.name,
+                    digest=_hex(d),
+                    salt=_hex(s),
+                    leaf=_hex(leaf),
+                    proof=[_hex(p) for p in proof],
+                )
+                for f, d, s, leaf, proof in zip(files, digests, salts, leaves, proofs, strict=True)
+            ],
+        )
+
+    def send(self, batch: StampBatch, sender: LocalAccount | None = None) -> list[Certificate]:
+        """Archive the batch durably, stamp it, and write one certificate per file.
+
+        If another account stamped the same key first (a copied pending transaction),
+        the certificates point at that first record: the commitment still opens only
+        to our author, so authorship is proven all the same.
+        """
+        self._archive(batch)
+        root = HexBytes(batch.root)
+        fn = (
+            self.registry.functions.stamp(root)
+            if batch.batch_size == 1
+            else self.registry.functions.stampBatch(root, batch.batch_size)
+        )
+        try:
+            receipt = self.client.transact(fn, sender=sender)
+        except ContractError as exc:
+            if exc.name != "TimestampRegistryAlreadyStamped" or exc.arguments.get("key") != batch.root:
+                raise
+            receipt = self._first_receipt(batch.root, int(exc.arguments["blockNumber"]))
+        return self.write_certificates(batch, receipt)
+
+    def stamp_files(
+        self, paths: Sequence[Path], sender: LocalAccount | None = None, progress: Progress | None = None
+    ) -> list[Certificate]:
+        files = collect_files(paths)
+        signer = self.client.signer(sender)
+        return self.send(self.prepare(files, signer.address, progress), signer)
+
+    def _archive(self, batch: StampBatch) -> None:
+        self.archive(self.archive_dir, batch)
+
+    @staticmethod
+    def archive(folder: Path, batch: StampBatch) -> None:
+        """Write the batch (salts, proofs) durably before it is sent: certificates come from it."""
+        from ledger.files import write_json_atomic
+
+        write_json_atomic(folder / f"{batch.root}.json", batch.model_dump())
+
+    def _first_receipt(self, key: str, block_number: int) -> Receipt:
+        topics = [None, HexBytes(key)]
+        for event in self.client.logs(self.registry, topics, block_number, block_number):
+            receipt = self.client.receipt(event.tx_hash)
+            if receipt is not None:
+                return receipt
+        raise VerificationError(f"{key} is recorded in block {block_number} but no event shows it")
+
+    def write_certificates(self, batch: StampBatch, receipt: Receipt) -> list[Certificate]:
+        """Certificates from a receipt: only what the chain holds goes into them."""
+        stamper, block_number, _ = self.client.call(self.registry.functions.recordOf(HexBytes(batch.root)))
+        if block_number != receipt.block_number:
+            raise VerificationError(f"the chain records {batch.root} in block {block_number}, "
+                                    f"not in block {receipt.block_number} of {receipt.tx_hash}")
+        anchor = Anchor(
+            chain_id=self.client.chain_id, contract=self.registry.address, tx_hash=receipt.tx_hash,
+            block_number=receipt.block_number, block_hash=receipt.block_hash,
+            block_time=self.client.block_time(receipt.block_number), stamper=stamper,
+        )
+        return issue_certificates(batch, anchor)
+
+    def refresh_certificates(self, moved: Iterable[Receipt]) -> list[Certificate]:
+        """Rewrite the certificates of stamps whose transaction landed in another block."""
+        refreshed: list[Certificate] = []
+        for receipt in moved:
+            for event in self.client.events(self.registry, receipt):
+                key = event.args.get("leaf") or event.args.get("root")
+                archived = self.archive_dir / f"{key}.json"
+                if archived.exists():
+                    batch = StampBatch.model_validate_json(archived.read_text())
+                    refreshed.extend(self.write_certificates(batch, receipt))
+        return refreshed
+
+    # -- verifying ---------------------------------------------------------------
+
+    def verify(self, file: Path, cert: Certificate) -> Verified:
+        """Check a certificate against its file and this chain; VerificationError says what fails."""
+        check_certificate_offline(cert, file)
+        return self._verify_on_chain(cert, str(file))
+
+    def verify_digest(self, digest: bytes, cert: Certificate) -> Verified:
+        """As :meth:`verify`, for a file hashed elsewhere (the API's browser page hashes locally)."""
+        check_certificate_digest(cert, digest)
+        return self._verify_on_chain(cert, cert.file_name)
+
+    def record(self, key: bytes) -> dict[str, object]:
+        """The first record of a leaf or root, with the transaction that made it."""
+        stamper, block_number, block_time = self.client.call(self.registry.functions.recordOf(key))
+        if stamper == ZERO_ADDRESS:
+            raise NotFoundError(f"0x{key.hex()} was never stamped on chain {self.client.chain_id}")
+        events = self.client.logs(self.registry, [None, HexBytes(key)], block_number, block_number)
+        return {
+            "key": "0x" + key.hex(), "stamper": stamper, "block_number": block_number, "block_time": block_time,
+            "tx_hash": events[0].tx_hash if events else None,
+            "block_hash": events[0].block_hash if events else None,
+            "batch_size": int(events[0].args.get("count", 1)) if events else 1,
+            "contract": self.registry.address, "chain_id": self.client.chain_id,
+        }
+
+    def _verify_on_chain(self, cert: Certificate, file: str) -> Verified:
+        if cert.chain_id != self.client.chain_id:
+            raise VerificationError(
+                f"the certificate is for chain {cert.chain_id}, but this ledger is chain {self.client.chain_id}"
+            )
+        if to_checksum_address(cert.contract) not in self.known:
+            raise VerificationError(
+                f"the certificate names contract {cert.contract}, not this ledger's "
+                f"TimestampRegistry {self.registry.address}"
+            )
+        registry = self.client.contract(cast(Any, self.registry.abi), cert.contract)
+        key = anchor_key(cert)
+        stamper, block_number, block_time = self.client.call(registry.functions.recordOf(key))
+        if stamper == ZERO_ADDRESS:
+            raise VerificationError(f"{cert.root} was never stamped on chain {self.client.chain_id}")
+        if cert.is_batch and not self.client.call(
+            registry.functions.verifyBatchMember(
+                [HexBytes(p) for p in cert.proof], key, HexBytes(cert.leaf))
+        ):
+            raise VerificationError("forged proof: the contract rejects it for this root")
+        if block_number != cert.block_number or block_time != cert.block_time or stamper != cert.stamper:
+            raise VerificationError(
+                f"the certificate says block {cert.block_number} by {cert.stamper}, but the chain records "
+                f"{cert.root} in block {block_number} by {stamper}: the certificate is out of date or altered"
+            )
+        if self.client.block_hash(cert.block_number) != cert.block_hash:
+            raise VerificationError(f"block {cert.block_number} on this chain is not {cert.block_hash}")
+        receipt = self.client.receipt(cert.tx_hash)
+        if receipt is None or receipt.block_hash != cert.block_hash or not any(
+            (e.args.get("leaf") or e.args.get("root")) == cert.root
+            for e in self.client.events(registry, receipt)
+        ):
+            raise VerificationError(f"transaction {cert.tx_hash} did not stamp {cert.root}")
+        return Verified(
+            file=file,
+            author=cert.author,
+            stamper=stamper,
+            chain_id=cert.chain_id,
+            block_number=block_number,
+            block_time=block_time,
+            block_time_iso=cert.block_time_iso,
+            tx_hash=cert.tx_hash,
+            digest=cert.digest,
+            batch_size=cert.batch_size,
+        )
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()

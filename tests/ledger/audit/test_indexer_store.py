@@ -1,0 +1,69 @@
+"""The store's schema: Alembic migrations build exactly the models, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from ledger.audit.store import MIGRATIONS_DIR, Base, Store, default_db_url
+from ledger.errors import ConfigurationError
+from ledger.settings import Settings
+from tests.pg import free_port
+
+
+def test_migrations_build_exactly_the_models(db_url):
+    store = Store(db_url)
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    store.dispose()
+    assert differences == []
+
+
+def test_migrate_is_idempotent_and_downgrades_cleanly(db_url):
+    store = Store(db_url)
+    assert store.revision() == "0001"
+    store.migrate()
+    assert store.tables() == ["alembic_version", "blocks", "event_accounts", "events", "indexed_contracts",
+                              "indexer_cursor"]
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert store.tables() == ["alembic_version"]
+    store.migrate()
+    assert store.revision() == "0001"
+    store.dispose()
+
+
+def test_default_database_is_sqlite_in_data_folder(tmp_path):
+    settings = Settings(data_dir=tmp_path / "d")
+    assert default_db_url(settings) == f"sqlite:///{tmp_path / 'd' / 'index.sqlite3'}"
+    assert default_db_url(Settings(data_dir=tmp_path, db_url="postgresql+psycopg://x@h/db")) == \
+        "postgresql+psycopg://x@h/db"
+    store = Store(default_db_url(settings))
+    assert (tmp_path / "d" / "index.sqlite3").exists()
+    store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "not a database URL"),
+        ("nosuchdb://x/y", "no database driver"),
+    ],
+)
+def test_bad_database_url_raises_configuration_error(url, message):
+    with pytest.raises(ConfigurationError, match=message):
+        Store(url)
+
+
+def test_unreachable_postgresql_raises_configuration_error_naming_it():
+    url = f"postgresql+psycopg://nobody:secret@127.0.0.1:{free_port()}/nothing"
+    with pytest.raises(ConfigurationError, match="cannot open the index database") as failure:
+        Store(url)
+    assert "secret" not in str(failure.value)
