@@ -153,3 +153,10 @@ def test_only_ledger_chain_imports_web3(package: str) -> None:
             if any(n == "web3" or n.startswith("web3.") for n in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_module_is_shadowed_by_a_package_of_the_same_name(package: str) -> None:
+    shadowed = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
+                if (p.with_suffix("") / "__init__.py").exists()]
+    assert shadowed == []
