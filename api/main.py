@@ -13,7 +13,7 @@ from ledger.chain.client import dev_accounts
 from ledger.context import Ledger, open_ledger
 from ledger.settings import Settings, get_settings
 
-from . import errors
+from . import docs, errors
 from .limits import BodySizeLimit, RateLimiter
 from .pages import router as pages_router
 from .routers import assets, audit, chain, licenses, market, metadata, pledges, relay, timestamps
@@ -53,12 +53,14 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
             app.state.ledger = opened
             yield
 
-    app = FastAPI(title="ipledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served by api.docs from the pinned swagger-ui-dist (FastAPI's own loads it from a CDN).
+    app = FastAPI(title="ipledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, 2 * settings.api_rate_per_second)
     errors.install(app)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes)
     for router in (chain.router, relay.router, timestamps.router, assets.router, licenses.router, pledges.router,
-                   market.router, metadata.router, audit.router, pages_router):
+                   market.router, metadata.router, audit.router, pages_router, docs.router):
         app.include_router(router)
     return app
 
