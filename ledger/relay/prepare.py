@@ -222,12 +222,11 @@ class RequestPreparer:
             "from": sender, "to": target.address, "value": 0, "gas": gas, "nonce": nonce,
             "deadline": deadline, "data": HexBytes(calldata).to_0x_hex(),
         }
+        arguments = {str(i.get("name") or f"arg{n}"): _plain(v, i)
+                     for n, (i, v) in enumerate(zip(inputs, values, strict=True))}
         return PreparedRequest(
             domain=self.domain(), types=FORWARD_REQUEST_TYPES, primary_type="ForwardRequest", message=message,
-            contract=target.name, function=signature,
-            arguments={i.get("name") or f"arg{n}": _plain(v, i) for n, (i, v) in enumerate(zip(inputs, values,
-                                                                                                 strict=True))},
-            gas_estimate=estimate,
+            contract=target.name, function=signature, arguments=arguments, gas_estimate=estimate,
         )
 
     def _contract(self, name: str) -> ContractInfo:
