@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ledger.registry.licenses import LicenseService
     from ledger.registry.metadata import MetadataStore
     from ledger.registry.pledges import PledgeService
+    from ledger.relay.prepare import RequestPreparer
     from ledger.relay.service import RelayService
     from ledger.timestamps.service import TimestampService
 
@@ -77,6 +78,16 @@ class Ledger:
             if name != "IpledgerForwarder"
         }
         return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite")
+
+    @cached_property
+    def preparer(self) -> RequestPreparer:
+        """The suite's ABIs and enums for wallets, and ForwardRequests prepared for them to sign."""
+        from ledger.relay.prepare import RequestPreparer
+
+        return RequestPreparer.for_suite(
+            self.client, self.deployment.address("IpledgerForwarder"),
+            {name: (c.address, self.artifacts[name].abi) for name, c in self.deployment.contracts.items()},
+        )
 
     @cached_property
     def metadata(self) -> MetadataStore:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.schemas.chain import ChainPublic, ForwarderDomain
+from api.schemas.chain import ChainPublic, ContractsPublic, ForwarderDomain
 from api.schemas.common import PROBLEMS
 from ledger.relay.service import domain
 
@@ -23,6 +23,14 @@ def chain_info(ledger: LedgerDep) -> ChainPublic:
         contracts={name: c.address for name, c in ledger.deployment.contracts.items()},
         forwarder_domain=ForwarderDomain(**domain(ledger.client.chain_id, forwarder)),
     )
+
+
+@router.get("/chain/contracts", response_model=ContractsPublic)
+def contracts(ledger: LedgerDep) -> ContractsPublic:
+    """Every deployed contract's name, address and ABI, the forwarder's EIP-712 domain and
+    ``ForwardRequest`` type, and the enum tables (number, code name, label) the ABIs' ``uint8``
+    kinds and statuses mean: what a wallet needs to build a request without our code."""
+    return ContractsPublic.model_validate(ledger.preparer.catalogue())
 
 
 @router.get("/health")

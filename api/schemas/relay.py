@@ -10,14 +10,17 @@ from api.schemas.common import ADDRESS, EXAMPLE_ADDRESS, HEX
 
 
 class ForwardRequestCreate(BaseModel):
-    """An ERC-2771 request signed with EIP-712 by ``from`` (see GET /chain for the domain)."""
+    """An ERC-2771 request signed with EIP-712 by ``from``: the ``message`` of ``POST /relay/prepare``
+    plus the wallet's ``signature`` over it (domain and types in the same answer, and in
+    ``GET /chain/contracts``). The example calls ``TimestampRegistry.stamp(bytes32)`` (selector
+    ``0xdd89581f``) at its address on a fresh local chain."""
 
     model_config = ConfigDict(
         populate_by_name=True,
         json_schema_extra={"examples": [{
             "from": EXAMPLE_ADDRESS, "to": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512", "value": 0,
             "gas": 200000, "nonce": 0, "deadline": 1893456000,
-            "data": "0x4a2d3f4b" + "11" * 32, "signature": "0x" + "ab" * 65,
+            "data": "0xdd89581f" + "11" * 32, "signature": "0x" + "ab" * 65,
         }]},
     )
 

@@ -10,8 +10,14 @@ import os
 
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 EXAMPLES = int(os.environ.get("IPLEDGER_FUZZ_EXAMPLES", "25"))
+
+ABI_CHECKED = {("POST", "/relay/prepare")}
+"""Operations whose input is checked against the contracts' ABIs (a function of the contract, its
+arguments' names and types, EIP-55 checksums), which no JSON schema can express: a schema-valid
+body is a 400 with the reason there (tests/api/test_prepare.py), still never a 5xx."""
 
 
 def test_api_fuzz_no_server_errors_and_schema_conformance(live_api: str):
@@ -23,6 +29,7 @@ def test_api_fuzz_no_server_errors_and_schema_conformance(live_api: str):
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case) -> None:
-            case.call_and_validate()
+            excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in ABI_CHECKED else []
+            case.call_and_validate(excluded_checks=excluded)
 
         fuzz()
