@@ -1,14 +1,19 @@
-"""Request limits: body size (413) and a per-sender token bucket (429).
+"""Request limits: body size (413) and token buckets (429) per client address and per verified sender.
 
-Written here rather than taken from a library: slowapi/limits key on the client's IP,
-but a relayed request's identity is its signed ``from``, known only after parsing.
+Written here rather than taken from a library: slowapi/limits key on the client's IP, but a
+relayed request's identity is its signed ``from``, which counts only once the signature
+verifies (else anyone could spend a bank's allowance with forged requests naming it). So a
+relayed request passes two buckets: its client address first (:func:`client_address`: the
+TCP peer; ``X-Forwarded-For`` only from a configured proxy), then its verified sender.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import TooManyRequests, problem
@@ -34,6 +39,23 @@ class RateLimiter:
             self._buckets[key] = (tokens - 1, now)
             if len(self._buckets) > 100_000:  # forget idle senders rather than grow without bound
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
+
+
+def client_address(request: Request, trusted_proxies: Sequence[str] = ()) -> str:
+    """The client's address: the TCP peer, unless the peer is a trusted proxy.
+
+    Behind trusted proxies, ``X-Forwarded-For`` is read from the right (the entry the
+    nearest proxy appended) and the first address that is not itself a trusted proxy is
+    the client. With no trusted proxy configured the header is ignored: anyone can write it.
+    """
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [a.strip() for h in request.headers.getlist("x-forwarded-for") for a in h.split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if address not in trusted_proxies:
+            return address
+    return peer
 
 
 class BodySizeLimit:

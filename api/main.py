@@ -65,6 +65,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app = FastAPI(title="ipledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, 2 * settings.api_rate_per_second)
+    app.state.client_rate_limiter = RateLimiter(settings.api_client_rate_per_second,
+                                                2 * settings.api_client_rate_per_second)
+    app.state.trusted_proxies = tuple(settings.api_trusted_proxies)
     errors.install(app)
     app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes)
     for router in (chain.router, prepare.router, relay.router, timestamps.router, assets.router, licenses.router,

@@ -46,7 +46,15 @@ class Settings(BaseSettings):
     """Larger request bodies are refused with 413."""
 
     api_rate_per_second: float = 50.0
-    """Sustained signed requests per second per sender (burst: twice that); beyond, 429."""
+    """Sustained signed requests per second per verified sender (burst: twice that); beyond, 429.
+    The sender is counted only once its signature verifies, so forged requests cannot use it up."""
+
+    api_client_rate_per_second: float = 200.0
+    """Sustained requests to ``POST /relay`` per second per client address (burst: twice that)."""
+
+    api_trusted_proxies: list[str] = []
+    """Addresses of reverse proxies whose ``X-Forwarded-For`` names the client. Empty (the
+    default): the header is ignored and the TCP peer is the client."""
 
     api_max_batch: int = 1000
     """Most items one API request may carry (certificates to verify, ...)."""

@@ -9,6 +9,7 @@ from api.schemas.relay import EventPublic, ForwardRequestCreate, NoncePublic, Re
 from ledger.relay.service import SignedRequest
 
 from ..deps import LedgerDep
+from ..limits import client_address
 
 router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 
@@ -24,12 +25,17 @@ def nonce(
 
 @router.post("", response_model=RelayedPublic)
 def relay(body: ForwardRequestCreate, ledger: LedgerDep, request: Request) -> RelayedPublic:
-    """Check a signed request and relay it; answer with its transaction and decoded result."""
-    request.app.state.rate_limiter.check(body.sender.lower())
+    """Check a signed request and relay it; answer with its transaction and decoded result.
+
+    Limits: first per client address, then per sender, counted only once the signature
+    verifies (a forged request naming someone else cannot spend their allowance).
+    """
+    state = request.app.state
+    state.client_rate_limiter.check(f"client {client_address(request, state.trusted_proxies)}")
     relayed = ledger.relay.relay(SignedRequest(
         sender=body.sender, to=body.to, value=body.value, gas=body.gas, nonce=body.nonce,
         deadline=body.deadline, data=body.data, signature=body.signature,
-    ))
+    ), admit=lambda sender: state.rate_limiter.check(sender.lower()))
     return RelayedPublic(
         tx_hash=relayed.tx_hash, block_number=relayed.block_number, block_hash=relayed.block_hash,
         gas_used=relayed.gas_used, result=relayed.result,

@@ -17,6 +17,7 @@ import queue
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
@@ -111,7 +113,7 @@ def recover_signer(request: SignedRequest, chain_id: int, forwarder: str) -> str
     encoded = encode_typed_data(domain(chain_id, forwarder), FORWARD_REQUEST_TYPES, message)
     try:
         return str(Account.recover_message(encoded, signature=HexBytes(request.signature)))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, BadSignature) as exc:
         raise PermissionDeniedError(f"the signature does not verify: {exc}") from None
 
 
@@ -215,8 +217,12 @@ class RelayService:
     def nonce(self, address: str) -> int:
         return int(self.client.call(self.forwarder.functions.nonces(to_checksum_address(address))))
 
-    def relay(self, request: SignedRequest) -> Relayed:
-        """Validate ``request``, send it through the forwarder, and return the decoded outcome."""
+    def relay(self, request: SignedRequest, *, admit: Callable[[str], None] | None = None) -> Relayed:
+        """Validate ``request``, send it through the forwarder, and return the decoded outcome.
+
+        ``admit`` is called with the sender once the signature verifies, before anything is
+        reserved or read from the chain (the API's per-sender rate limit); it raises to refuse.
+        """
         target = self.targets.get(to_checksum_address(request.to))
         if target is None:
             raise PermissionDeniedError(f"{request.to} is not a contract of this ledger; requests are relayed "
@@ -228,6 +234,8 @@ class RelayService:
         signer = recover_signer(request, self.client.chain_id, self.forwarder.address)
         if signer != to_checksum_address(request.sender):
             raise PermissionDeniedError(f"the request is signed by {signer}, not by its sender {request.sender}")
+        if admit is not None:
+            admit(signer)
         key = keccak(HexBytes(request.signature)).hex()
         earlier = self.seen.claim(key)
         if earlier is not None:
