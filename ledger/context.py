@@ -77,7 +77,8 @@ class Ledger:
             c.address: self.contract(name) for name, c in self.deployment.contracts.items()
             if name != "IpledgerForwarder"
         }
-        return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite")
+        return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite",
+                            deadline_margin=self.settings.relay_deadline_margin)
 
     @cached_property
     def preparer(self) -> RequestPreparer:

@@ -97,7 +97,8 @@ class ContractError(LedgerError):
 
 _DOMAIN_BY_PATTERN: tuple[tuple[re.Pattern[str], type[LedgerError]], ...] = (
     (re.compile(r"Unauthorized|Not(Owner|Pledgee|Licensee|Party|Seller|Buyer|Poster|Authorized)|Forbidden"
-                r"|InsufficientApproval|Invalid(Approver|Operator|Signer)|IncorrectOwner"), PermissionDeniedError),
+                r"|InsufficientApproval|Invalid(Approver|Operator|Signer)|IncorrectOwner|Untrustful"),
+     PermissionDeniedError),
     (re.compile(r"Nonexistent|Unknown|NotFound"), NotFoundError),
     # "Invalid" but not "Invalidation"/"Invalidated": those are legal states, i.e. conflicts
     (re.compile(r"Invalid(?!at)|Zero|Empty|TooLong|TooMany|Malformed|ExpiredRequest|MismatchedValue"),

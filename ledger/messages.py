@@ -37,6 +37,15 @@ SENTENCES: dict[str, str] = {
     "ERC721IncorrectOwner": "{sender} does not own asset {tokenId} (the owner is {owner})",
     "ERC721InsufficientApproval": "{operator} may not move asset {tokenId}",
     "ERC721InvalidReceiver": "{receiver} cannot receive an asset",
+    # ERC2771Forwarder (OpenZeppelin), as the relay reports a request the forwarder would refuse
+    "ERC2771UntrustfulTarget": (
+        "{target} does not trust the forwarder {forwarder} (it is not an ERC-2771 contract of this ledger), "
+        "so a signed request cannot call it; call its view functions directly"
+    ),
+    "ERC2771ForwarderExpiredRequest": "the request expired at {deadline:time}; sign it again with a later deadline",
+    "ERC2771ForwarderInvalidSigner": "the request is signed by {signer}, not by its sender {from}",
+    "ERC2771ForwarderMismatchedValue": "the request carries {requestedValue} wei but {msgValue} was sent",
+    "FailedCall": "the forwarded call reverted",
     # IPRegistry
     "IPRegistryZeroContentHash": "an asset needs the hash of its content; the zero hash is not one",
     "IPRegistryZeroMetadataHash": "an asset needs the hash of its metadata document; the zero hash is not one",

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     """Addresses of reverse proxies whose ``X-Forwarded-For`` names the client. Empty (the
     default): the header is ignored and the TCP peer is the client."""
 
+    relay_deadline_margin: int = 30
+    """Seconds a relayed request's deadline must lie beyond now (the later of the wall clock and
+    the last block's time), so that it cannot expire between the checks and its block."""
+
     api_max_batch: int = 1000
     """Most items one API request may carry (certificates to verify, ...)."""
 

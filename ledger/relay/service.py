@@ -13,12 +13,14 @@ nothing is sent again.
 
 from __future__ import annotations
 
+import datetime
 import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,18 @@ from eth_keys.exceptions import BadSignature
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
+from ledger import messages
 from ledger.chain.client import ChainClient, Contract, Event, Receipt
-from ledger.errors import ConflictError, LedgerError, NotFoundError, PermissionDeniedError, ValidationError
+from ledger.errors import (
+    ChainError,
+    ConflictError,
+    LedgerError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransactionFailedError,
+    ValidationError,
+    contract_error,
+)
 
 FORWARDER_NAME = "ipledger"
 FORWARDER_VERSION = "1"
@@ -115,6 +127,51 @@ def recover_signer(request: SignedRequest, chain_id: int, forwarder: str) -> str
         return str(Account.recover_message(encoded, signature=HexBytes(request.signature)))
     except (ValueError, TypeError, BadSignature) as exc:
         raise PermissionDeniedError(f"the signature does not verify: {exc}") from None
+
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def check_signature_form(signature: str) -> None:
+    """Refuse the signature forms eth_account accepts but OpenZeppelin's ECDSA (the forwarder's) rejects.
+
+    ECDSA.tryRecover accepts only v of 27 or 28 (some wallets give the recovery id 0/1) and s
+    in the lower half of the curve order (EIP-2: the high-s twin of a signature is malleable).
+    """
+    raw = HexBytes(signature)
+    if len(raw) != 65:
+        raise ValidationError(f"a signature is 65 bytes (r, s, v), not {len(raw)}")
+    s, v = int.from_bytes(raw[32:64], "big"), raw[64]
+    if v not in (27, 28):
+        hint = "; add 27 to it (this wallet gives the recovery id 0/1)" if v in (0, 1) else ""
+        raise contract_error("ECDSAInvalidSignature", {"v": v},
+                             f"the signature's v is {v}, but the forwarder accepts only 27 or 28{hint}")
+    if s > SECP256K1_N // 2:
+        raise contract_error(
+            "ECDSAInvalidSignatureS", {"s": f"0x{s:064x}"},
+            "the signature's s is in the upper half of the curve order (a malleable high-s signature, "
+            "EIP-2), which the forwarder rejects: use s' = n - s and flip v (27 <-> 28), or a wallet that "
+            "signs with low s")
+
+
+def intrinsic_gas(data: bytes) -> int:
+    """The gas a transaction with ``data`` pays before executing (EIP-2028, floored as in EIP-7623)."""
+    zeros = data.count(0)
+    nonzero = len(data) - zeros
+    return 21_000 + max(16 * nonzero + 4 * zeros, 40 * nonzero + 10 * zeros)
+
+
+def _when(timestamp: int) -> str:
+    return f"{timestamp} ({datetime.datetime.fromtimestamp(timestamp, datetime.UTC):%Y-%m-%d %H:%M:%S} UTC)"
+
+
+def _sent_in(done: Future[Relayed]) -> str | None:
+    """The transaction a settled request went out in, or None if it was never sent."""
+    exc = done.exception()
+    if exc is None:
+        return done.result().tx_hash
+    tx_hash = exc.context.get("tx_hash") if isinstance(exc, LedgerError) else None
+    return str(tx_hash) if tx_hash else None
 
 
 @dataclass(frozen=True)
@@ -204,15 +261,18 @@ class RelayService:
 
     def __init__(
         self, client: ChainClient, forwarder: Contract, targets: dict[str, Contract], state: Path,
-        *, max_batch: int = 64,
+        *, max_batch: int = 64, deadline_margin: int = 30,
     ) -> None:
         self.client = client
+        self.deadline_margin = deadline_margin
         self.forwarder = forwarder
         self.targets = {to_checksum_address(a): c for a, c in targets.items()}
         self.seen = _Seen(state)
         self._batcher = _Batcher(self, max_batch)
         self._executed_topic = HexBytes(keccak(text="ExecutedForwardRequest(address,uint256,bool)"))
         self._nonces_selector = HexBytes(keccak(text="nonces(address)")[:4])
+        self._trusted_selector = HexBytes(keccak(text="isTrustedForwarder(address)")[:4])
+        self._trusted: dict[str, bool] = {}
 
     def nonce(self, address: str) -> int:
         return int(self.client.call(self.forwarder.functions.nonces(to_checksum_address(address))))
@@ -220,8 +280,17 @@ class RelayService:
     def relay(self, request: SignedRequest, *, admit: Callable[[str], None] | None = None) -> Relayed:
         """Validate ``request``, send it through the forwarder, and return the decoded outcome.
 
+        Everything the forwarder will check is checked first, so the relayer never pays for a
+        request the forwarder or the target refuses: our contract and one that trusts the
+        forwarder, no value, a deadline far enough ahead, a signature OpenZeppelin's ECDSA
+        accepts (low s, v of 27 or 28) by the sender, then in one round trip the sender's
+        nonce, ``verify(request)`` and the call itself run as the forwarder will run it.
+
         ``admit`` is called with the sender once the signature verifies, before anything is
         reserved or read from the chain (the API's per-sender rate limit); it raises to refuse.
+
+        A signed request is sent at most once: once sent, its signature stays used whatever
+        the outcome, so a request that failed on chain is never paid for again.
         """
         target = self.targets.get(to_checksum_address(request.to))
         if target is None:
@@ -229,32 +298,72 @@ class RelayService:
                                         "only to its own contracts")
         if request.value != 0:
             raise ValidationError("relayed requests carry no value")
-        if request.deadline < self.client.recent_block_time():
-            raise ValidationError(f"the request expired at {request.deadline} (unix time)")
+        self.check_deadline(request, self.client.recent_block_time())
+        check_signature_form(request.signature)
         signer = recover_signer(request, self.client.chain_id, self.forwarder.address)
         if signer != to_checksum_address(request.sender):
-            raise PermissionDeniedError(f"the request is signed by {signer}, not by its sender {request.sender}")
+            raise contract_error(
+                "ERC2771ForwarderInvalidSigner", {"signer": signer, "from": to_checksum_address(request.sender)},
+                f"the request is signed by {signer}, not by its sender {request.sender} (or it was signed "
+                "for another chain, forwarder or content)")
         if admit is not None:
             admit(signer)
+        if not self._trusts_forwarder(target):
+            raise contract_error(
+                "ERC2771UntrustfulTarget", {"target": target.address, "forwarder": self.forwarder.address},
+                messages.sentence("ERC2771UntrustfulTarget",
+                                  {"target": target.address, "forwarder": self.forwarder.address}))
         key = keccak(HexBytes(request.signature)).hex()
         earlier = self.seen.claim(key)
         if earlier is not None:
             raise ConflictError(
-                "this signed request was already relayed" + ("" if earlier == "pending" else f" in {earlier}"),
+                "this signed request was already relayed" + (
+                    " and is being executed" if earlier == "pending" else
+                    f" in {earlier}; a signed request is sent at most once, even if it failed: sign a new "
+                    "one with the sender's next nonce"),
                 tx_hash=None if earlier == "pending" else earlier,
             )
-        tx_hash: str | None = None
         try:
             self._check_on_chain(request)
-            pending = _Pending(request, target)
-            self._batcher.queue.put(pending)
-            relayed = pending.done.result(timeout=self.client.receipt_timeout + 30)
-            tx_hash = relayed.tx_hash
-        except LedgerError:
-            self.seen.done(key, None)
+        except BaseException:
+            self.seen.done(key, None)  # nothing was sent: the same request may be posted again
             raise
-        self.seen.done(key, tx_hash)
-        return relayed
+        pending = _Pending(request, target)
+        # Settled by the relaying thread, even if this waiter gives up: sent means used.
+        pending.done.add_done_callback(lambda done: self.seen.done(key, _sent_in(done)))
+        self._batcher.queue.put(pending)
+        try:
+            return pending.done.result(timeout=self.client.receipt_timeout + 30)
+        except FutureTimeout:
+            raise TransactionFailedError(
+                f"no outcome after {self.client.receipt_timeout + 30:.0f}s; the request may still be executed: "
+                "post it again later to learn its transaction") from None
+
+    def check_deadline(self, request: SignedRequest, head_time: int) -> None:
+        """The deadline must leave a margin after the later of the wall clock and the last block's time.
+
+        The forwarder compares it with the time of the block that will include the request, which
+        is at least the head's time and, on a live chain, close to the wall clock.
+        """
+        now = max(int(time.time()), head_time)
+        if request.deadline < now + self.deadline_margin:
+            raise contract_error(
+                "ERC2771ForwarderExpiredRequest", {"deadline": request.deadline},
+                f"the request expired or would expire before it is mined: its deadline is {_when(request.deadline)}, "
+                f"and the relay needs at least {self.deadline_margin}s after now ({_when(now)}, the later of the "
+                "clock and the last block's time); sign it again with a later deadline")
+
+    def _trusts_forwarder(self, target: Contract) -> bool:
+        """``target.isTrustedForwarder(forwarder)``, read as the forwarder reads it (cached: it is immutable)."""
+        trusted = self._trusted.get(target.address)
+        if trusted is None:
+            data = HexBytes(self._trusted_selector + bytes(12) + HexBytes(self.forwarder.address)).to_0x_hex()
+            (response,) = self.client.rpc_batch([("eth_call", [{"to": target.address, "data": data}, "latest"])],
+                                               raw=True)
+            result = HexBytes(response.get("result") or "0x")
+            trusted = len(result) >= 32 and int.from_bytes(result[:32], "big") > 0
+            self._trusted[target.address] = trusted
+        return trusted
 
     @staticmethod
     def _gas(request: SignedRequest) -> int:
@@ -267,7 +376,14 @@ class RelayService:
         if len(items) == 1:
             item = items[0]
             fn = self.forwarder.functions.execute(self._on_chain(item.request))
-            receipt = self.client.transact(fn, gas=self._gas(item.request))
+            try:
+                receipt = self.client.transact(fn, gas=self._gas(item.request))
+            except LedgerError as exc:
+                if not exc.context.get("tx_hash"):
+                    raise
+                raise ConflictError(
+                    f"the request failed when executed in {exc.context['tx_hash']} (the chain changed since it "
+                    f"was checked: {exc.message}); its signature is used", tx_hash=exc.context["tx_hash"]) from None
             item.done.set_result(self._outcome(receipt, self.client.events(item.target, receipt)))
             return
         relayer = self.client.signer().address
@@ -305,25 +421,40 @@ class RelayService:
         return Relayed(receipt.tx_hash, receipt.block_number, receipt.block_hash, receipt.gas_used, events, result)
 
     def _check_on_chain(self, request: SignedRequest) -> None:
-        """The sender's forwarder nonce, and the inner call run as the forwarder would, in one round trip.
+        """What the forwarder will check, and the inner call run as the forwarder will run it, in one round trip.
 
-        ERC2771Forwarder.execute hides a failed call behind ``FailedCall()``; calling the target
-        from the forwarder's address with the sender appended surfaces the contract's own error.
+        The sender's nonce, ``verify(request)``, the head block (its time for the deadline) and
+        the call of the target from the forwarder's address with the sender appended, given
+        exactly ``request.gas`` for its execution. ERC2771Forwarder.execute hides a failed call
+        behind ``FailedCall()``; the direct call surfaces the contract's own error.
         """
         sender = HexBytes(to_checksum_address(request.sender))
         nonce_data = HexBytes(self._nonces_selector + bytes(12) + sender).to_0x_hex()
-        nonce_call = {"to": self.forwarder.address, "data": nonce_data}
-        inner_call = {"from": self.forwarder.address, "to": to_checksum_address(request.to),
-                      "data": HexBytes(HexBytes(request.data) + sender).to_0x_hex(), "gas": hex(request.gas)}
-        nonce_response, inner_response = self.client.rpc_batch(
-            [("eth_call", [nonce_call, "latest"]), ("eth_call", [inner_call, "latest"])], raw=True)
-        if "error" in nonce_response:
-            raise ConflictError(f"cannot read the forwarder nonce: {nonce_response['error']}")
+        verify_data = self.forwarder.functions.verify(self._on_chain(request))._encode_transaction_data()
+        forwarder = self.forwarder.address
+        inner_data = HexBytes(HexBytes(request.data) + sender)
+        inner_call = {"from": forwarder, "to": to_checksum_address(request.to), "data": inner_data.to_0x_hex(),
+                      "gas": hex(request.gas + intrinsic_gas(inner_data))}
+        nonce_response, verify_response, head_response, inner_response = self.client.rpc_batch([
+            ("eth_call", [{"to": forwarder, "data": nonce_data}, "latest"]),
+            ("eth_call", [{"to": forwarder, "data": verify_data}, "latest"]),
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_call", [inner_call, "latest"]),
+        ], raw=True)
+        for response in (nonce_response, verify_response, head_response):
+            if "error" in response:
+                raise ChainError(f"cannot read the forwarder's state: {response['error']}")
+        head = head_response["result"]
+        self.check_deadline(request, int(head["timestamp"], 16))
         current = int(nonce_response["result"], 16)
         if request.nonce != current:
             raise ConflictError(
                 f"the request's nonce {request.nonce} is not the sender's next ({current}): "
-                "it was replayed or built on a stale nonce"
+                "it was replayed or built on a stale nonce", nonce=request.nonce, expected_nonce=current,
+            )
+        if int(verify_response["result"], 16) != 1:
+            raise ConflictError(
+                f"the forwarder's verify() refuses this request at block {int(head['number'], 16)}",
             )
         if "error" in inner_response:
             error = inner_response["error"]

@@ -1,0 +1,112 @@
+"""POST /relay checks what the forwarder will check before the relayer pays (issue 11, items 11 and 14)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+from eth_account import Account
+from hexbytes import HexBytes
+
+from tests.api.test_relay_and_timestamps import assert_problem, signed, stamp_data
+
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+@contextmanager
+def mining_paused(chain) -> Iterator[None]:
+    """Anvil keeps transactions in its pool until ``evm_mine``; automine again on the way out."""
+    chain.rpc("evm_setAutomine", [False])
+    try:
+        yield
+    finally:
+        chain.rpc("evm_setAutomine", [True])
+        chain.rpc("evm_mine")
+
+
+def wait_for_pool(chain, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while int(chain.rpc("txpool_status")["pending"], 16) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} transactions reached the pool"
+        time.sleep(0.02)
+
+
+def test_relay_to_a_contract_that_does_not_trust_the_forwarder_is_403_and_sends_nothing(client, contract, chain,
+                                                                                       user):
+    lens = contract("IPLens")
+    data = lens.functions.registry()._encode_transaction_data()  # a call that would not revert
+    block = chain.w3.eth.block_number
+    body = assert_problem(client.post("/relay", json=signed(client, user, lens.address, data)), 403,
+                          "ERC2771UntrustfulTarget")
+    assert body["arguments"] == {"target": lens.address, "forwarder": contract("IpledgerForwarder").address}
+    assert "does not trust the forwarder" in body["detail"]
+    assert chain.w3.eth.block_number == block
+
+
+def test_relay_high_s_twin_of_a_valid_signature_is_400_and_sends_nothing(client, contract, chain, user):
+    request = signed(client, user, contract("TimestampRegistry").address, stamp_data(contract, os.urandom(32)))
+    raw = HexBytes(request["signature"])
+    s, v = int.from_bytes(raw[32:64], "big"), raw[64]
+    twin = raw[:32] + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # eth_account recovers the user
+    block = chain.w3.eth.block_number
+    body = assert_problem(client.post("/relay", json={**request, "signature": "0x" + twin.hex()}), 400,
+                          "ECDSAInvalidSignatureS")
+    assert "high-s" in body["detail"] and "n - s" in body["detail"]
+    assert chain.w3.eth.block_number == block
+    assert client.post("/relay", json=request).status_code == 200  # the low-s original still goes through
+
+
+def test_relay_signature_with_v_0_or_1_is_400_naming_the_fix_and_sends_nothing(client, contract, chain, user):
+    request = signed(client, user, contract("TimestampRegistry").address, stamp_data(contract, os.urandom(32)))
+    raw = HexBytes(request["signature"])
+    block = chain.w3.eth.block_number
+    recovery_id = "0x" + (raw[:64] + bytes([raw[64] - 27])).hex()  # what some wallets return
+    body = assert_problem(client.post("/relay", json={**request, "signature": recovery_id}), 400,
+                          "ECDSAInvalidSignature")
+    assert body["arguments"] == {"v": raw[64] - 27} and "add 27" in body["detail"]
+    assert chain.w3.eth.block_number == block
+
+
+def test_relay_deadline_inside_the_safety_margin_is_400_and_sends_nothing(client, contract, chain, user):
+    now = max(int(time.time()), chain.block_time("latest"))
+    soon = now + 10  # not expired yet, but could be by its block (the margin is 30s by default)
+    request = signed(client, user, contract("TimestampRegistry").address, stamp_data(contract, os.urandom(32)),
+                     deadline=soon)
+    block = chain.w3.eth.block_number
+    body = assert_problem(client.post("/relay", json=request), 400, "ERC2771ForwarderExpiredRequest")
+    assert body["arguments"] == {"deadline": soon} and "expire" in body["detail"]
+    assert chain.w3.eth.block_number == block
+
+
+def test_relay_request_that_failed_on_chain_replayed_is_409_and_never_paid_again(client, live_api, contract, chain,
+                                                                                 accounts, user):
+    token = contract("SettlementToken")
+    chain.transact(token.functions.faucet(user.address, 100))
+    chain.rpc("anvil_setBalance", [user.address, hex(10**18)])  # so the user can spend the tokens directly
+    bank = Account.create().address
+    request = signed(client, user, token.address, token.functions.transfer(bank, 100)._encode_transaction_data())
+    with mining_paused(chain), concurrent.futures.ThreadPoolExecutor(1) as pool:
+        relayed = pool.submit(httpx.post, f"{live_api}/relay", json=request, timeout=60)
+        wait_for_pool(chain, 1)  # checked (the user holds 100) and sent
+        # ... and then the user spends the tokens first, with a higher tip: the relayed call will revert
+        spend = token.functions.transfer(accounts[3].address, 100).build_transaction({
+            "from": user.address, "nonce": 0, "gas": 100_000, "chainId": chain.chain_id,
+            "maxFeePerGas": 200 * 10**9, "maxPriorityFeePerGas": 100 * 10**9})
+        chain.w3.eth.send_raw_transaction(user.sign_transaction(spend).raw_transaction)
+        wait_for_pool(chain, 2)
+        chain.rpc("evm_mine")
+        failed = relayed.result()
+    body = assert_problem(failed, 409)
+    assert chain.receipt(body["tx_hash"]).status == 0  # the relayer paid for it once
+    chain.transact(token.functions.faucet(user.address, 100))  # the call would succeed again now
+    block = chain.w3.eth.block_number
+
+    replay = assert_problem(client.post("/relay", json=request), 409)
+
+    assert replay["tx_hash"] == body["tx_hash"] and "already relayed" in replay["detail"]
+    assert chain.w3.eth.block_number == block  # not paid a second time
+    assert chain.call(token.functions.balanceOf(bank)) == 0
