@@ -42,6 +42,10 @@ STATUS: list[tuple[type[LedgerError], int, str]] = [
 ]
 
 
+# Context an error may carry that a client can act on; each becomes a member of the problem JSON.
+PUBLIC_CONTEXT = ("tx_hash", "estimated_gas", "gas", "max_gas", "nonce", "expected_nonce")
+
+
 class TooManyRequests(LedgerError):
     """A sender exceeded its request rate."""
 
@@ -69,8 +73,7 @@ def install(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, ContractError):
             extra = {"error": exc.name, "arguments": exc.arguments}
-        if exc.context.get("tx_hash"):
-            extra["tx_hash"] = exc.context["tx_hash"]
+        extra.update({k: exc.context[k] for k in PUBLIC_CONTEXT if exc.context.get(k) is not None})
         return problem(status, title, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)

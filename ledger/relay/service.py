@@ -155,10 +155,23 @@ def check_signature_form(signature: str) -> None:
 
 
 def intrinsic_gas(data: bytes) -> int:
-    """The gas a transaction with ``data`` pays before executing (EIP-2028, floored as in EIP-7623)."""
+    """The gas a transaction with ``data`` pays before executing (EIP-2028): the rest is the call's."""
     zeros = data.count(0)
-    nonzero = len(data) - zeros
-    return 21_000 + max(16 * nonzero + 4 * zeros, 40 * nonzero + 10 * zeros)
+    return 21_000 + 16 * (len(data) - zeros) + 4 * zeros
+
+
+def floor_gas(data: bytes) -> int:
+    """The least gas limit a transaction with ``data`` may have (EIP-7623's calldata floor)."""
+    zeros = data.count(0)
+    return 21_000 + 40 * (len(data) - zeros) + 10 * zeros
+
+
+def _revert_data(error: Any) -> str | None:
+    """The revert data in a JSON-RPC error object, if the node gave any."""
+    data = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, dict):
+        data = data.get("data")
+    return data if isinstance(data, str) and data.startswith("0x") and len(data) > 2 else None
 
 
 def _when(timestamp: int) -> str:
@@ -434,7 +447,7 @@ class RelayService:
         forwarder = self.forwarder.address
         inner_data = HexBytes(HexBytes(request.data) + sender)
         inner_call = {"from": forwarder, "to": to_checksum_address(request.to), "data": inner_data.to_0x_hex(),
-                      "gas": hex(request.gas + intrinsic_gas(inner_data))}
+                      "gas": hex(max(request.gas + intrinsic_gas(inner_data), floor_gas(inner_data)))}
         nonce_response, verify_response, head_response, inner_response = self.client.rpc_batch([
             ("eth_call", [{"to": forwarder, "data": nonce_data}, "latest"]),
             ("eth_call", [{"to": forwarder, "data": verify_data}, "latest"]),
@@ -457,11 +470,33 @@ class RelayService:
                 f"the forwarder's verify() refuses this request at block {int(head['number'], 16)}",
             )
         if "error" in inner_response:
-            error = inner_response["error"]
-            data = error.get("data") if isinstance(error, dict) else None
-            if isinstance(data, dict):
-                data = data.get("data")
-            raise self.client.errors.decode(data if isinstance(data, str) and data.startswith("0x") else None)
+            data = _revert_data(inner_response["error"])
+            if data is None:
+                raise self._without_reason(request, inner_data)
+            raise self.client.errors.decode(data)
+
+    def _without_reason(self, request: SignedRequest, inner_data: HexBytes) -> LedgerError:
+        """A simulated call that failed without revert data: out of gas, or a call the target cannot take.
+
+        Estimating the call with no gas cap tells them apart: if it succeeds, the request's gas
+        was too low, and the estimate (less the transaction's intrinsic gas, which the forwarder's
+        call does not pay) is what the request's ``gas`` must be.
+        """
+        call = {"from": self.forwarder.address, "to": to_checksum_address(request.to),
+                "data": inner_data.to_0x_hex()}
+        (response,) = self.client.rpc_batch([("eth_estimateGas", [call, "latest"])], raw=True)
+        if "error" in response:
+            data = _revert_data(response["error"])
+            if data is not None:
+                return self.client.errors.decode(data)
+            return ValidationError(
+                f"the call of {request.to} reverts without a reason whatever its gas: is the calldata a function "
+                "of that contract, with well-formed arguments?")
+        needed = int(response["result"], 16) - intrinsic_gas(inner_data)
+        return ValidationError(
+            f"the request's gas ({request.gas}) is insufficient: the call runs out of gas. It needs about {needed} "
+            f"(estimated); sign the request again with gas of at least {needed}, with some headroom",
+            estimated_gas=needed, gas=request.gas)
 
     @staticmethod
     def _on_chain(request: SignedRequest) -> tuple[Any, ...]:

@@ -110,3 +110,26 @@ def test_relay_request_that_failed_on_chain_replayed_is_409_and_never_paid_again
     assert replay["tx_hash"] == body["tx_hash"] and "already relayed" in replay["detail"]
     assert chain.w3.eth.block_number == block  # not paid a second time
     assert chain.call(token.functions.balanceOf(bank)) == 0
+
+
+def test_relay_gas_too_low_for_the_call_is_400_with_the_estimate_which_then_succeeds(client, contract, chain, user):
+    registry = contract("TimestampRegistry")
+    leaf = os.urandom(32)
+    block = chain.w3.eth.block_number
+    body = assert_problem(client.post("/relay", json=signed(client, user, registry.address,
+                                                            stamp_data(contract, leaf), gas=21_000)), 400)
+    assert "insufficient" in body["detail"] and "error" not in body
+    assert body["gas"] == 21_000 and body["estimated_gas"] > 21_000
+    assert str(body["estimated_gas"]) in body["detail"]
+    assert chain.w3.eth.block_number == block
+    # the estimate is enough: the same call signed with exactly that gas goes through
+    response = client.post("/relay", json=signed(client, user, registry.address, stamp_data(contract, leaf),
+                                                 gas=body["estimated_gas"]))
+    assert response.status_code == 200, response.text
+    assert chain.call(registry.functions.recordOf(leaf))[0] == user.address
+
+
+def test_relay_calldata_the_target_cannot_take_is_400_not_502(client, contract, chain, user):
+    registry = contract("TimestampRegistry").address
+    body = assert_problem(client.post("/relay", json=signed(client, user, registry, "0xdeadbeef")), 400)
+    assert "reverts without a reason" in body["detail"] and "estimated_gas" not in body
