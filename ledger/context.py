@@ -78,7 +78,8 @@ class Ledger:
             if name != "IpledgerForwarder"
         }
         return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite",
-                            deadline_margin=self.settings.relay_deadline_margin)
+                            deadline_margin=self.settings.relay_deadline_margin,
+                            max_request_gas=self.settings.relay_max_request_gas)
 
     @cached_property
     def preparer(self) -> RequestPreparer:

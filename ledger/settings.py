@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     """Seconds a relayed request's deadline must lie beyond now (the later of the wall clock and
     the last block's time), so that it cannot expire between the checks and its block."""
 
+    relay_max_request_gas: int = 2_000_000
+    """The most gas a relayed request may ask for (well below a 30M block: one sender cannot crowd
+    out a batch); at most half the block's gas limit whatever it is set to. Over it: 400."""
+
     api_max_batch: int = 1000
     """Most items one API request may carry (certificates to verify, ...)."""
 

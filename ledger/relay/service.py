@@ -129,6 +129,9 @@ def recover_signer(request: SignedRequest, chain_id: int, forwarder: str) -> str
         raise PermissionDeniedError(f"the signature does not verify: {exc}") from None
 
 
+BATCH_OVERHEAD_GAS = 50_000
+"""What an ``executeBatch`` costs beyond its requests' own gas (intrinsic gas, the loop, the refund check)."""
+
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -254,13 +257,23 @@ class _Batcher:
         self.thread.start()
 
     def _run(self) -> None:
+        carried: _Pending | None = None
         while True:
-            items = [self.queue.get()]
+            items = [carried if carried is not None else self.queue.get()]
+            carried = None
+            # Fill the batch up to max_batch requests and the block's gas limit; the first request
+            # that does not fit opens the next batch. (A request alone always fits: its gas is capped.)
+            budget = self.service.batch_gas_budget() - self.service.gas_of(items[0].request)
             while len(items) < self.max_batch:
                 try:
-                    items.append(self.queue.get_nowait())
+                    item = self.queue.get_nowait()
                 except queue.Empty:
                     break
+                budget -= self.service.gas_of(item.request)
+                if budget < 0:
+                    carried = item
+                    break
+                items.append(item)
             try:
                 self.service._send(items)
             except Exception as exc:  # noqa: BLE001 - every waiter must hear of it, whatever it is
@@ -274,10 +287,12 @@ class RelayService:
 
     def __init__(
         self, client: ChainClient, forwarder: Contract, targets: dict[str, Contract], state: Path,
-        *, max_batch: int = 64, deadline_margin: int = 30,
+        *, max_batch: int = 64, deadline_margin: int = 30, max_request_gas: int = 2_000_000,
     ) -> None:
         self.client = client
         self.deadline_margin = deadline_margin
+        self.max_request_gas = max_request_gas
+        self._block_gas_limit = 30_000_000  # until the first check reads the head block's
         self.forwarder = forwarder
         self.targets = {to_checksum_address(a): c for a, c in targets.items()}
         self.seen = _Seen(state)
@@ -311,6 +326,7 @@ class RelayService:
                                         "only to its own contracts")
         if request.value != 0:
             raise ValidationError("relayed requests carry no value")
+        self.check_gas(request)
         self.check_deadline(request, self.client.recent_block_time())
         check_signature_form(request.signature)
         signer = recover_signer(request, self.client.chain_id, self.forwarder.address)
@@ -352,6 +368,14 @@ class RelayService:
                 f"no outcome after {self.client.receipt_timeout + 30:.0f}s; the request may still be executed: "
                 "post it again later to learn its transaction") from None
 
+    def check_gas(self, request: SignedRequest) -> None:
+        """A request's gas is capped, so that one sender cannot fill (or overflow) a batch's block."""
+        cap = min(self.max_request_gas, self.batch_gas_budget() // 2)
+        if request.gas > cap:
+            raise ValidationError(
+                f"the request's gas ({request.gas}) is over the relay's cap of {cap} per request; a call that "
+                "needs more cannot be relayed: split it, or send it yourself", gas=request.gas, max_gas=cap)
+
     def check_deadline(self, request: SignedRequest, head_time: int) -> None:
         """The deadline must leave a margin after the later of the wall clock and the last block's time.
 
@@ -379,10 +403,19 @@ class RelayService:
         return trusted
 
     @staticmethod
-    def _gas(request: SignedRequest) -> int:
-        # The forwarder passes request.gas to the call and keeps 1/64 back (EIP-150), plus its own
-        # checks (signature, nonce, event); sizing from request.gas saves an estimate on the hot path.
-        return request.gas * 64 // 63 + 60_000
+    def gas_of(request: SignedRequest) -> int:
+        """The relayer's gas for one request in a batch, an upper bound sized from ``request.gas``.
+
+        The forwarder passes request.gas to the call and keeps 1/64 back (EIP-150), plus its own
+        checks (signature, nonce, event) and the request's calldata in the batch; sizing from
+        request.gas saves an estimate on the hot path (unused gas is not paid for).
+        """
+        calldata = len(HexBytes(request.data)) + 12 * 32  # the struct's words, signature and offsets
+        return request.gas * 64 // 63 + 60_000 + 16 * calldata
+
+    def batch_gas_budget(self) -> int:
+        """The most gas one relayed transaction may ask for: the block gas limit, less the batch's own costs."""
+        return self._block_gas_limit - BATCH_OVERHEAD_GAS
 
     def _send(self, items: list[_Pending]) -> None:
         """Send one transaction for ``items`` and resolve each with its own outcome."""
@@ -390,7 +423,7 @@ class RelayService:
             item = items[0]
             fn = self.forwarder.functions.execute(self._on_chain(item.request))
             try:
-                receipt = self.client.transact(fn, gas=self._gas(item.request))
+                receipt = self.client.transact(fn, gas=self.gas_of(item.request))
             except LedgerError as exc:
                 if not exc.context.get("tx_hash"):
                     raise
@@ -401,7 +434,7 @@ class RelayService:
             return
         relayer = self.client.signer().address
         fn = self.forwarder.functions.executeBatch([self._on_chain(i.request) for i in items], relayer)
-        receipt = self.client.transact(fn, gas=sum(self._gas(i.request) for i in items) + 50_000)
+        receipt = self.client.transact(fn, gas=sum(self.gas_of(i.request) for i in items) + BATCH_OVERHEAD_GAS)
         by_key = {(to_checksum_address(i.request.sender), i.request.nonce): i for i in items}
         buffered: list[Any] = []
         for log in receipt.logs:
@@ -458,6 +491,7 @@ class RelayService:
             if "error" in response:
                 raise ChainError(f"cannot read the forwarder's state: {response['error']}")
         head = head_response["result"]
+        self._block_gas_limit = int(head["gasLimit"], 16)
         self.check_deadline(request, int(head["timestamp"], 16))
         current = int(nonce_response["result"], 16)
         if request.nonce != current:

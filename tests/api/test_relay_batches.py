@@ -1,0 +1,68 @@
+"""Batches under attack: gas caps and packing (item 12), one sender's nonce twice (item 13); issue 11."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import time
+
+import httpx
+from eth_account import Account
+
+from ledger.context import Ledger
+from ledger.relay.service import sign_request
+from tests.api.test_relay_and_timestamps import stamp_data
+from tests.api.test_relay_checks import mining_paused, wait_for_pool
+
+
+def stamp_request(chain, contract, user, *, nonce: int = 0, gas: int = 200_000) -> dict:
+    registry = contract("TimestampRegistry")
+    return sign_request(user, chain_id=chain.chain_id, forwarder=contract("IpledgerForwarder").address,
+                        to=registry.address, data=stamp_data(contract, os.urandom(32)), nonce=nonce,
+                        gas=gas).as_json()
+
+
+def in_one_window(live_api: str, api_ledger: Ledger, chain, contract, requests: list[dict],
+                  timeout: float = 60) -> list[httpx.Response]:
+    """Post ``requests`` at once while the relayer waits for a transaction, so they meet in its next batch."""
+    with mining_paused(chain), concurrent.futures.ThreadPoolExecutor(len(requests) + 1) as pool:
+        def post(request: dict) -> httpx.Response:
+            return httpx.post(f"{live_api}/relay", json=request, timeout=timeout)
+
+        plug = pool.submit(post, stamp_request(chain, contract, Account.create()))
+        wait_for_pool(chain, 1)  # the relaying thread now waits for the plug's receipt
+        futures = [pool.submit(post, r) for r in requests]
+        deadline = time.monotonic() + 30
+        while api_ledger.relay._batcher.queue.qsize() + sum(f.done() for f in futures) < len(requests):
+            assert time.monotonic() < deadline, "the requests were neither answered nor queued"
+            time.sleep(0.02)
+        chain.rpc("evm_mine")
+        assert plug.result().status_code == 200
+        chain.rpc("evm_setAutomine", [True])  # what was queued goes out now, in as few batches as fit
+        return [f.result() for f in futures]
+
+
+def test_relay_oversized_requests_fail_alone_and_honest_ones_in_the_same_window_land(live_api, api_ledger, chain,
+                                                                                   contract):
+    honest = [stamp_request(chain, contract, Account.create()) for _ in range(10)]
+    poison = [stamp_request(chain, contract, Account.create(), gas=10_000_000) for _ in range(4)]
+    responses = in_one_window(live_api, api_ledger, chain, contract, poison + honest)
+    assert [r.status_code for r in responses[4:]] == [200] * 10, [r.text for r in responses[4:]]
+    for response in responses[:4]:
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["gas"] == 10_000_000 and body["max_gas"] == 2_000_000 and "cap" in body["detail"]
+    forwarder = contract("IpledgerForwarder")
+    assert [chain.call(forwarder.functions.nonces(r["from"])) for r in poison] == [0] * 4
+
+
+def test_relay_requests_whose_total_gas_exceeds_the_block_limit_are_split_across_batches(live_api, api_ledger,
+                                                                                       chain, contract):
+    gas_limit = chain.w3.eth.get_block("latest")["gasLimit"]
+    big = [stamp_request(chain, contract, Account.create(), gas=1_900_000) for _ in range(20)]
+    assert 20 * 1_900_000 > gas_limit  # together they cannot share one block
+    responses = in_one_window(live_api, api_ledger, chain, contract, big)
+    assert [r.status_code for r in responses] == [200] * 20, [r.text for r in responses if r.status_code != 200]
+    transactions = {r.json()["tx_hash"] for r in responses}
+    assert len(transactions) >= 2
+    assert all(chain.receipt(tx).gas_used < gas_limit for tx in transactions)
