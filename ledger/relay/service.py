@@ -301,6 +301,8 @@ class RelayService:
         self._nonces_selector = HexBytes(keccak(text="nonces(address)")[:4])
         self._trusted_selector = HexBytes(keccak(text="isTrustedForwarder(address)")[:4])
         self._trusted: dict[str, bool] = {}
+        self._slots: set[tuple[str, int]] = set()  # (sender, nonce) of the requests being relayed
+        self._slots_lock = threading.Lock()
 
     def nonce(self, address: str) -> int:
         return int(self.client.call(self.forwarder.functions.nonces(to_checksum_address(address))))
@@ -352,14 +354,26 @@ class RelayService:
                     "one with the sender's next nonce"),
                 tx_hash=None if earlier == "pending" else earlier,
             )
+        slot = (signer, request.nonce)
+        if not self._reserve(slot):
+            self.seen.done(key, None)
+            raise ConflictError(
+                f"{signer} already has a request with nonce {request.nonce} being relayed; only one can be "
+                f"executed: wait for its outcome, and sign the next request with nonce {request.nonce + 1}",
+                nonce=request.nonce)
         try:
             self._check_on_chain(request)
         except BaseException:
+            self._release(slot)
             self.seen.done(key, None)  # nothing was sent: the same request may be posted again
             raise
         pending = _Pending(request, target)
         # Settled by the relaying thread, even if this waiter gives up: sent means used.
-        pending.done.add_done_callback(lambda done: self.seen.done(key, _sent_in(done)))
+        def settle(done: Future[Relayed]) -> None:
+            self.seen.done(key, _sent_in(done))
+            self._release(slot)
+
+        pending.done.add_done_callback(settle)
         self._batcher.queue.put(pending)
         try:
             return pending.done.result(timeout=self.client.receipt_timeout + 30)
@@ -367,6 +381,18 @@ class RelayService:
             raise TransactionFailedError(
                 f"no outcome after {self.client.receipt_timeout + 30:.0f}s; the request may still be executed: "
                 "post it again later to learn its transaction") from None
+
+    def _reserve(self, slot: tuple[str, int]) -> bool:
+        """Hold a sender's nonce from arrival to outcome: a second request with it is refused on arrival."""
+        with self._slots_lock:
+            if slot in self._slots:
+                return False
+            self._slots.add(slot)
+            return True
+
+    def _release(self, slot: tuple[str, int]) -> None:
+        with self._slots_lock:
+            self._slots.discard(slot)
 
     def check_gas(self, request: SignedRequest) -> None:
         """A request's gas is capped, so that one sender cannot fill (or overflow) a batch's block."""
@@ -435,7 +461,11 @@ class RelayService:
         relayer = self.client.signer().address
         fn = self.forwarder.functions.executeBatch([self._on_chain(i.request) for i in items], relayer)
         receipt = self.client.transact(fn, gas=sum(self.gas_of(i.request) for i in items) + BATCH_OVERHEAD_GAS)
-        by_key = {(to_checksum_address(i.request.sender), i.request.nonce): i for i in items}
+        # The forwarder executes in order and emits one event per executed request: the first
+        # request of a (sender, nonce) in the batch is the one that event is about.
+        by_key: dict[tuple[str, int], list[_Pending]] = {}
+        for i in items:
+            by_key.setdefault((to_checksum_address(i.request.sender), i.request.nonce), []).append(i)
         buffered: list[Any] = []
         for log in receipt.logs:
             topics = log["topics"]
@@ -446,8 +476,8 @@ class RelayService:
                 continue
             signer = to_checksum_address(HexBytes(topics[1])[-20:])
             nonce, success = int.from_bytes(HexBytes(log["data"])[:32], "big"), HexBytes(log["data"])[-1] == 1
-            if (signer, nonce) in by_key:
-                item = by_key.pop((signer, nonce))
+            if by_key.get((signer, nonce)):
+                item = by_key[(signer, nonce)].pop(0)
                 if success:
                     item.done.set_result(self._outcome(receipt, self.client.decode_logs(item.target, buffered)))
                 else:
@@ -455,9 +485,10 @@ class RelayService:
                         f"the call reverted when executed in {receipt.tx_hash} (the chain changed since it "
                         "was checked)", tx_hash=receipt.tx_hash))
             buffered = []
-        for item in by_key.values():
+        for item in (i for left in by_key.values() for i in left):
             item.done.set_exception(ConflictError(
-                f"the request was not executed in {receipt.tx_hash}: its nonce was used by another request"))
+                f"the request was not executed in {receipt.tx_hash}: its nonce was used by another request",
+                tx_hash=receipt.tx_hash, nonce=item.request.nonce))
 
     @staticmethod
     def _outcome(receipt: Receipt, events: list[Event]) -> Relayed:

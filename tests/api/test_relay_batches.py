@@ -66,3 +66,22 @@ def test_relay_requests_whose_total_gas_exceeds_the_block_limit_are_split_across
     transactions = {r.json()["tx_hash"] for r in responses}
     assert len(transactions) >= 2
     assert all(chain.receipt(tx).gas_used < gas_limit for tx in transactions)
+
+
+def test_relay_two_requests_with_one_senders_nonce_in_one_window_the_second_is_409_naming_the_nonce(
+        live_api, api_ledger, chain, contract):
+    user = Account.create()
+    first, second = (stamp_request(chain, contract, user, nonce=0) for _ in range(2))  # two leaves, one nonce
+    assert first["signature"] != second["signature"]
+    responses = in_one_window(live_api, api_ledger, chain, contract, [first, second], timeout=20)
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    refused = next(r for r in responses if r.status_code == 409)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["nonce"] == 0 and "nonce 0" in refused.json()["detail"]
+    landed = next(r for r in responses if r.status_code == 200).json()
+    assert len([e for e in landed["events"] if e["name"] == "Stamped"]) == 1  # its own answer, not the other's
+    assert chain.call(contract("IpledgerForwarder").functions.nonces(user.address)) == 1
+    # the nonce is free again once the first settled: the refused request is now simply stale
+    stale = second if responses[1] is refused else first
+    again = httpx.post(f"{live_api}/relay", json=stale, timeout=20)
+    assert again.status_code == 409 and again.json()["expected_nonce"] == 1
