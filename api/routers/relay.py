@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Request
 
 from api.schemas.common import ADDRESS, PROBLEMS
-from api.schemas.relay import EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
+from api.schemas.relay import RELAY_PROBLEMS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
 from ledger.relay.service import SignedRequest
 
 from ..deps import LedgerDep
@@ -23,12 +23,21 @@ def nonce(
     return NoncePublic(address=address, nonce=ledger.relay.nonce(address))
 
 
-@router.post("", response_model=RelayedPublic)
+@router.post("", response_model=RelayedPublic, responses=RELAY_PROBLEMS)
 def relay(body: ForwardRequestCreate, ledger: LedgerDep, request: Request) -> RelayedPublic:
     """Check a signed request and relay it; answer with its transaction and decoded result.
 
-    Limits: first per client address, then per sender, counted only once the signature
-    verifies (a forged request naming someone else cannot spend their allowance).
+    Before the relayer pays, the request is checked as OpenZeppelin's ERC2771Forwarder will
+    check it, and more: a contract of this ledger that trusts the forwarder, a low-s signature
+    with v 27/28 by ``from``, a deadline at least the configured margin ahead, gas within the
+    per-request cap, the sender's next nonce (one request per nonce at a time), the forwarder's
+    ``verify(request)`` and the call itself simulated from the forwarder with ``gas``: a call the
+    contract would refuse is answered with its decoded error, too little gas with the estimate.
+
+    A signed request is sent at most once: posting it again answers 409 with the transaction it
+    went out in, even if it failed there. Limits: per client address (the TCP peer;
+    ``X-Forwarded-For`` only from IPLEDGER_API_TRUSTED_PROXIES), then per sender, counted only once
+    the signature verifies (a forged request naming someone else cannot spend their allowance).
     """
     state = request.app.state
     state.client_rate_limiter.check(f"client {client_address(request, state.trusted_proxies)}")

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 from eth_account import Account
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from tests.api.test_relay_and_timestamps import assert_problem, signed, stamp_data
@@ -133,3 +134,16 @@ def test_relay_calldata_the_target_cannot_take_is_400_not_502(client, contract, 
     registry = contract("TimestampRegistry").address
     body = assert_problem(client.post("/relay", json=signed(client, user, registry, "0xdeadbeef")), 400)
     assert "reverts without a reason" in body["detail"] and "estimated_gas" not in body
+
+
+def test_openapi_relay_documents_each_refusal_with_a_real_example(client):
+    spec = client.get("/openapi.json").json()
+    operation = spec["paths"]["/relay"]["post"]
+    examples = {status: set(operation["responses"][status]["content"]["application/problem+json"]["examples"])
+                for status in ("400", "403", "409", "429")}
+    assert examples == {"400": {"insufficient_gas", "gas_over_cap", "high_s", "expired"},
+                        "403": {"untrusted", "signer"}, "409": {"replayed", "nonce_in_flight", "stale_nonce"},
+                        "429": {"client"}}
+    request = spec["components"]["schemas"]["ForwardRequestCreate"]["examples"][0]
+    assert request["data"][:10] == "0x" + HexBytes(keccak(text="stamp(bytes32)")[:4]).hex()  # a real function
+    assert request["to"] == client.get("/chain").json()["contracts"]["TimestampRegistry"]
