@@ -2,13 +2,16 @@
 
 Client side, :func:`sign_request` builds an ERC-2771 ``ForwardRequest`` for one contract
 call and signs it with EIP-712 using the user's own key (eth-account). Server side,
-:class:`RelayService` checks a request (our contract, signer, deadline, the call itself)
-and sends ``forwarder.execute`` from the relayer's account; the target reads the user
-from ``_msgSender()``.
+:class:`RelayService` checks a request as the forwarder will (a target that trusts it, a
+low-s signature by the sender, the deadline with a margin, the nonce, ``verify``, the call
+itself with the request's gas) and sends ``forwarder.execute``, or ``executeBatch`` for
+what arrived together, from the relayer's account; the target reads the user from
+``_msgSender()``.
 
-Idempotency by signature: a request is relayed at most once. Re-posting it (a retry after
-a timeout) is answered with the transaction of the first relay, as a conflict, and
-nothing is sent again.
+Idempotency by signature: a request is sent at most once. Re-posting it (a retry after a
+timeout) is answered with the transaction it went out in, as a conflict, even if it failed
+there, and nothing is sent again. A sender's nonce is held from arrival to outcome, and a
+request's gas is capped so that batches fit in a block.
 """
 
 from __future__ import annotations
@@ -367,12 +370,12 @@ class RelayService:
             self._release(slot)
             self.seen.done(key, None)  # nothing was sent: the same request may be posted again
             raise
-        pending = _Pending(request, target)
-        # Settled by the relaying thread, even if this waiter gives up: sent means used.
         def settle(done: Future[Relayed]) -> None:
+            """Run by the relaying thread, even if this waiter gave up: sent means used."""
             self.seen.done(key, _sent_in(done))
             self._release(slot)
 
+        pending = _Pending(request, target)
         pending.done.add_done_callback(settle)
         self._batcher.queue.put(pending)
         try:
