@@ -108,7 +108,8 @@ def main() -> None:
         chain = ChainClient(node.url, dev_accounts(1)[0], error_abis=[a.abi for a in artifacts.values()])
         deployment = deploy_suite(chain, manifest_path(data, chain.chain_id), artifacts=artifacts)
         env = {**os.environ, "IPLEDGER_RPC_URL": node.url, "IPLEDGER_DATA_DIR": str(data),
-               "IPLEDGER_RELAYER_KEY": dev_accounts(1)[0].key.hex(), "IPLEDGER_API_RATE_PER_SECOND": "100000"}
+               "IPLEDGER_RELAYER_KEY": dev_accounts(1)[0].key.hex(), "IPLEDGER_API_RATE_PER_SECOND": "100000",
+               "IPLEDGER_API_CLIENT_RATE_PER_SECOND": "100000"}  # every simulated user comes from 127.0.0.1
         port = 8600 + os.getpid() % 300
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--port", str(port),
