@@ -89,6 +89,7 @@ class Ledger:
         return RequestPreparer.for_suite(
             self.client, self.deployment.address("IpledgerForwarder"),
             {name: (c.address, self.artifacts[name].abi) for name, c in self.deployment.contracts.items()},
+            gas_cap=self.relay.request_gas_cap,
         )
 
     @cached_property

@@ -154,21 +154,24 @@ def parse_checksummed(value: Any, what: str) -> str:
 class RequestPreparer:
     """The suite as a wallet sees it, and ForwardRequests prepared for a wallet to sign."""
 
-    def __init__(self, client: ChainClient, forwarder: str, contracts: Sequence[ContractInfo]) -> None:
+    def __init__(self, client: ChainClient, forwarder: str, contracts: Sequence[ContractInfo],
+                 gas_cap: Callable[[], int] | None = None) -> None:
         self.client = client
         self.forwarder = str(to_checksum_address(forwarder))
         self.contracts = {c.name: c for c in contracts}
+        self.gas_cap = gas_cap  # the relay's cap per request: a prepared request must not exceed it
 
     @classmethod
     def for_suite(cls, client: ChainClient, forwarder: str,
-                  contracts: Mapping[str, tuple[str, list[dict[str, Any]]]]) -> RequestPreparer:
+                  contracts: Mapping[str, tuple[str, list[dict[str, Any]]]],
+                  gas_cap: Callable[[], int] | None = None) -> RequestPreparer:
         """``contracts``: name → (address, ABI); a contract is relayable if it has ``isTrustedForwarder``."""
         infos = []
         for name, (address, abi) in contracts.items():
             relayable = str(to_checksum_address(address)) != to_checksum_address(forwarder) and any(
                 i.get("type") == "function" and i.get("name") == "isTrustedForwarder" for i in abi)
             infos.append(ContractInfo(name, str(to_checksum_address(address)), list(abi), relayable))
-        return cls(client, forwarder, infos)
+        return cls(client, forwarder, infos, gas_cap)
 
     # -- what a wallet needs to know --------------------------------------------------------------
 
@@ -217,6 +220,13 @@ class RequestPreparer:
         calldata = bytes(keccak(text=signature)[:4]) + abi_encode([_type_string(i) for i in inputs], values)
         nonce, estimate, head_time = self._read(sender, target.address, calldata)
         gas = estimate + estimate * GAS_MARGIN_PERCENT // 100 + GAS_MARGIN_FIXED
+        if self.gas_cap is not None:
+            cap = self.gas_cap()
+            if estimate > cap:
+                raise ValidationError(
+                    f"{target.name}.{fn['name']} needs about {estimate} gas, over the relay's cap of {cap} per "
+                    "request: it cannot be relayed; split it, or send it yourself", gas=estimate, max_gas=cap)
+            gas = min(gas, cap)  # the margin never pushes a request that fits over the cap
         deadline = max(int(time.time()), head_time) + valid_for
         message = {
             "from": sender, "to": target.address, "value": 0, "gas": gas, "nonce": nonce,

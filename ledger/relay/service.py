@@ -397,9 +397,13 @@ class RelayService:
         with self._slots_lock:
             self._slots.discard(slot)
 
+    def request_gas_cap(self) -> int:
+        """The most gas one request may name: the configured cap, and at most half a batch's block."""
+        return min(self.max_request_gas, self.batch_gas_budget() // 2)
+
     def check_gas(self, request: SignedRequest) -> None:
         """A request's gas is capped, so that one sender cannot fill (or overflow) a batch's block."""
-        cap = min(self.max_request_gas, self.batch_gas_budget() // 2)
+        cap = self.request_gas_cap()
         if request.gas > cap:
             raise ValidationError(
                 f"the request's gas ({request.gas}) is over the relay's cap of {cap} per request; a call that "

@@ -247,3 +247,31 @@ def test_ethers_wallet_when_signed_message_is_modified_is_refused_and_nothing_ha
     assert "signed by" in out["relayed"]["body"]["detail"]
     assert registry.functions.assetCount().call() == supply
     assert contract("IpledgerForwarder").functions.nonces(out["address"]).call() == 0
+
+
+def _client_with_relay_cap(chain, deployment, artifacts, tmp_path, cap: int):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from ledger.context import Ledger
+    from ledger.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, api_rate_per_second=1000, relay_max_request_gas=cap)
+    return TestClient(create_app(ledger=Ledger(settings, chain, deployment, artifacts, embedded=False)))
+
+
+def test_prepare_act_needing_more_gas_than_the_relay_cap_is_400_naming_the_cap(chain, deployment, artifacts,
+                                                                               tmp_path):
+    with _client_with_relay_cap(chain, deployment, artifacts, tmp_path, 60_000) as capped:
+        body = problem(capped.post("/relay/prepare", json={"from": Account.create().address, **REGISTER}), 400)
+    assert body["max_gas"] == 60_000 and body["gas"] > 60_000 and "cap" in body["detail"]
+
+
+def test_prepare_margin_never_lifts_the_gas_over_the_relay_cap(client, chain, deployment, artifacts, tmp_path):
+    estimate = client.post("/relay/prepare", json={"from": Account.create().address, **REGISTER}).json()[
+        "gas_estimate"]
+    cap = estimate + 1_000  # the request fits, its usual margin (25% + 10,000) would not
+    with _client_with_relay_cap(chain, deployment, artifacts, tmp_path, cap) as capped:
+        response = capped.post("/relay/prepare", json={"from": Account.create().address, **REGISTER})
+    assert response.status_code == 200, response.text
+    assert response.json()["message"]["gas"] == cap
