@@ -58,6 +58,12 @@ def client_address(request: Request, trusted_proxies: Sequence[str] = ()) -> str
     return peer
 
 
+def admit_client(request: Request) -> None:
+    """Charge the client address's bucket (429 when empty): every request that costs the node work."""
+    state = request.app.state
+    state.client_rate_limiter.check(f"client {client_address(request, state.trusted_proxies)}")
+
+
 class BodySizeLimit:
     """Refuse bodies over ``limit`` bytes, by Content-Length or while streaming."""
 

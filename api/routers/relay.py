@@ -9,7 +9,7 @@ from api.schemas.relay import RELAY_PROBLEMS, EventPublic, ForwardRequestCreate,
 from ledger.relay.service import SignedRequest
 
 from ..deps import LedgerDep
-from ..limits import client_address
+from ..limits import admit_client
 
 router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 
@@ -40,7 +40,7 @@ def relay(body: ForwardRequestCreate, ledger: LedgerDep, request: Request) -> Re
     the signature verifies (a forged request naming someone else cannot spend their allowance).
     """
     state = request.app.state
-    state.client_rate_limiter.check(f"client {client_address(request, state.trusted_proxies)}")
+    admit_client(request)
     relayed = ledger.relay.relay(SignedRequest(
         sender=body.sender, to=body.to, value=body.value, gas=body.gas, nonce=body.nonce,
         deadline=body.deadline, data=body.data, signature=body.signature,

@@ -249,14 +249,15 @@ def test_ethers_wallet_when_signed_message_is_modified_is_refused_and_nothing_ha
     assert contract("IpledgerForwarder").functions.nonces(out["address"]).call() == 0
 
 
-def _client_with_relay_cap(chain, deployment, artifacts, tmp_path, cap: int):
+def _client_with_relay_cap(chain, deployment, artifacts, tmp_path, cap: int = 2_000_000, **settings_kw):
     from fastapi.testclient import TestClient
 
     from api.main import create_app
     from ledger.context import Ledger
     from ledger.settings import Settings
 
-    settings = Settings(data_dir=tmp_path, api_rate_per_second=1000, relay_max_request_gas=cap)
+    settings = Settings(**{"data_dir": tmp_path, "api_rate_per_second": 1000, "relay_max_request_gas": cap,
+                           **settings_kw})
     return TestClient(create_app(ledger=Ledger(settings, chain, deployment, artifacts, embedded=False)))
 
 
@@ -275,3 +276,10 @@ def test_prepare_margin_never_lifts_the_gas_over_the_relay_cap(client, chain, de
         response = capped.post("/relay/prepare", json={"from": Account.create().address, **REGISTER})
     assert response.status_code == 200, response.text
     assert response.json()["message"]["gas"] == cap
+
+
+def test_prepare_many_from_one_client_address_is_429_like_relay(chain, deployment, artifacts, tmp_path):
+    with _client_with_relay_cap(chain, deployment, artifacts, tmp_path, api_client_rate_per_second=0.5) as limited:
+        statuses = [limited.post("/relay/prepare", json={"from": Account.create().address, **REGISTER}).status_code
+                    for _ in range(8)]
+    assert statuses[0] == 200 and statuses.count(429) >= 4, statuses  # a burst of 1, then one per 2 s
