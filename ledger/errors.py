@@ -13,6 +13,7 @@ and the API to HTTP statuses, each in one place::
     │   └── CompilationError     solc rejected a contract
     └── ChainError               talking to the chain went wrong
         ├── ChainUnavailableError    no node at the RPC URL, or it stopped answering
+        ├── ChainInconsistentError   the node's blocks do not link, or a reorg the indexer cannot resolve
         └── TransactionFailedError   a transaction reverted or never got a receipt
 
 Contract custom errors are decoded in ``ledger.chain`` into ``ContractError``
@@ -72,6 +73,11 @@ class ChainError(LedgerError):
 
 class ChainUnavailableError(ChainError):
     """No node answers at the configured RPC URL."""
+
+
+class ChainInconsistentError(ChainError):
+    """The node serves blocks that do not link (a damaged state), or the indexer meets a reorg it
+    cannot resolve (the same rollback again and again); following it further would only spin."""
 
 
 class TransactionFailedError(ChainError):

@@ -18,7 +18,9 @@ How it stays right, whatever happens:
   not change while its logs are read. On a mismatch it walks its stored headers down to
   the highest one the chain still has (the common ancestor), deletes everything above it
   in one transaction, and indexes again from there. Logs flagged ``removed`` are not
-  relied on (Anvil never emits them).
+  relied on (Anvil never emits them). A reorg it cannot resolve (the node's blocks do not
+  link, or the same rollback keeps coming back) stops it with ``ChainInconsistentError``
+  instead of rolling back for ever.
 * **Ranges.** ``eth_getLogs`` is asked for chunks of blocks (:class:`ChunkSizer`) that
   halve when the node refuses a range (public providers cap them) and grow again after
   successes, and shrink when a chunk brings too many logs.
@@ -49,7 +51,13 @@ from ledger.audit.store import BlockRecord, Cursor, EventAccount, EventRecord, I
 from ledger.chain.client import BlockHeader, ChainClient
 from ledger.chain.deployment import Deployment, load_deployment
 from ledger.chain.toolchain import Artifact
-from ledger.errors import ChainError, ChainUnavailableError, ConfigurationError, LedgerError
+from ledger.errors import (
+    ChainError,
+    ChainInconsistentError,
+    ChainUnavailableError,
+    ConfigurationError,
+    LedgerError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -504,7 +512,9 @@ class Indexer:
                 self._advance(cursor, target, report)
                 retries = 0
             except _Reorg as reorg:
-                report.reorgs.append(self._rollback(reorg.below))
+                rolled = self._rollback(reorg.below)
+                report.reorgs.append(rolled)
+                self._refuse_unresolvable(rolled, report)
                 target = None
                 verified = False
             except _Retry as exc:
@@ -735,6 +745,39 @@ class Indexer:
             )
         logger.warning("reorg: rolled back from block %s to the common ancestor %s", old[0], ancestor.number)
         return old[0], ancestor.number
+
+    def _refuse_unresolvable(self, rolled: tuple[int, int], report: SyncReport) -> None:
+        """Stop with a sentence instead of rolling back for ever.
+
+        A rollback that leaves the cursor where it was means the cursor's block is still the
+        chain's, yet the next block does not name it as its parent: if the node says so again,
+        its chain does not link and no rollback can help. The same rollback three times in one
+        pass means the node keeps changing its mind. Either way the index stays consistent up
+        to the common ancestor, and the user is told what was seen and what to do.
+        """
+        old, ancestor = rolled
+        if ancestor >= old:
+            headers = self.client.block_headers([ancestor, ancestor + 1])
+            here, child = headers.get(ancestor), headers.get(ancestor + 1)
+            if here is not None and child is not None and child.parent_hash != here.hash:
+                raise ChainInconsistentError(
+                    f"the chain at {self.client.rpc_url} does not link: block {ancestor + 1} names "
+                    f"{child.parent_hash} as its parent, but the chain's block {ancestor} is {here.hash}. "
+                    f"The indexer stopped at block {ancestor} instead of rolling back for ever (nothing above it "
+                    "is indexed). The node's state is damaged, e.g. an embedded chain restarted by an ipledger "
+                    "older than its state-file repair: start the chain with this version (it repairs the file) "
+                    "or repair the node, then run `ipledger index` again.",
+                    block=ancestor, parent_hash=child.parent_hash, block_hash=here.hash,
+                )
+        if report.reorgs.count(rolled) >= 3:
+            raise ChainInconsistentError(
+                f"the indexer rolled back from block {old} to the common ancestor {ancestor} "
+                f"{report.reorgs.count(rolled)} times in one pass: the node at {self.client.rpc_url} keeps serving "
+                "blocks that do not link to those it served a moment before. The index is consistent up to "
+                f"block {ancestor}; check the node (a damaged state, or several nodes behind one URL), then run "
+                "`ipledger index` again.",
+                block=ancestor,
+            )
 
     # -- running ------------------------------------------------------------------------
 

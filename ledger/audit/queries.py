@@ -368,10 +368,23 @@ class VerifyReport:
     blocks_checked: int
     block_mismatches: list[int]
     """Stored block headers whose hash is not the chain's (an unprocessed reorg, or tampering)."""
+    indexed_to: int = 0
+    """The indexer's cursor: the last block it indexed."""
+    head: int = 0
+    """The chain's latest block when verified."""
+    unindexed_events: int = 0
+    """Events the chain holds in the followed contracts that no compared range covers: after the
+    cursor, or of a deployed contract the index does not follow. Any is a difference."""
+    unfollowed: list[str] = field(default_factory=list)
+    """Contracts of the deployment the index does not follow (``Name@address``)."""
+
+    @property
+    def behind_blocks(self) -> int:
+        return max(0, self.head - self.indexed_to)
 
     @property
     def ok(self) -> bool:
-        return not self.block_mismatches and all(r.ok for r in self.ranges)
+        return not self.block_mismatches and all(r.ok for r in self.ranges) and self.unindexed_events == 0
 
     @property
     def differences(self) -> list[RangeCheck]:
@@ -385,6 +398,8 @@ class VerifyReport:
             "ranges": len(self.ranges), "blocks_checked": self.blocks_checked,
             "block_mismatches": self.block_mismatches,
             "differences": [r.as_json() for r in self.differences],
+            "indexed_to": self.indexed_to, "head": self.head, "behind_blocks": self.behind_blocks,
+            "unindexed_events": self.unindexed_events, "unfollowed": self.unfollowed,
         }
 
 
@@ -658,7 +673,10 @@ class AuditService:
 
         Per block range: the count and a SHA-256 over the canonical rows on both sides; where
         they differ, which events are missing, extra or changed. Also checks every stored block
-        header against the chain. Only blocks up to the indexer's cursor are compared.
+        header against the chain. Rows are compared up to the indexer's cursor; past it (unless
+        ``to_block`` stops before), and for deployed contracts the index does not follow, the
+        chain's events are counted: an index that lacks events the chain has is not ok, so an
+        empty index of a busy chain never passes. How far the cursor is behind the head is reported.
 
         ``max_blocks`` bounds the work: at most that many blocks from ``from_block``, or without
         ``from_block`` the last that many blocks up to ``to_block`` (or the cursor).
@@ -694,7 +712,32 @@ class AuditService:
             last = min(end, first + range_size - 1)
             ranges.append(self._check_range(client, decoder, addresses, first, last, head))
         mismatches, checked = self._check_blocks(client, start, end)
-        return VerifyReport(self.chain_id, start, end, ranges, checked, mismatches)
+        indexed_to = cursor.block_number
+        followed_set = set(addresses)
+        unfollowed = [s for s in sources if s.address.lower() not in followed_set]
+        unindexed = 0
+        if to_block is None or to_block > indexed_to:
+            upper = head if to_block is None else min(to_block, head)
+            if max_blocks is not None:
+                upper = min(upper, indexed_to + max_blocks)
+            unindexed += self._count_logs(client, addresses, indexed_to + 1, upper, range_size)
+            unindexed += self._count_logs(client, sorted(s.address for s in unfollowed),
+                                          min((s.start_block for s in unfollowed), default=0), upper, range_size)
+        elif unfollowed:
+            unindexed += self._count_logs(client, sorted(s.address for s in unfollowed),
+                                          min(s.start_block for s in unfollowed), min(to_block, head), range_size)
+        return VerifyReport(
+            self.chain_id, start, end, ranges, checked, mismatches, indexed_to=indexed_to, head=head,
+            unindexed_events=unindexed, unfollowed=[f"{s.name}@{s.address}" for s in unfollowed],
+        )
+
+    @staticmethod
+    def _count_logs(client: ChainClient, addresses: list[str], first: int, last: int, range_size: int) -> int:
+        """How many logs ``addresses`` emitted in ``first..last`` on chain."""
+        if not addresses or first > last:
+            return 0
+        return sum(len(client.get_logs_raw(addresses, low, min(last, low + range_size - 1)))
+                   for low in range(first, last + 1, range_size))
 
     def _check_range(
         self, client: ChainClient, decoder: EventDecoder, addresses: list[str], first: int, last: int, head: int

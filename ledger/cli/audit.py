@@ -231,6 +231,15 @@ def audit_verify(
                     out.print(f"  {label}: {key}")
         if report.block_mismatches:
             out.print(f"[red]DIFFERS[/red] stored block hashes not on chain: {report.block_mismatches[:20]}")
+        behind = f" ({report.behind_blocks} blocks behind)" if report.behind_blocks else ""
+        out.print(f"Indexed to block {report.indexed_to}; the chain's head is block {report.head}{behind}.")
+        if report.unfollowed:
+            out.print(f"[red]DIFFERS[/red] contracts of the deployment the index does not follow: "
+                      f"{', '.join(report.unfollowed)}")
+        if report.unindexed_events:
+            out.print(f"[red]DIFFERS[/red] the chain holds {report.unindexed_events} events of the followed "
+                      f"contracts that the database lacks (after block {report.indexed_to}, or of contracts not "
+                      "followed): run `ipledger index`.")
         if report.ok:
             out.print("[green]OK[/green] the database matches the chain.")
     if not report.ok:
