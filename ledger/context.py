@@ -53,6 +53,8 @@ class Ledger:
     artifacts: dict[str, Artifact]
     embedded: bool
     notices: list[str] = field(default_factory=list)
+    restored: list[Receipt] = field(default_factory=list)
+    """Journaled transactions the chain had lost, re-sent when the ledger was opened."""
 
     def contract(self, name: str) -> Contract:
         return self.client.contract(self.artifacts[name].abi, self.deployment.address(name))
@@ -225,7 +227,7 @@ def open_ledger(
                 deployment = deploy_suite(client, manifest, artifacts=artifacts, sender=admin)
             else:
                 deployment = load_deployment(manifest)
-            ledger = Ledger(settings, client, deployment, artifacts, embedded, notices)
+            ledger = Ledger(settings, client, deployment, artifacts, embedded, notices, restored=moved)
             ledger.after_reconcile(moved)
             yield ledger
         finally:

@@ -170,6 +170,31 @@ def _jsonable(args: list[Any]) -> list[Any]:
     return plain
 
 
+def _followed_to_new_blocks(client: ChainClient, existing: Deployment, manifest: Path) -> Deployment | None:
+    """The manifest moved to the blocks where its deploy transactions are now, or None if they are not.
+
+    A chain that lost blocks (a crash before Anvil saved its state) gets the journaled deploy
+    transactions again from ``reconcile``: the same signed bytes, so the same contracts at the same
+    addresses, only in new blocks. That is the same deployment; deploying afresh would orphan
+    every record written to it.
+    """
+    contracts: dict[str, DeployedContract] = {}
+    for name, contract in existing.contracts.items():
+        receipt = client.receipt(contract.tx_hash)
+        if receipt is None or receipt.contract_address is None or (
+            receipt.contract_address.lower() != contract.address.lower()
+        ):
+            return None
+        contracts[name] = contract.model_copy(update={"block_number": receipt.block_number})
+    deploy_block = min(c.block_number for c in contracts.values())
+    moved = existing.model_copy(update={
+        "contracts": contracts, "deploy_block": deploy_block,
+        "deploy_block_hash": client.block_hash(deploy_block) or "",
+    })
+    write_json_atomic(manifest, moved.model_dump())
+    return moved
+
+
 def deploy_suite(
     client: ChainClient,
     manifest: Path | None = None,
@@ -191,10 +216,10 @@ def deploy_suite(
     existing: Deployment | None = None
     if manifest is not None and manifest.exists():
         existing = load_deployment(manifest)
-        if existing.chain_id != client.chain_id or (
-            client.block_hash(existing.deploy_block) != existing.deploy_block_hash
-        ):
-            existing = None  # a manifest of another chain (or a reset dev chain)
+        if existing.chain_id != client.chain_id:
+            existing = None  # a manifest of another chain
+        elif client.block_hash(existing.deploy_block) != existing.deploy_block_hash:
+            existing = _followed_to_new_blocks(client, existing, manifest)  # None: a reset dev chain
     signer = client.signer(sender)
     deployed: dict[str, DeployedContract] = {}
     previous = dict(existing.previous) if existing else {}

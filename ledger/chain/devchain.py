@@ -22,6 +22,10 @@ does not follow block 0 is refused with a clear error.
 ``ipledger up`` registers its chain in ``<data_dir>/devchain/running.json`` so
 other commands use it; without one, a command starts the chain for its own
 duration (serialised by a file lock, since two Anvils must not share a state).
+``up`` supervises its chain (:class:`SupervisedChain`): a dead Anvil is started again
+on the same port and state. A command that finds the registered chain dead says it is
+*down* within seconds (while `up` lives), or clears the stale registration and the Anvil
+an ipledger that died left behind, and starts its own chain.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 import signal
@@ -44,6 +49,8 @@ from typing import IO
 from ledger.errors import ChainInconsistentError, ChainUnavailableError, ConfigurationError
 from ledger.files import write_json_atomic
 from ledger.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 """Anvil's well-known development mnemonic: its keys are public, never use them for value."""
@@ -291,36 +298,148 @@ def _running_file(data_dir: Path | None) -> Path:
     return devchain_dir(data_dir) / "running.json"
 
 
+def _transient_file(data_dir: Path | None) -> Path:
+    return devchain_dir(data_dir) / "transient.json"
+
+
+def _read_json(path: Path) -> dict[str, object] | None:
+    try:
+        found = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (killed, not yet reaped by its parent) is dead for our purpose
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _answers(info: dict[str, object], timeout: float = 2.0) -> bool:
+    """The registered Anvil process lives and answers JSON-RPC (fast when the process is gone)."""
+    if not _pid_alive(info.get("pid")):
+        return False
+    try:
+        wait_until_ready(str(info["url"]), timeout=timeout)
+    except (KeyError, ChainUnavailableError):
+        return False
+    return True
+
+
 def running_url(data_dir: Path | None = None) -> str | None:
     """The URL of the chain `ipledger up` runs for this data folder, if it is alive."""
-    path = _running_file(data_dir)
+    info = _read_json(_running_file(data_dir))
+    if info is None or ("owner" in info and not _pid_alive(info["owner"])):
+        return None  # no `up`, or its `up` has gone: the lock path clears what it left
+    return str(info["url"]) if _answers(info) else None
+
+
+def _is_our_anvil(pid: object, state_file: Path) -> bool:
+    """``pid`` is an Anvil process on this state file (never signal a stranger that reused the pid)."""
+    if not _pid_alive(pid):
+        return False
     try:
-        info = json.loads(path.read_text())
-        os.kill(int(info["pid"]), 0)
-        wait_until_ready(str(info["url"]), timeout=2)
-        return str(info["url"])
-    except (OSError, ValueError, KeyError, ChainUnavailableError):
-        return None
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            args = fh.read().split(b"\0")
+    except OSError:
+        return False
+    return bool(args) and args[0].endswith(b"anvil") and str(state_file).encode() in args
+
+
+def _end_process(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM (Anvil then writes its state), SIGKILL if it does not go."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _clear_leftovers(data_dir: Path | None) -> None:
+    """Under the lock: stop Anvils whose ipledger died without stopping them, drop their registrations.
+
+    Two Anvils must never share a state file: the orphan would keep dumping its older state over
+    the new chain's.
+    """
+    state = devchain_dir(data_dir) / "state.json"
+    for path in (_transient_file(data_dir), _running_file(data_dir)):
+        info = _read_json(path)
+        if info is None:
+            path.unlink(missing_ok=True)
+            continue
+        if _pid_alive(info.get("owner")):
+            continue
+        pid = info.get("pid")
+        if isinstance(pid, int) and _is_our_anvil(pid, state):
+            logger.warning("stopping Anvil %s left running by ipledger process %s, which has gone", pid,
+                           info.get("owner"))
+            _end_process(pid)
+        path.unlink(missing_ok=True)
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _down_message(data_dir: Path | None, info: dict[str, object], waited: float) -> str:
+    return (
+        f"the embedded chain of `ipledger up` (pid {info.get('owner', '?')}) for {devchain_dir(data_dir).parent} "
+        f"is down: its Anvil (pid {info.get('pid', '?')}) at {info.get('url', '?')} does not answer, and it was "
+        f"not back within {waited:.0f} s. Look at the terminal running `ipledger up` (it restarts the chain, or "
+        "stops with the reason after repeated failures); or stop it and run this command again, which then "
+        "starts the chain itself."
+    )
+
+
+DOWN_GRACE_SECONDS = 8.0
+"""How long a command waits for `ipledger up` to bring its dead chain back before saying it is down."""
 
 
 @contextlib.contextmanager
-def _chain_lock(data_dir: Path | None, timeout: float) -> Iterator[None]:
+def _chain_lock(data_dir: Path | None, timeout: float) -> Iterator[str | None]:
+    """Hold the data folder's chain lock; yield early (the URL) if `ipledger up`'s chain comes up meanwhile.
+
+    Yields None when the lock is held (the caller starts its own chain), or the URL of the registered
+    chain of `ipledger up` when one answers while waiting. A registered chain that does not answer while
+    its `up` lives is *down*: after :data:`DOWN_GRACE_SECONDS` that is the error, not "busy".
+    """
     directory = devchain_dir(data_dir)
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / "lock", "w") as lock:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ChainUnavailableError(
-                        f"the embedded chain in {directory} is busy (another ipledger command holds it)"
-                    ) from None
-                time.sleep(0.1)
+        started = time.monotonic()
+        while not _try_lock(lock):
+            info = _read_json(_running_file(data_dir))
+            if info is not None:
+                if _answers(info, timeout=1.0):
+                    yield str(info["url"])
+                    return
+                if _pid_alive(info.get("owner")) and time.monotonic() - started > DOWN_GRACE_SECONDS:
+                    raise ChainUnavailableError(_down_message(data_dir, info, time.monotonic() - started))
+            if time.monotonic() - started > timeout:
+                raise ChainUnavailableError(
+                    f"the embedded chain in {directory} is busy (another ipledger command holds it)"
+                )
+            time.sleep(0.1)
         try:
-            yield
+            yield None
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -330,26 +449,140 @@ def embedded_chain(data_dir: Path | None = None, *, register: bool = False) -> I
     """Yield the URL of the embedded chain for this data folder.
 
     Uses the chain `ipledger up` runs if there is one; otherwise starts Anvil on
-    the persisted state for the duration of the block (``register=True`` is for
-    `ipledger up` itself, which then advertises its URL to other commands).
+    the persisted state for the duration of the block. A registration whose `ipledger up`
+    has gone (with or without its Anvil) is cleared and the command starts its own chain;
+    one whose `up` lives but whose Anvil does not answer is given a few seconds to come
+    back, then reported down. ``register=True`` is for callers that advertise the chain to
+    other commands (see :class:`SupervisedChain`, which `ipledger up` uses).
     """
-    if not register:
-        url = running_url(data_dir)
-        if url is not None:
-            yield url
+    if register:
+        with SupervisedChain(data_dir) as chain:
+            yield chain.url
+        return
+    url = running_url(data_dir)
+    if url is not None:
+        yield url
+        return
+    with _chain_lock(data_dir, timeout=60.0) as registered:
+        if registered is not None:
+            yield registered
             return
-    with _chain_lock(data_dir, timeout=60.0):
-        if not register and (url := running_url(data_dir)) is not None:
-            yield url
-            return
+        _clear_leftovers(data_dir)
         anvil = Anvil(devchain_dir(data_dir) / "state.json").start()
-        running = _running_file(data_dir)
+        assert anvil.process is not None
+        transient = _transient_file(data_dir)
+        write_json_atomic(transient, {"pid": anvil.process.pid, "owner": os.getpid(), "url": anvil.url})
         try:
-            if register:
-                assert anvil.process is not None
-                running.write_text(json.dumps({"url": anvil.url, "pid": anvil.process.pid}))
             yield anvil.url
         finally:
-            if register:
-                running.unlink(missing_ok=True)
             anvil.stop()
+            transient.unlink(missing_ok=True)
+
+
+class SupervisedChain:
+    """The chain `ipledger up` runs: registered for other commands, restarted from its state when it dies.
+
+    Holds the data folder's chain lock for its whole life. :meth:`check` (call it every
+    second or so) notices a dead or silent Anvil and starts a new one on the same port and
+    state file, so URLs handed out stay valid; the caller then reconciles the journal (the
+    blocks since the last state dump are gone). More than ``max_restarts`` restarts within
+    ``window`` seconds, or a chain that will not start again, raise ChainUnavailableError.
+    """
+
+    def __init__(self, data_dir: Path | None = None, *, max_restarts: int = 3, window: float = 60.0) -> None:
+        self.data_dir = data_dir
+        self.state_file = devchain_dir(data_dir) / "state.json"
+        self.max_restarts = max_restarts
+        self.window = window
+        self.restarts: list[float] = []
+        self.anvil: Anvil | None = None
+        self.url = ""
+        self.last_exit: str = ""
+        self._stack = contextlib.ExitStack()
+        self._silent = 0
+
+    def __enter__(self) -> SupervisedChain:
+        try:
+            if self._stack.enter_context(_chain_lock(self.data_dir, timeout=60.0)) is not None:
+                raise ChainUnavailableError(
+                    f"`ipledger up` already runs the embedded chain of {devchain_dir(self.data_dir).parent}"
+                )
+            _clear_leftovers(self.data_dir)
+            self.anvil = Anvil(self.state_file).start()
+            self.url = self.anvil.url
+            self._register()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def _register(self) -> None:
+        assert self.anvil is not None and self.anvil.process is not None
+        write_json_atomic(_running_file(self.data_dir),
+                          {"url": self.url, "pid": self.anvil.process.pid, "owner": os.getpid()})
+
+    @property
+    def pid(self) -> int | None:
+        return self.anvil.process.pid if self.anvil is not None and self.anvil.process is not None else None
+
+    def check(self) -> bool:
+        """Restart the chain if it died (or stopped answering three checks in a row); True if restarted."""
+        anvil = self.anvil
+        assert anvil is not None and anvil.process is not None
+        code = anvil.process.poll()
+        if code is None:
+            try:
+                wait_until_ready(self.url, timeout=2.0)
+                self._silent = 0
+                return False
+            except ChainUnavailableError:
+                self._silent += 1
+                if self._silent < 3:
+                    return False
+            anvil.kill()
+            self.last_exit = "it stopped answering (killed)"
+        else:
+            self.last_exit = f"it exited ({_exit_reason(code)})"
+        self._silent = 0
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < self.window] + [now]
+        tail = "".join(anvil._log[-5:]).strip()
+        if len(self.restarts) > self.max_restarts:
+            raise ChainUnavailableError(
+                f"the embedded chain died {len(self.restarts)} times within {self.window:.0f} s (last: "
+                f"{self.last_exit}); `ipledger up` stopped rather than restart it again. Its state is in "
+                f"{self.state_file}." + (f" Anvil's last output: {tail}" if tail else "")
+            )
+        port = int(self.url.rsplit(":", 1)[1])
+        error: ChainUnavailableError | None = None
+        for attempt in range(3):
+            try:
+                self.anvil = Anvil(self.state_file, port=port).start()
+                self._register()
+                return True
+            except ChainUnavailableError as exc:
+                error = exc
+                time.sleep(0.5 * 2**attempt)
+        raise ChainUnavailableError(
+            f"the embedded chain died ({self.last_exit}) and did not start again on {self.url}: {error}"
+        )
+
+    def close(self) -> None:
+        try:
+            _running_file(self.data_dir).unlink(missing_ok=True)
+            if self.anvil is not None:
+                self.anvil.stop()
+        finally:
+            self._stack.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _exit_reason(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.shell import JsonOption, ledger, out, print_json, prompt_password
+from ledger.cli.shell import JsonOption, err, ledger, out, print_json, prompt_password
 from ledger.context import open_ledger
-from ledger.errors import (
-    ValidationError,
-)
+from ledger.errors import LedgerError, ValidationError
 from ledger.settings import get_settings
+
+if TYPE_CHECKING:
+    from ledger.chain.devchain import SupervisedChain
 
 
 def reconcile(as_json: JsonOption = False) -> None:
@@ -72,14 +73,15 @@ def up(
     from ledger.audit.indexer import run_indexer_in_thread
     from ledger.audit.store import default_db_url
     from ledger.chain.deployment import manifest_path
-    from ledger.chain.devchain import embedded_chain
+    from ledger.chain.devchain import SupervisedChain
 
     settings = get_settings()
     if settings.rpc_url is not None:
         raise ValidationError("`ipledger up` runs the embedded chain; unset IPLEDGER_RPC_URL")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with embedded_chain(settings.data_dir, register=True) as url:
+    with SupervisedChain(settings.data_dir) as chain:
+        url = chain.url
         with open_ledger(settings, need_account=False) as opened:
             out.print(f"Local chain {url} (chain {opened.client.chain_id}), data in {settings.data_dir}")
             for name, contract in opened.deployment.contracts.items():
@@ -93,9 +95,14 @@ def up(
             out.print(f"Indexer into {db_url}")
         server = _start_api(host, port) if api else None
         out.print("Running; press Ctrl-C to stop.")
+        indexer_reported = False
         try:
             while not stop.wait(0.5):
-                pass
+                if chain.check():  # it died and was started again: re-send what its last blocks held
+                    _restore(chain)
+                if indexer is not None and indexer.error is not None and not indexer_reported:
+                    indexer_reported = True
+                    err.print(f"[red]the indexer stopped:[/red] {indexer.error}", highlight=False)
         except KeyboardInterrupt:
             pass
         finally:
@@ -105,6 +112,20 @@ def up(
             if indexer is not None:
                 indexer.stop()
     out.print("Stopped; the chain's state is saved.")
+
+
+def _restore(chain: SupervisedChain) -> None:
+    """After a restart: the journal re-sends what the chain lost (every open does), certificates follow."""
+    out.print(f"The chain died ({chain.last_exit}); started it again on {chain.url} (pid {chain.pid}) "
+              "from its saved state.")
+    try:
+        with open_ledger(get_settings(), need_account=False) as opened:
+            restored = len(opened.restored)
+    except LedgerError as exc:
+        err.print(f"[red]could not re-send the journal:[/red] {exc} (every command tries again when it opens "
+                  "the ledger; `ipledger reconcile` does it alone)", highlight=False)
+        return
+    out.print(f"  {restored} journaled transactions re-sent." if restored else "  Nothing was lost.")
 
 
 def _start_api(host: str, port: int) -> Any:
