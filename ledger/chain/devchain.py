@@ -2,7 +2,9 @@
 
 Anvil comes from the pinned npm package ``@foundry-rs/anvil-linux-amd64``. Its
 state is kept in ``<data_dir>/devchain/state.json``: Anvil loads it at start,
-writes it every ``state_interval`` seconds and on a clean exit. Between two
+dumps to ``state.dump.json`` every ``state_interval`` seconds and on a clean exit,
+and a whole dump replaces ``state.json`` (see :func:`promote_dump`: Anvil writes
+its dump in place, so a kill during a dump must not cost the chain). Between two
 dumps a crash loses blocks; ``ledger.chain.journal`` makes ipledger re-send what it
 had acknowledged, so nothing acknowledged is lost.
 
@@ -32,12 +34,14 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gzip
 import json
 import logging
 import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -106,7 +110,10 @@ class Anvil:
         ]
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            args += ["--state", str(self.state_file), "--state-interval", str(self.state_interval),
+            promote_dump(self.state_file)
+            if self.state_file.exists() and self.state_file.stat().st_size > 0:
+                args += ["--load-state", str(self.state_file)]
+            args += ["--dump-state", str(dump_file(self.state_file)), "--state-interval", str(self.state_interval),
                      "--timestamp", str(genesis_timestamp(self.state_file))]
         if self.block_time is not None:
             args += ["--block-time", str(self.block_time)]
@@ -126,7 +133,8 @@ class Anvil:
             try:
                 _settle_loaded_chain(self.url, self.state_file)
             except BaseException:
-                self.stop()
+                self.kill()  # leave the refused state file as it was
+                dump_file(self.state_file).unlink(missing_ok=True)
                 raise
         return self
 
@@ -151,14 +159,37 @@ class Anvil:
             del self._log[:-50]
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop Anvil gracefully (SIGTERM), so it writes its state file."""
+        """Stop Anvil gracefully, its whole state saved in the state file.
+
+        Anvil's own dump at exit can race its periodic dump (both rewrite the dump file in
+        place, and an older snapshot may land last), so the state is first taken over
+        JSON-RPC (``anvil_dumpState``) and written atomically; Anvil's exit dump then
+        replaces it only if it holds more blocks.
+        """
         if self.process is None or self.process.poll() is not None:
             return
+        saved = self._save_state() if self.state_file is not None else None
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+            return
+        if self.state_file is not None:
+            promote_dump(self.state_file, newer_than=saved)
+
+    def _save_state(self) -> int | None:
+        """Write the chain's state to the state file atomically; return its best block (None if it failed)."""
+        assert self.state_file is not None
+        try:
+            raw = rpc_call(self.url, "anvil_dumpState", [], timeout=30.0)
+            content = gzip.decompress(bytes.fromhex(str(raw).removeprefix("0x")))
+            best = _best_block(json.loads(content))
+        except (ChainUnavailableError, ValueError, OSError, EOFError) as exc:
+            logger.warning("could not take the chain's state over JSON-RPC (%s); relying on Anvil's own dump", exc)
+            return None
+        _write_bytes_atomic(self.state_file, content)
+        return best
 
     def kill(self) -> None:
         """SIGKILL: what a crash or power loss looks like (state since the last dump is lost)."""
@@ -179,6 +210,60 @@ class Anvil:
 def genesis_file(state_file: Path) -> Path:
     """Where the genesis time of ``state_file`` is kept (``state.json`` -> ``state.genesis.json``)."""
     return state_file.with_name(f"{state_file.stem}.genesis.json")
+
+
+def dump_file(state_file: Path) -> Path:
+    """Where Anvil writes its dumps of ``state_file`` (``state.json`` -> ``state.dump.json``)."""
+    return state_file.with_name(f"{state_file.stem}.dump.json")
+
+
+def _write_bytes_atomic(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _best_block(state: object) -> int:
+    value = state.get("best_block_number", 0) if isinstance(state, dict) else 0
+    return int(value, 16) if isinstance(value, str) else int(value or 0)
+
+
+def promote_dump(state_file: Path, *, newer_than: int | None = None) -> None:
+    """Make Anvil's last dump the state to load, if it is whole; set aside one that was cut short.
+
+    Anvil rewrites its dump file in place (truncate, then write, every ``--state-interval``
+    seconds and on exit), so a SIGKILL or a power loss during a dump leaves half a file, which
+    Anvil then refuses to load: the chain would never start again. It therefore loads
+    ``state.json`` and dumps to ``state.dump.json``; a whole dump replaces ``state.json``
+    atomically (at a clean stop and before each start), a partial one is kept aside as
+    ``state.dump.json.partial`` and the previous state is loaded (the journal re-sends the rest).
+    With ``newer_than`` (the best block of a state saved at the stop), only a dump holding more
+    blocks replaces it.
+    """
+    dump = dump_file(state_file)
+    try:
+        content = dump.read_bytes()
+    except FileNotFoundError:
+        return
+    try:
+        if not content.rstrip().endswith(b"}"):
+            raise ValueError("it ends mid-way")
+        best = _best_block(json.loads(content))
+    except ValueError as exc:
+        partial = dump.with_name(dump.name + ".partial")
+        os.replace(dump, partial)
+        logger.warning("the chain's last state dump was cut short (%s; kept as %s): starting from %s, the "
+                       "dump before it", exc, partial, state_file)
+        return
+    if newer_than is not None and best <= newer_than:
+        dump.unlink()  # the state file already holds as much (taken over JSON-RPC at the stop)
+        return
+    with open(dump, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(dump, state_file)
 
 
 def genesis_timestamp(state_file: Path) -> int:
@@ -354,7 +439,9 @@ def _is_our_anvil(pid: object, state_file: Path) -> bool:
             args = fh.read().split(b"\0")
     except OSError:
         return False
-    return bool(args) and args[0].endswith(b"anvil") and str(state_file).encode() in args
+    return bool(args) and args[0].endswith(b"anvil") and (
+        str(state_file).encode() in args or str(dump_file(state_file)).encode() in args
+    )
 
 
 def _end_process(pid: int, timeout: float = 10.0) -> None:

@@ -191,6 +191,7 @@ def test_up_whose_chain_will_not_start_again_stops_with_the_reason(up, tmp_path)
     os.kill(registered["pid"], signal.SIGKILL)
     time.sleep(0.2)
     (node.data / "devchain" / "state.json").write_text("{ not a state")
+    (node.data / "devchain" / "state.dump.json").write_text('{"block": {"number": "0x')  # its dump: cut short
     node.process.send_signal(signal.SIGCONT)
     assert node.process.wait(60) == 3
     assert "did not start again" in node.output and "Traceback" not in node.output

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain.devchain import Anvil, genesis_file, rpc_call
+from ledger.chain.devchain import Anvil, dump_file, genesis_file, rpc_call
 from ledger.errors import ChainInconsistentError
 
 
@@ -45,10 +45,11 @@ def test_restart_after_time_moved_forward_never_goes_back_in_time(tmp_path):
     with Anvil(state) as node:
         rpc_call(node.url, "evm_increaseTime", [400 * 86_400])
         mine(node.url)
-        before = int(block(node.url, "latest")["timestamp"], 16)
+        last = block(node.url, "latest")
     with Anvil(state) as node:
+        assert block(node.url, "latest")["hash"] == last["hash"], "the clean stop lost the last block"
         mine(node.url)
-        assert int(block(node.url, "latest")["timestamp"], 16) > before
+        assert int(block(node.url, "latest")["timestamp"], 16) > int(last["timestamp"], 16)
 
 
 def damaged_state(tmp_path: Path) -> tuple[Path, str]:
@@ -92,3 +93,25 @@ def test_start_on_state_whose_genesis_is_lost_refuses_with_damaged_message(tmp_p
     state.write_text(json.dumps(data))
     with pytest.raises(ChainInconsistentError, match="is damaged: block 1 follows"):
         Anvil(state).start()
+
+
+def test_start_after_dump_cut_short_by_a_kill_loads_the_whole_state_and_sets_the_half_aside(tmp_path):
+    state = tmp_path / "state.json"
+    with Anvil(state) as node:
+        mine(node.url, 5)
+    # Anvil rewrites its dump in place: killed mid-write, it leaves the first part of a file
+    half = state.read_bytes()[: state.stat().st_size // 2]
+    dump_file(state).write_bytes(half)
+    with Anvil(state) as node:
+        assert int(str(rpc_call(node.url, "eth_blockNumber", [])), 16) == 5
+    assert dump_file(state).with_name(dump_file(state).name + ".partial").read_bytes() == half
+    assert json.loads(state.read_text())["best_block_number"] in (5, "0x5")
+
+
+def test_clean_stop_leaves_the_whole_state_in_state_json(tmp_path):
+    state = tmp_path / "state.json"
+    with Anvil(state) as node:
+        mine(node.url, 2)
+    assert not dump_file(state).exists()
+    with Anvil(state) as node:
+        assert int(str(rpc_call(node.url, "eth_blockNumber", [])), 16) == 2
