@@ -152,6 +152,13 @@ class AuditVerifyPublic(BaseModel):
     blocks_checked: int = Field(description="stored block hashes compared with the chain's")
     block_mismatches: list[int] = Field(description="stored blocks whose hash is not the chain's")
     differences: list[RangeCheckPublic]
+    indexed_to: int = Field(description="the indexer's cursor: the last block indexed")
+    head: int = Field(description="the chain's latest block")
+    behind_blocks: int = Field(description="how many blocks the cursor is behind the head")
+    unindexed_events: int = Field(description="events the chain holds that the database lacks: after the cursor "
+                                  "(within `blocks` of it), or of deployed contracts the index does not follow; "
+                                  "any makes `ok` false")
+    unfollowed: list[str] = Field(description="contracts of the deployment the index does not follow (Name@address)")
 
 
 class AuditLicensePublic(BaseModel):

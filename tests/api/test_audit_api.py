@@ -297,6 +297,16 @@ def test_verify_after_the_chain_got_shorter_reports_the_rows_past_its_head_as_ex
     own_ledger.store.dispose()
 
 
+def test_verify_index_behind_head_is_not_ok_and_counts_what_it_lacks(own_ledger, ip, chain):
+    sync(own_ledger)
+    ip.register(kind=TRADEMARK)
+    with TestClient(create_app(ledger=own_ledger)) as own:
+        report = own.get("/audit/verify").json()
+    assert report["ok"] is False and report["differences"] == [] and report["unindexed_events"] > 0
+    assert report["head"] == chain.head().number and report["behind_blocks"] == report["head"] - report["indexed_to"]
+    own_ledger.store.dispose()
+
+
 # -- problems ----------------------------------------------------------------------------------
 
 
