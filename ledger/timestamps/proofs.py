@@ -22,13 +22,15 @@ empty proof.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeGuard
@@ -49,18 +51,25 @@ from ledger.errors import ValidationError, VerificationError
 __all__ = [
     "CERTIFICATE_SUFFIX",
     "Certificate",
+    "CertificateIndex",
     "MerkleTree",
     "anchor_key",
+    "certificate_index",
+    "certificate_number",
     "certificate_path",
+    "certificate_paths",
     "check_certificate_offline",
     "commitment",
     "file_digest",
+    "is_certificate_name",
     "leaf_hash",
     "new_salt",
     "verify_proof",
+    "write_certificate",
 ]
 
 CERTIFICATE_SUFFIX = ".ipledger.json"
+_NUMBERED_CERTIFICATE = re.compile(r"\.ipledger\.([1-9][0-9]{0,8})\.json\Z")
 
 
 # --------------------------------------------------------------------------- digests
@@ -375,11 +384,14 @@ class Certificate(BaseModel):
         """Pretty JSON with a trailing newline, stable field order."""
         return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
 
-    def dump(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def dump(self, path: str | os.PathLike[str], *, fsync: bool = True, overwrite: bool = True) -> None:
         """Write atomically (temp file in the same folder, then ``os.replace``).
 
         A crash mid-write must never leave a truncated certificate where a good
         one, or none, was: the certificate may be the only copy of the salt.
+        With ``overwrite=False`` an existing file at ``path`` is never replaced
+        (the temp file is hard-linked into place, which fails if the name is
+        taken): FileExistsError says so and nothing was written.
         """
         p = Path(path)
         try:
@@ -394,18 +406,137 @@ class Certificate(BaseModel):
                 if fsync:
                     f.flush()
                     os.fsync(f.fileno())
-            os.replace(tmp, p)
+            if overwrite:
+                os.replace(tmp, p)
+            else:
+                _link_new(tmp, p)
+        except FileExistsError:
+            raise
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise ValidationError(
                 f"cannot write certificate {p}: {exc.strerror or exc}", path=str(p)
             ) from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
 
-def certificate_path(file_path: str | os.PathLike[str]) -> Path:
-    """Where a file's certificate lives by default: ``<file>.ipledger.json`` beside it."""
+def _link_new(tmp: str, path: Path) -> None:
+    """Give the complete file ``tmp`` the name ``path`` unless that name exists (FileExistsError)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        # A file system without hard links: exclusive create, then copy (not atomic, still no clobber).
+        with open(path, "x", encoding="utf-8") as out, open(tmp, encoding="utf-8") as src:
+            out.write(src.read())
+
+
+def is_certificate_name(name: str) -> bool:
+    """Whether a file name is an ipledger certificate's: ``*.ipledger.json`` or ``*.ipledger.<n>.json``."""
+    return name.endswith(CERTIFICATE_SUFFIX) or _NUMBERED_CERTIFICATE.search(name) is not None
+
+
+def certificate_path(file_path: str | os.PathLike[str], number: int = 1) -> Path:
+    """Where a file's certificate lives: ``<file>.ipledger.json`` beside it, the first one.
+
+    A file stamped again (changed since, or by another author) gets its next certificate
+    beside the earlier ones as ``<file>.ipledger.<number>.json`` (2, 3, ...): a certificate
+    is never overwritten by another stamp, because the earliest proof is the valuable one.
+    The number sits after ``.ipledger`` so that no file's numbered certificate can share a
+    name with another file's certificate (``log.2.ipledger.json`` belongs to ``log.2``).
+    """
     p = Path(file_path)
-    return p.with_name(p.name + CERTIFICATE_SUFFIX)
+    if isinstance(number, bool) or number < 1:
+        raise ValidationError(f"a certificate number starts at 1, got {number!r}")
+    if number == 1:
+        return p.with_name(p.name + CERTIFICATE_SUFFIX)
+    return p.with_name(f"{p.name}.ipledger.{number}.json")
+
+
+def certificate_number(file_path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> int | None:
+    """The number of ``cert_path`` among the certificates of ``file_path`` (1 for the first), else None."""
+    base, name = Path(file_path).name, Path(cert_path).name
+    if name == base + CERTIFICATE_SUFFIX:
+        return 1
+    prefix = base + ".ipledger."
+    if not name.startswith(prefix):
+        return None
+    match = _NUMBERED_CERTIFICATE.fullmatch(name, len(base))
+    if match is None or int(match.group(1)) < 2:
+        return None
+    return int(match.group(1))
+
+
+def certificate_index(names: Iterable[str]) -> dict[str, list[str]]:
+    """The certificates in a folder listing, by the name of the file they certify, first to last.
+
+    Each certificate name belongs to exactly one file name (``a.ipledger.json`` and
+    ``a.ipledger.<n>.json`` to ``a``), so one pass over the listing serves every file in it.
+    """
+    found: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        if name.endswith(CERTIFICATE_SUFFIX):
+            base, number = name[: -len(CERTIFICATE_SUFFIX)], 1
+        elif (match := _NUMBERED_CERTIFICATE.search(name)) is not None and int(match.group(1)) >= 2:
+            base, number = name[: match.start()], int(match.group(1))
+        else:
+            continue
+        if base:
+            found.setdefault(base, []).append((number, name))
+    return {base: [name for _, name in sorted(certs)] for base, certs in found.items()}
+
+
+class CertificateIndex:
+    """Finds the certificates beside files, listing each folder once (a folder of 10,000 files
+    costs one ``listdir``, not 10,000)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, dict[str, list[str]]] = {}
+
+    def of(self, file_path: str | os.PathLike[str]) -> list[Path]:
+        """The certificates of ``file_path`` found beside it, first to last by number."""
+        p = Path(file_path)
+        if p.parent not in self._folders:
+            try:
+                names: list[str] = os.listdir(p.parent)
+            except OSError:
+                names = []
+            self._folders[p.parent] = certificate_index(names)
+        return [p.with_name(name) for name in self._folders[p.parent].get(p.name, [])]
+
+
+def certificate_paths(file_path: str | os.PathLike[str]) -> list[Path]:
+    """The certificates of a file found beside it, first to last by number."""
+    return CertificateIndex().of(file_path)
+
+
+def write_certificate(
+    cert: Certificate, file_path: str | os.PathLike[str], number: int = 1, *, fsync: bool = True
+) -> Path:
+    """Write ``cert`` as the ``number``-th certificate of ``file_path``, never over another stamp's.
+
+    The same stamp (same leaf: same digest, author and salt) is rewritten in place, so a
+    certificate refreshed after its transaction moved to another block replaces its
+    outdated self. A name held by any other certificate, or by a file that is not one,
+    is left alone and the next free number is used. Returns where it was written.
+    """
+    while True:
+        path = certificate_path(file_path, number)
+        try:
+            cert.dump(path, fsync=fsync, overwrite=False)
+            return path
+        except FileExistsError:
+            try:
+                existing: Certificate | None = Certificate.load(path)
+            except ValidationError:
+                existing = None
+            if existing is not None and existing.leaf == cert.leaf:
+                cert.dump(path, fsync=fsync)
+                return path
+            number += 1
 
 
 def anchor_key(cert: Certificate) -> bytes:

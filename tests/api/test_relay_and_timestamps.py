@@ -120,7 +120,7 @@ def test_rate_limit_per_sender_is_429(client, contract, user):
 def test_verify_certificate_by_digest(client, chain, contract, tmp_path, api_ledger):
     report = tmp_path / "r.txt"
     report.write_text("for the API")
-    [cert] = api_ledger.timestamps.stamp_files([report])
+    [cert] = api_ledger.timestamps.stamp_files([report]).certificates
     import hashlib
 
     digest = "0x" + hashlib.sha256(report.read_bytes()).hexdigest()

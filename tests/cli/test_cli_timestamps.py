@@ -64,6 +64,69 @@ def test_stamp_directory_and_many_files_use_one_transaction(tmp_path, data):
     assert run("verify", str(folder / "17.csv"), data=data).returncode == 0
 
 
+def test_stamp_again_never_overwrites_a_certificate_and_every_version_verifies(tmp_path, data):
+    """The user's sequence (issue 11, item 17): stamp, stamp again unchanged, change, stamp, verify both."""
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.7 version 1")
+    first_cert = Path(str(report) + ".ipledger.json")
+    [first] = json.loads(run("stamp", str(report), "--json", data=data).stdout)
+    written = first_cert.read_bytes()
+
+    again = run("stamp", str(report), data=data)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing sent" in again.stdout and f"kept: {first_cert} (block {first['block_number']}" in again.stdout
+    assert first_cert.read_bytes() == written
+
+    report.write_bytes(b"%PDF-1.7 version 2")
+    second_cert = tmp_path / "report.pdf.ipledger.2.json"
+    changed = run("stamp", str(report), "--json", data=data)
+    assert changed.returncode == 0, changed.stderr
+    [second] = json.loads(changed.stdout)
+    assert second["certificate_file"] == str(second_cert) and second["kept"] is False
+    assert second["block_number"] > first["block_number"]
+    assert first_cert.read_bytes() == written  # block 58 is not replaced by block 59
+
+    now = run("verify", str(report), data=data)
+    assert now.returncode == 0, now.stderr
+    assert f"block {second['block_number']}" in now.stdout and str(second_cert) in now.stdout
+    report.write_bytes(b"%PDF-1.7 version 1")
+    then = run("verify", str(report), data=data)
+    assert then.returncode == 0, then.stderr
+    assert f"block {first['block_number']}" in then.stdout
+    assert run("verify", str(report), str(first_cert), data=data).returncode == 0
+    assert_clean_failure(run("verify", str(report), str(second_cert), data=data), 1, "modified")
+
+
+def test_stamp_folder_twice_keeps_every_certificate_and_stamps_only_changes(tmp_path, data):
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    for name in "abc":
+        (folder / f"{name}.csv").write_text(f"{name},1")
+    first = json.loads(run("stamp", str(folder), "--json", data=data).stdout)
+    assert [c["kept"] for c in first] == [False] * 3
+    before = {p.name: p.read_bytes() for p in folder.glob("*.ipledger.json")}
+    (folder / "b.csv").write_text("b,2")
+    second = run("stamp", str(folder), "--json", data=data)
+    assert second.returncode == 0, second.stderr
+    entries = {Path(c["file"]).name: c for c in json.loads(second.stdout)}
+    assert {n: e["kept"] for n, e in entries.items()} == {"a.csv": True, "b.csv": False, "c.csv": True}
+    assert entries["b.csv"]["certificate_file"] == str(folder / "b.csv.ipledger.2.json")
+    assert entries["a.csv"]["block_number"] == first[0]["block_number"]
+    assert {p.name: p.read_bytes() for p in folder.glob("*.ipledger.json")} == before
+
+
+def test_stamp_certificate_file_exits_two_unless_asked(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    assert run("stamp", str(report), data=data).returncode == 0
+    cert = str(report) + ".ipledger.json"
+    assert_clean_failure(run("stamp", cert, data=data), 2, "is an ipledger certificate")
+    assert not Path(cert + ".ipledger.json").exists()
+    asked = run("stamp", cert, "--include-certificates", data=data)
+    assert asked.returncode == 0, asked.stderr
+    assert Path(cert + ".ipledger.json").exists()
+
+
 def test_verify_modified_file_exits_one_with_reason(tmp_path, data):
     report = tmp_path / "r.txt"
     report.write_text("v1")

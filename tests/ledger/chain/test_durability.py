@@ -105,7 +105,7 @@ def test_front_run_copied_leaf_gives_copier_nothing_and_author_keeps_proof(
     chain.rpc("evm_setAutomine", [False])
     try:
         result: dict[str, object] = {}
-        sender = threading.Thread(target=lambda: result.update(certs=stamps.send(batch, author)))
+        sender = threading.Thread(target=lambda: result.update(certs=stamps.send(batch, author).certificates))
         sender.start()
         pending = []
         while not pending:

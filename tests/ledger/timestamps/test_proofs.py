@@ -27,13 +27,17 @@ from ledger.timestamps.proofs import (
     Certificate,
     MerkleTree,
     anchor_key,
+    certificate_number,
     certificate_path,
+    certificate_paths,
     check_certificate_offline,
     commitment,
     file_digest,
+    is_certificate_name,
     leaf_hash,
     new_salt,
     verify_proof,
+    write_certificate,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -440,6 +444,57 @@ def test_check_certificate_offline_when_file_missing_raises_validation(tmp_path:
     os.remove(f)
     with pytest.raises(ValidationError, match="no such file"):
         check_certificate_offline(cert, f)
+
+
+def test_certificate_names_number_after_ipledger_so_files_never_share_one(tmp_path: Path) -> None:
+    log, log2 = tmp_path / "log", tmp_path / "log.2"
+    assert certificate_path(log, 2) == tmp_path / "log.ipledger.2.json"
+    assert certificate_path(log2) == tmp_path / "log.2.ipledger.json" != certificate_path(log, 2)
+    assert certificate_number(log, certificate_path(log, 2)) == 2
+    assert certificate_number(log, certificate_path(log2)) is None
+    assert certificate_number(log2, certificate_path(log, 2)) is None
+    assert certificate_number(log, tmp_path / "log.ipledger.02.json") is None
+    assert certificate_number(log, tmp_path / "log.ipledger.1.json") is None
+    for name in ("a.ipledger.json", "a.pdf.ipledger.7.json"):
+        assert is_certificate_name(name)
+    for name in ("a.json", "ipledger.json.txt", "a.ipledger.x.json", "a.ipledger.0.json"):
+        assert not is_certificate_name(name)
+    with pytest.raises(ValidationError, match="starts at 1"):
+        certificate_path(log, 0)
+    for path in (certificate_path(log, 10), certificate_path(log), certificate_path(log, 2), certificate_path(log2)):
+        path.write_text("{}")
+    assert certificate_paths(log) == [certificate_path(log, n) for n in (1, 2, 10)]
+    assert certificate_paths(log2) == [certificate_path(log2)]
+
+
+def test_write_certificate_never_overwrites_another_stamp(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"a")
+    first, second = _single_cert(f), _single_cert(f)  # two stamps: different salts, different leaves
+    assert write_certificate(first, f) == certificate_path(f)
+    assert write_certificate(second, f) == certificate_path(f, 2)
+    assert Certificate.load(certificate_path(f)) == first
+    # The same stamp refreshed (its transaction moved to another block) replaces itself in place.
+    moved = first.model_copy(update={"block_number": 13})
+    assert write_certificate(moved, f) == certificate_path(f)
+    assert Certificate.load(certificate_path(f)) == moved
+    # A name held by something that is not a certificate is left alone too.
+    certificate_path(f, 3).write_text("my own notes")
+    third = _single_cert(f)
+    assert write_certificate(third, f, 3) == certificate_path(f, 4)
+    assert certificate_path(f, 3).read_text() == "my own notes"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_certificate_dump_without_overwrite_raises_file_exists_and_keeps_file(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"a")
+    path = certificate_path(f)
+    path.write_text("earlier")
+    with pytest.raises(FileExistsError):
+        _single_cert(f).dump(path, overwrite=False)
+    assert path.read_text() == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "a.txt.ipledger.json"]
 
 
 def test_module_exports_only_what_it_defines() -> None:
