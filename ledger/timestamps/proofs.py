@@ -15,9 +15,13 @@ anchored, in which block). See DESIGN.md, "Timestamps":
   ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``, i.e.
   ``keccak256(keccak256(leaf))`` (double hashed against second-preimage attacks).
 
-The on-chain key (:func:`anchor_key`) is the leaf for a single stamp and the
-root for a batch; a single stamp's certificate has ``root == leaf`` and an
-empty proof.
+One rule for every stamp: the on-chain key (:func:`anchor_key`) is always the
+``StandardMerkleTree`` root, and the proof leads from ``leaf_hash(leaf)`` to it.
+A single stamp is the tree of one value: its root is ``leaf_hash(leaf)`` =
+``keccak256(leaf)`` and its proof is empty (the contract's ``stamp(leaf)``
+records it under that root), so OZ's ``StandardMerkleTree.verify`` accepts every
+certificate. Certificates written before this rule (a single stamp recorded under
+the raw leaf: ``root == leaf``, empty proof) are *legacy* and keep verifying.
 """
 
 from __future__ import annotations
@@ -283,9 +287,11 @@ def _iso_utc(unix_seconds: int) -> str:
 class Certificate(BaseModel):
     """Everything needed to verify a timestamp without this software.
 
-    ``leaf`` is the commitment; ``root`` the value anchored on chain. For a
-    single stamp ``root == leaf`` and ``proof == []``; for a batch the proof
-    leads from ``leaf_hash(leaf)`` to ``root``. Hex values are normalised to
+    ``leaf`` is the commitment; ``root`` the value anchored on chain, the root of
+    the ``StandardMerkleTree`` the leaf belongs to: the proof leads from
+    ``leaf_hash(leaf)`` to ``root`` (empty for a single stamp, whose root is
+    ``leaf_hash(leaf)``). A legacy single stamp (written before that rule) has
+    ``root == leaf`` and an empty proof. Hex values are normalised to
     lowercase and addresses to checksum form on load. ``block_time_iso`` is
     derived from ``block_time`` when omitted and must agree with it when given.
     """
@@ -344,12 +350,20 @@ class Certificate(BaseModel):
             raise ValueError("a single stamp (root == leaf) has an empty proof and batch_size 1")
         if self.batch_size == 1 and self.proof:
             raise ValueError("a batch of one has an empty proof")
+        if self.batch_size > 1 and not self.proof:
+            raise ValueError(f"a batch of {self.batch_size} leaves has a proof for each leaf")
         return self
 
     @property
     def is_batch(self) -> bool:
-        """True when the anchored key is a Merkle root rather than the leaf itself."""
-        return self.root != self.leaf
+        """True when the stamp anchored several leaves (a Merkle root of ``batch_size`` commitments)."""
+        return self.batch_size > 1
+
+    @property
+    def is_legacy(self) -> bool:
+        """True for a single stamp written before every root was a ``StandardMerkleTree`` root:
+        its key is the raw leaf (``root == leaf``), so no Merkle proof applies."""
+        return self.root == self.leaf
 
     @classmethod
     def loads(cls, text: str | bytes) -> Certificate:
@@ -540,9 +554,10 @@ def write_certificate(
 
 
 def anchor_key(cert: Certificate) -> bytes:
-    """The 32 bytes the contract was given: the leaf for a single stamp, the root for a batch.
+    """The key the contract records the stamp under: always the certificate's root.
 
-    A single stamp's certificate has ``root == leaf``, so this is always the root.
+    That is the ``StandardMerkleTree`` root (for a single stamp ``keccak256(leaf)``), or for a
+    legacy single stamp the leaf itself (``root == leaf``).
     """
     return bytes.fromhex(cert.root[2:])
 
@@ -570,7 +585,7 @@ def check_certificate_digest(cert: Certificate, actual: bytes, what: str = "the 
             f"certificate's leaf does not open to author {cert.author} with this digest and salt: "
             f"the commitment is 0x{leaf.hex()}, the certificate claims {cert.leaf}"
         )
-    if cert.is_batch:
+    if not cert.is_legacy:
         proof = [bytes.fromhex(h[2:]) for h in cert.proof]
         if not verify_proof(proof, bytes.fromhex(cert.root[2:]), leaf):
             raise VerificationError(

@@ -1,7 +1,8 @@
 """Timestamping files: author-bound commitments on chain, certificates beside the files.
 
 The file never leaves the machine: only ``keccak256(abi.encode(sha256(file), author, salt))``
-goes on chain, alone (``stamp``) or as the Merkle root of a batch (``stampBatch``).
+goes on chain, alone (``stamp(leaf)``, recorded under the one-leaf root ``keccak256(leaf)``) or as
+the Merkle root of a batch (``stampBatch``): every certificate's root is a ``StandardMerkleTree`` root.
 
 No lost data: before anything is sent, the batch (every salt and proof) is written
 durably to ``<data_dir>/stamps/<root>.json`` — a certificate is worthless without its
@@ -184,10 +185,14 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
 
 
 def stamp_call_data(batch: StampBatch) -> bytes:
-    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests)."""
+    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests).
+
+    A single stamp sends its leaf: the contract records it under ``keccak256(leaf)``, the batch's root.
+    """
     root = bytes.fromhex(batch.root[2:])
     if batch.batch_size == 1:
-        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [root])
+        leaf = bytes.fromhex(batch.items[0].leaf[2:])
+        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [leaf])
     return function_signature_to_4byte_selector("stampBatch(bytes32,uint256)") + abi_encode(
         ["bytes32", "uint256"], [root, batch.batch_size])
 
@@ -297,12 +302,9 @@ class TimestampService:
             return StampPlan(None, kept)
         salts = [new_salt() for _ in todo]
         leaves = [commitment(d, author, s) for (_, _, d, _), s in zip(todo, salts, strict=True)]
-        proofs: list[list[bytes]]
-        if len(todo) == 1:
-            root, proofs = leaves[0], [[]]
-        else:
-            tree = MerkleTree(leaves)
-            root, proofs = tree.root, [tree.proof(i) for i in range(len(leaves))]
+        # One rule for every stamp: the root of a StandardMerkleTree (of one leaf: keccak256(leaf)).
+        tree = MerkleTree(leaves)
+        root, proofs = tree.root, [tree.proof(i) for i in range(len(leaves))]
         batch = StampBatch(
             root=_hex(root),
             author=author,
@@ -352,7 +354,7 @@ class TimestampService:
         self._archive(batch)
         root = HexBytes(batch.root)
         fn = (
-            self.registry.functions.stamp(root)
+            self.registry.functions.stamp(HexBytes(batch.items[0].leaf))  # recorded under keccak256(leaf) == root
             if batch.batch_size == 1
             else self.registry.functions.stampBatch(root, batch.batch_size)
         )
@@ -412,7 +414,7 @@ class TimestampService:
         refreshed: list[Certificate] = []
         for receipt in moved:
             for event in self.client.events(self.registry, receipt):
-                key = event.args.get("leaf") or event.args.get("root")
+                key = event.args.get("root")
                 archived = self.archive_dir / f"{key}.json"
                 if archived.exists():
                     batch = StampBatch.model_validate_json(archived.read_text())
@@ -443,7 +445,8 @@ class TimestampService:
         return self._verify_on_chain(cert, cert.file_name)
 
     def record(self, key: bytes) -> dict[str, object]:
-        """The first record of a leaf or root, with the transaction that made it."""
+        """The first record of a certificate's root (a single stamp's is ``keccak256(leaf)``; a legacy
+        single stamp's is its leaf), with the transaction that made it."""
         stamper, block_number, block_time = self.client.call(self.registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:
             raise NotFoundError(f"0x{key.hex()} was never stamped on chain {self.client.chain_id}")
@@ -471,7 +474,7 @@ class TimestampService:
         stamper, block_number, block_time = self.client.call(registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:
             raise VerificationError(f"{cert.root} was never stamped on chain {self.client.chain_id}")
-        if cert.is_batch and not self.client.call(
+        if not cert.is_legacy and not self.client.call(
             registry.functions.verifyBatchMember(
                 [HexBytes(p) for p in cert.proof], key, HexBytes(cert.leaf))
         ):
@@ -485,7 +488,7 @@ class TimestampService:
             raise VerificationError(f"block {cert.block_number} on this chain is not {cert.block_hash}")
         receipt = self.client.receipt(cert.tx_hash)
         if receipt is None or receipt.block_hash != cert.block_hash or not any(
-            (e.args.get("leaf") or e.args.get("root")) == cert.root
+            e.args.get("root") == cert.root  # Stamped(root) and BatchStamped(root); a legacy Stamped's root is the leaf
             for e in self.client.events(registry, receipt)
         ):
             raise VerificationError(f"transaction {cert.tx_hash} did not stamp {cert.root}")

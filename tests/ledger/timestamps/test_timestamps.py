@@ -12,10 +12,19 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.client import ChainClient
+from ledger.chain.toolchain import Artifact
 from ledger.errors import ValidationError, VerificationError
-from ledger.timestamps.proofs import Certificate, certificate_path, certificate_paths
+from ledger.timestamps.proofs import (
+    Certificate,
+    certificate_path,
+    certificate_paths,
+    commitment,
+    file_digest,
+    new_salt,
+)
 from ledger.timestamps.service import TimestampService
 from ledger.timestamps.verification import verify_files
+from tests.ledger.timestamps.test_proofs import oz_verify
 
 
 @pytest.fixture
@@ -35,7 +44,8 @@ def test_stamp_single_file_writes_certificate_that_verifies(stamps, tmp_path, ac
     assert certificate_path(report).exists()
     assert Certificate.load(certificate_path(report)) == cert
     assert cert.author == cert.stamper == accounts[1].address
-    assert cert.root == cert.leaf and cert.proof == [] and cert.batch_size == 1
+    # One rule for every stamp: the root of the one-leaf StandardMerkleTree, an empty proof.
+    assert cert.root == "0x" + keccak(bytes.fromhex(cert.leaf[2:])).hex() and cert.proof == [] and cert.batch_size == 1
     verified = stamps.verify(report, cert)
     assert verified.author == accounts[1].address
     assert verified.block_number == cert.block_number
@@ -256,15 +266,22 @@ def test_concurrent_stamps_from_one_account_all_land(stamps, tmp_path, chain):
 
 
 def test_certificate_verifies_with_plain_web3_and_abi_only(stamps, tmp_path, anvil, artifacts):
-    """Independence: nothing from ledger/ below, just hashlib, eth_abi, keccak and web3 with the ABI."""
+    """Independence: nothing from ledger/ below, just hashlib, eth_abi, keccak and web3 with the ABI.
+
+    The README's rule, one for every stamp: the proof (empty for a single stamp) leads from
+    keccak256(leaf) to the root, and the contract recorded the root.
+    """
     import hashlib
 
-    a, b, c = (write(tmp_path / f"{n}.bin", n * 100) for n in "abc")
+    a, b, c, d = (write(tmp_path / f"{n}.bin", n * 100) for n in "abcd")
     stamps.stamp_files([a, b, c])
+    stamps.stamp_files([d])
     abi = artifacts["ITimestampRegistry"].abi
     w3 = Web3(Web3.HTTPProvider(anvil.url))
-    for path in (a, b, c):
+    certificates = []
+    for path in (a, b, c, d):
         cert = json.loads(Path(str(path) + ".ipledger.json").read_text())
+        certificates.append(cert)
         assert w3.eth.chain_id == cert["chain_id"]
         digest = hashlib.sha256(path.read_bytes()).digest()
         assert "0x" + digest.hex() == cert["digest"]
@@ -283,5 +300,57 @@ def test_certificate_verifies_with_plain_web3_and_abi_only(stamps, tmp_path, anv
         assert block["hash"].to_0x_hex() == cert["block_hash"] and block["timestamp"] == cert["block_time"]
         receipt = w3.eth.get_transaction_receipt(cert["tx_hash"])
         assert receipt["blockHash"].to_0x_hex() == cert["block_hash"]
-        [event] = registry.events.BatchStamped().process_receipt(receipt)
-        assert "0x" + event["args"]["root"].hex() == cert["root"]
+        event = registry.events.Stamped if cert["batch_size"] == 1 else registry.events.BatchStamped
+        [log] = event().process_receipt(receipt)
+        assert "0x" + log["args"]["root"].hex() == cert["root"]
+    assert [c["batch_size"] for c in certificates] == [3, 3, 3, 1]
+    # And OpenZeppelin's own tool accepts each of them, the single stamp included.
+    assert oz_verify(certificates) == [True] * 4
+
+
+# -- certificates written before the one-rule change keep verifying (issue 11, item 18) ----------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def legacy_registry(chain):
+    """The TimestampRegistry as deployed before single stamps were recorded under keccak256(leaf)."""
+    fixture = json.loads((FIXTURES / "legacy_timestamp_registry.json").read_text())
+    artifact = Artifact(name="TimestampRegistry", source="legacy", abi=fixture["abi"],
+                        bytecode=fixture["bytecode"], deployed_bytecode="")
+    address = chain.deploy(artifact, "0x" + "00" * 20).contract_address
+    return chain.contract(artifact.abi, address)
+
+
+def test_legacy_single_stamp_certificate_still_verifies(chain, contract, legacy_registry, tmp_path, accounts):
+    """A certificate of the old format (root == leaf) from the registry that recorded raw leaves:
+    written exactly as the old software wrote it, it verifies with today's software and rules."""
+    author = accounts[1]
+    note = write(tmp_path / "note.txt", "stamped before the rule changed")
+    digest, salt = file_digest(note), new_salt()
+    leaf = commitment(digest, author.address, salt)
+    receipt = chain.transact(legacy_registry.functions.stamp(leaf), sender=author)
+    assert chain.call(legacy_registry.functions.recordOf(leaf))[0] == author.address  # the raw leaf is its key
+    legacy = Certificate(
+        chain_id=chain.chain_id, contract=legacy_registry.address, tx_hash=receipt.tx_hash,
+        block_number=receipt.block_number, block_hash=receipt.block_hash,
+        block_time=chain.block_time(receipt.block_number), file_name=note.name, digest="0x" + digest.hex(),
+        author=author.address, salt="0x" + salt.hex(), leaf="0x" + leaf.hex(), proof=[], root="0x" + leaf.hex(),
+        stamper=author.address, batch_size=1,
+    )
+    legacy.dump(certificate_path(note))
+    assert legacy.is_legacy and legacy.version == 1
+    # This ledger's registry was upgraded; the legacy one is an earlier registry it still trusts.
+    upgraded = TimestampService(chain, contract("TimestampRegistry"), tmp_path / "archive",
+                                earlier=[legacy_registry.address])
+    verified = upgraded.verify(note, Certificate.load(certificate_path(note)))
+    assert (verified.author, verified.block_number) == (author.address, receipt.block_number)
+    [verdict] = verify_files([note], upgraded.check)
+    assert verdict.valid and verdict.certificate_file == str(certificate_path(note))
+    # The legacy proof still counts: stamping the unchanged file again keeps it.
+    assert [k.certificate for k in upgraded.stamp_files([note], sender=author).kept] == [legacy]
+    # Its record is the raw leaf: read as a new-format certificate (root = keccak256(leaf)) it does not hold.
+    relabelled = legacy.model_copy(update={"root": "0x" + keccak(leaf).hex()})
+    with pytest.raises(VerificationError, match="never stamped"):
+        upgraded.verify(note, relabelled)
