@@ -18,6 +18,7 @@ from ledger.timestamps.proofs import certificate_path
 
 if TYPE_CHECKING:
     from ledger.timestamps.service import StampResult
+    from ledger.timestamps.verification import Checker, Verdict
 
 # -- timestamps --------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ def _print_stamped(result: StampResult, as_json: bool) -> None:
 
 
 def verify(
-    file: Annotated[Path, typer.Argument(help="The file that was stamped.")],
+    file: Annotated[Path, typer.Argument(help="The file that was stamped, or a folder: every file in it.")],
     certificate: Annotated[
         Path | None,
         typer.Argument(help="Its certificate (default: every FILE.ipledger[.N].json; the earliest that holds)."),
@@ -123,27 +124,49 @@ def verify(
     as_json: JsonOption = False,
     api: ApiOption = None,
 ) -> None:
-    """Verify a file against its certificate and the chain: who committed it, and when."""
-    from ledger.timestamps.verification import verify_files
-
+    """Verify a file (or every file in a folder) against its certificates and the chain: who
+    committed it, and when. Exit 0 only if every file verifies; 1 if one does not."""
+    if file.is_dir() and certificate is not None:
+        raise ValidationError(f"{file} is a folder: each file in it is verified with its own certificates")
     if api is not None:
         from ledger.client.api import ApiClient
         from ledger.client.remote import check_via_api
 
         client = ApiClient(api)
         try:
-            [verdict] = verify_files([file], check_via_api(client), certificate)
+            _verify_with(file, certificate, check_via_api(client), as_json)
         finally:
             client.close()
-    else:
-        with ledger(need_account=False) as opened:
-            [verdict] = verify_files([file], opened.timestamps.check, certificate)
+        return
+    with ledger(need_account=False) as opened:
+        _verify_with(file, certificate, opened.timestamps.check, as_json)
+
+
+def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: bool) -> None:
+    from ledger.timestamps.verification import verify_files, verify_folder
+
+    if file.is_dir():
+        report = verify_folder(file, check)
+        if as_json:
+            print_json(report.as_json())
+        else:
+            for verdict in report.verdicts:
+                out.print(_verdict_line(verdict), markup=False, highlight=False)
+            out.print(
+                f"{report.verified} of {len(report.verdicts)} files verify"
+                + ("." if report.valid else f"; {report.failed} fail{'s' if report.failed == 1 else ''}.")
+            )
+        if not report.valid:
+            raise typer.Exit(1)
+        return
+    [verdict] = verify_files([file], check, certificate)
+    if as_json:
+        print_json(verdict.as_json())  # the reason too when it fails, then the exit code says so
     if verdict.verified is None:
         raise verdict.error or VerificationError(verdict.reason or "the certificate does not hold")
-    verified = verdict.verified
     if as_json:
-        print_json(verdict.as_json())
         return
+    verified = verdict.verified
     out.print(
         f"[green]VALID[/green] {file} was committed by {verified.author} at {verified.block_time_iso} "
         f"(block {verified.block_number}, tx {verified.tx_hash}, chain {verified.chain_id})."
@@ -152,6 +175,15 @@ def verify(
         out.print(f"  sent on chain by {verified.stamper}; the commitment binds the author above")
     if verdict.certificate_file and certificate is None and verdict.certificate_file != str(certificate_path(file)):
         out.print(f"  certificate: {verdict.certificate_file}")
+
+
+def _verdict_line(verdict: Verdict) -> str:
+    if verdict.verified is None:
+        return f"FAILED {verdict.file}: {verdict.reason}"
+    v = verdict.verified
+    name = Path(verdict.certificate_file or "").name
+    return (f"VALID  {verdict.file}: committed by {v.author} at {v.block_time_iso} "
+            f"(block {v.block_number}, tx {v.tx_hash}; {name})")
 
 
 def register(app: typer.Typer) -> None:

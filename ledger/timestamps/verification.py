@@ -4,7 +4,8 @@ A file can have several certificates beside it (``FILE.ipledger.json``, ``FILE.i
 ...: it was stamped again after it changed). Each is tried against the file as it is now; the
 earliest that holds (lowest block) is the answer, because the earliest proof of existence is the
 valuable one. Every file gets a :class:`Verdict`, valid or not, with the reason, so a caller can
-always report what happened (a folder: one line per file and a summary).
+always report what happened; a folder gets a :class:`VerifyReport` (a summary and one verdict per
+file), valid only when every file verifies.
 
 How a certificate is checked against the chain is the caller's :data:`Checker` (the local
 :class:`~ledger.timestamps.service.TimestampService`, or the HTTP API), given all candidates at
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import LedgerError, ValidationError, VerificationError
-from ledger.timestamps.proofs import Certificate, CertificateIndex, certificate_path, file_digest
+from ledger.timestamps.proofs import Certificate, CertificateIndex, certificate_path, file_digest, is_certificate_name
 from ledger.timestamps.service import Verified
 
-__all__ = ["Checker", "Verdict", "verify_files"]
+__all__ = ["Checker", "Verdict", "VerifyReport", "verify_files", "verify_folder"]
 
 Checker = Callable[[Sequence[tuple[bytes, Certificate]]], list["Verified | LedgerError"]]
 """Check (file digest, certificate) pairs; one result per pair: who and when, or why not."""
@@ -43,6 +44,44 @@ class Verdict:
         data: dict[str, Any] = {**asdict(self.verified)} if self.verified is not None else {}
         data.update(file=self.file, valid=self.valid, reason=self.reason, certificate_file=self.certificate_file)
         return data
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Every file's verdict; valid only when every file verifies."""
+
+    verdicts: list[Verdict]
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.verdicts) and all(v.valid for v in self.verdicts)
+
+    @property
+    def verified(self) -> int:
+        return sum(v.valid for v in self.verdicts)
+
+    @property
+    def failed(self) -> int:
+        return len(self.verdicts) - self.verified
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid, "count": len(self.verdicts), "verified": self.verified, "failed": self.failed,
+            "files": [v.as_json() for v in self.verdicts],
+        }
+
+
+def verify_folder(folder: Path, check: Checker) -> VerifyReport:
+    """Verify every file in ``folder`` (recursively) as ``stamp`` would stamp it: certificates and
+    hidden files are not files to verify; a file without a certificate fails."""
+    files = sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and not is_certificate_name(p.name)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        raise ValidationError(f"no files to verify in {folder}", path=str(folder))
+    return VerifyReport(verify_files(files, check))
 
 
 def verify_files(files: Sequence[Path], check: Checker, certificate: Path | None = None) -> list[Verdict]:

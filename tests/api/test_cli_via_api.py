@@ -58,3 +58,20 @@ def test_stamp_through_the_api_again_keeps_the_earlier_certificate(live_api, tmp
     assert Path(first["certificate_file"]).read_bytes() == written
     verified = run("verify", str(notebook), "--api", live_api, data=data)
     assert verified.returncode == 0 and f"block {second['block_number']}" in verified.stdout, verified.stderr
+
+
+def test_verify_folder_through_the_api_reports_each_file(live_api, tmp_path):
+    data = tmp_path / "data"
+    assert run("account", "new", "inventor", data=data).returncode == 0
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"page-{i}.txt").write_text(f"page {i}")
+    assert run("stamp", str(folder), "--api", live_api, data=data).returncode == 0
+    good = run("verify", str(folder), "--api", live_api, "--json", data=data)
+    assert good.returncode == 0, good.stderr
+    assert (json.loads(good.stdout)["count"], json.loads(good.stdout)["valid"]) == (3, True)
+    (folder / "page-1.txt").write_text("torn out")
+    bad = run("verify", str(folder), "--api", live_api, data=data)
+    assert bad.returncode == 1 and bad.stdout.strip().splitlines()[-1] == "2 of 3 files verify; 1 fails."
+    assert f"FAILED {folder / 'page-1.txt'}: file does not match" in bad.stdout

@@ -127,6 +127,53 @@ def test_stamp_certificate_file_exits_two_unless_asked(tmp_path, data):
     assert Path(cert + ".ipledger.json").exists()
 
 
+def test_verify_folder_prints_a_line_per_file_and_a_summary_and_exits_one_on_any_failure(tmp_path, data):
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    for name in "abc":
+        (folder / f"{name}.csv").write_text(f"{name},1")
+    assert run("stamp", str(folder), data=data).returncode == 0
+    good = run("verify", str(folder), data=data)
+    assert good.returncode == 0, good.stderr
+    lines = good.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["VALID"] * 3 and lines[-1] == "3 of 3 files verify."
+    (folder / "b.csv").write_text("b,tampered")
+    (folder / "d.csv").write_text("never stamped")
+    bad = run("verify", str(folder), data=data)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    lines = bad.stdout.strip().splitlines()
+    assert f"FAILED {folder / 'b.csv'}: file does not match the certificate" in bad.stdout
+    assert f"FAILED {folder / 'd.csv'}: no certificate for {folder / 'd.csv'}" in bad.stdout
+    assert lines[-1] == "2 of 4 files verify; 2 fail."
+    as_json = run("verify", str(folder), "--json", data=data)
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert (report["valid"], report["count"], report["verified"], report["failed"]) == (False, 4, 2, 2)
+    assert {Path(f["file"]).name: bool(f["reason"]) for f in report["files"]} == {
+        "a.csv": False, "b.csv": True, "c.csv": False, "d.csv": True}
+
+
+def test_verify_json_always_prints_the_result_with_the_reason(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("v1")
+    assert run("stamp", str(report), data=data).returncode == 0
+    ok = run("verify", str(report), "--json", data=data)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["valid"] is True and json.loads(ok.stdout)["reason"] is None
+    report.write_text("v2")
+    failed = run("verify", str(report), "--json", data=data)
+    assert failed.returncode == 1, failed.stderr
+    result = json.loads(failed.stdout)
+    assert result["valid"] is False and "modified" in result["reason"] and result["file"] == str(report)
+    assert result["certificate_file"] == str(report) + ".ipledger.json"
+    orphan = tmp_path / "never-stamped.txt"
+    orphan.write_text("x")
+    missing = run("verify", str(orphan), "--json", data=data)
+    assert missing.returncode == 2
+    assert json.loads(missing.stdout) == {
+        "file": str(orphan), "valid": False, "certificate_file": None,
+        "reason": f"no certificate for {orphan} (expected {orphan}.ipledger.json)"}
+
+
 def test_verify_modified_file_exits_one_with_reason(tmp_path, data):
     report = tmp_path / "r.txt"
     report.write_text("v1")

@@ -23,7 +23,7 @@ from ledger.timestamps.proofs import (
     new_salt,
 )
 from ledger.timestamps.service import TimestampService
-from ledger.timestamps.verification import verify_files
+from ledger.timestamps.verification import verify_files, verify_folder
 from tests.ledger.timestamps.test_proofs import oz_verify
 
 
@@ -176,6 +176,33 @@ def test_stamp_certificate_file_refused_unless_asked(stamps, tmp_path, chain):
     stamped = stamps.stamp_files([folder], include_certificates=True)
     assert [c.file_name for c in stamped.certificates] == ["copied.ipledger.json", "notes.txt.ipledger.json"]
     assert [Path(k.file).name for k in stamped.kept] == ["notes.txt"]
+
+
+# -- verifying a folder (issue 11, item 19) -----------------------------------------------------
+
+
+def test_verify_folder_reports_every_file_and_is_valid_only_when_all_verify(stamps, tmp_path):
+    folder = tmp_path / "lab"
+    a, b, c = (write(folder / "runs" / f"{n}.csv", f"{n},1") for n in "abc")
+    stamps.stamp_files([folder])
+    report = verify_folder(folder, stamps.check)
+    assert report.valid and (report.verified, report.failed) == (3, 0)
+    assert [v.file for v in report.verdicts] == [str(a), str(b), str(c)]  # certificates are not files to verify
+    write(b, "b,tampered")
+    d = write(folder / "d.csv", "never stamped")
+    write(folder / ".hidden", "not a file to verify")
+    report = verify_folder(folder, stamps.check)
+    assert not report.valid and (len(report.verdicts), report.verified, report.failed) == (4, 2, 2)
+    by_file = {Path(v.file).name: v for v in report.verdicts}
+    assert by_file["a.csv"].valid and by_file["c.csv"].valid
+    assert "modified" in by_file["b.csv"].reason and by_file["b.csv"].certificate_file == str(certificate_path(b))
+    assert by_file["d.csv"].reason == f"no certificate for {d} (expected {certificate_path(d)})"
+    data = json.loads(json.dumps(report.as_json()))
+    assert (data["valid"], data["count"], data["verified"], data["failed"]) == (False, 4, 2, 2)
+    assert {f["file"]: f["valid"] for f in data["files"]} == {str(a): True, str(b): False, str(c): True, str(d): False}
+    assert all(f["reason"] for f in data["files"] if not f["valid"])
+    with pytest.raises(ValidationError, match="no files to verify"):
+        verify_folder(write(tmp_path / "empty" / "x.ipledger.json", "{}").parent, stamps.check)
 
 
 def test_verify_when_file_modified_fails_naming_modification(stamps, tmp_path):
