@@ -21,7 +21,8 @@ router = APIRouter(prefix="/timestamps", tags=["timestamps"], responses=PROBLEMS
 
 @router.get("/{key}", response_model=StampPublic)
 def stamp(key: str = Path(pattern=HEX32, examples=["0x" + "5a" * 32]), *, ledger: LedgerDep) -> StampPublic:
-    """The first record of a leaf (single stamp) or a Merkle root (batch)."""
+    """The first record of a certificate's ``root``: a batch's Merkle root, or a single stamp's one-leaf
+    root ``keccak256(leaf)`` (certificates from before that rule: the leaf itself)."""
     return StampPublic(**ledger.timestamps.record(bytes.fromhex(key[2:])))  # type: ignore[arg-type]
 
 

@@ -7,18 +7,48 @@ The user's key never leaves this process: each write is an ERC-2771 request sign
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Sequence
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from ledger.client.api import ApiClient
-from ledger.errors import ConflictError, VerificationError
+from ledger.errors import ConflictError, LedgerError, NotFoundError, VerificationError
 from ledger.settings import Settings
-from ledger.timestamps.proofs import Certificate, file_digest
-from ledger.timestamps.service import Anchor, StampBatch, TimestampService, issue_certificates, stamp_call_data
+from ledger.timestamps.proofs import Certificate
+from ledger.timestamps.service import (
+    Anchor,
+    Anchored,
+    StampBatch,
+    StampResult,
+    TimestampService,
+    Verified,
+    issue_certificates,
+    stamp_call_data,
+)
+from ledger.timestamps.verification import Checker
 
 
-def stamp_via_api(api: ApiClient, account: LocalAccount, batch: StampBatch, settings: Settings) -> list[Certificate]:
+def anchored_via_api(api: ApiClient) -> Anchored:
+    """Whether an earlier certificate stands on the API's chain (one look-up per distinct root)."""
+    seen: dict[str, dict[str, Any] | None] = {}
+
+    def anchored(cert: Certificate) -> bool:
+        if cert.root not in seen:
+            try:
+                seen[cert.root] = dict(api.get(f"/timestamps/{cert.root}"))
+            except NotFoundError:
+                seen[cert.root] = None
+        record = seen[cert.root]
+        return record is not None and (
+            int(record["chain_id"]), str(record["contract"]), int(record["block_number"]),
+            int(record["block_time"]), str(record["stamper"]),
+        ) == (cert.chain_id, cert.contract, cert.block_number, cert.block_time, cert.stamper)
+
+    return anchored
+
+
+def stamp_via_api(api: ApiClient, account: LocalAccount, batch: StampBatch, settings: Settings) -> StampResult:
     """Archive the batch, relay its stamp through the API, and write certificates from the chain's record."""
     TimestampService.archive(settings.data_dir / "stamps", batch)
     registry = api.address("TimestampRegistry")
@@ -39,10 +69,28 @@ def stamp_via_api(api: ApiClient, account: LocalAccount, batch: StampBatch, sett
     return issue_certificates(batch, anchor)
 
 
-def verify_via_api(api: ApiClient, file: Path, cert: Certificate) -> dict[str, object]:
-    """Ask the API to verify ``cert`` for ``file`` (hashed here; the file is not sent)."""
-    body = {"digest": "0x" + file_digest(file).hex(), "certificate": json.loads(cert.dumps())}
-    result: dict[str, object] = api.post("/timestamps/verify", body)
-    if not result.get("valid"):
-        raise VerificationError(str(result.get("reason")))
-    return result
+def check_via_api(api: ApiClient, chunk: int = 100) -> Checker:
+    """A :data:`~ledger.timestamps.verification.Checker` that asks the API (``/timestamps/verify-batch``).
+
+    Only each file's SHA-256 and its certificate travel; the file stays here.
+    """
+
+    def check(pairs: Sequence[tuple[bytes, Certificate]]) -> list[Verified | LedgerError]:
+        results: list[Verified | LedgerError] = []
+        for start in range(0, len(pairs), chunk):
+            part = pairs[start:start + chunk]
+            body = [{"digest": "0x" + digest.hex(), "certificate": json.loads(cert.dumps())} for digest, cert in part]
+            answers = api.post("/timestamps/verify-batch", body)["data"]
+            for (_, cert), answer in zip(part, answers, strict=True):
+                if not answer.get("valid"):
+                    results.append(VerificationError(str(answer.get("reason"))))
+                    continue
+                results.append(Verified(
+                    file=cert.file_name, author=str(answer["author"]), stamper=str(answer["stamper"]),
+                    chain_id=int(answer["chain_id"]), block_number=int(answer["block_number"]),
+                    block_time=int(answer["block_time"]), block_time_iso=str(answer["block_time_iso"]),
+                    tx_hash=str(answer["tx_hash"]), digest=cert.digest, batch_size=cert.batch_size,
+                ))
+        return results
+
+    return check

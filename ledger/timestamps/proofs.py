@@ -15,20 +15,26 @@ anchored, in which block). See DESIGN.md, "Timestamps":
   ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``, i.e.
   ``keccak256(keccak256(leaf))`` (double hashed against second-preimage attacks).
 
-The on-chain key (:func:`anchor_key`) is the leaf for a single stamp and the
-root for a batch; a single stamp's certificate has ``root == leaf`` and an
-empty proof.
+One rule for every stamp: the on-chain key (:func:`anchor_key`) is always the
+``StandardMerkleTree`` root, and the proof leads from ``leaf_hash(leaf)`` to it.
+A single stamp is the tree of one value: its root is ``leaf_hash(leaf)`` =
+``keccak256(leaf)`` and its proof is empty (the contract's ``stamp(leaf)``
+records it under that root), so OZ's ``StandardMerkleTree.verify`` accepts every
+certificate. Certificates written before this rule (a single stamp recorded under
+the raw leaf: ``root == leaf``, empty proof) are *legacy* and keep verifying.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeGuard
@@ -49,18 +55,25 @@ from ledger.errors import ValidationError, VerificationError
 __all__ = [
     "CERTIFICATE_SUFFIX",
     "Certificate",
+    "CertificateIndex",
     "MerkleTree",
     "anchor_key",
+    "certificate_index",
+    "certificate_number",
     "certificate_path",
+    "certificate_paths",
     "check_certificate_offline",
     "commitment",
     "file_digest",
+    "is_certificate_name",
     "leaf_hash",
     "new_salt",
     "verify_proof",
+    "write_certificate",
 ]
 
 CERTIFICATE_SUFFIX = ".ipledger.json"
+_NUMBERED_CERTIFICATE = re.compile(r"\.ipledger\.([1-9][0-9]{0,8})\.json\Z")
 
 
 # --------------------------------------------------------------------------- digests
@@ -274,9 +287,11 @@ def _iso_utc(unix_seconds: int) -> str:
 class Certificate(BaseModel):
     """Everything needed to verify a timestamp without this software.
 
-    ``leaf`` is the commitment; ``root`` the value anchored on chain. For a
-    single stamp ``root == leaf`` and ``proof == []``; for a batch the proof
-    leads from ``leaf_hash(leaf)`` to ``root``. Hex values are normalised to
+    ``leaf`` is the commitment; ``root`` the value anchored on chain, the root of
+    the ``StandardMerkleTree`` the leaf belongs to: the proof leads from
+    ``leaf_hash(leaf)`` to ``root`` (empty for a single stamp, whose root is
+    ``leaf_hash(leaf)``). A legacy single stamp (written before that rule) has
+    ``root == leaf`` and an empty proof. Hex values are normalised to
     lowercase and addresses to checksum form on load. ``block_time_iso`` is
     derived from ``block_time`` when omitted and must agree with it when given.
     """
@@ -335,12 +350,20 @@ class Certificate(BaseModel):
             raise ValueError("a single stamp (root == leaf) has an empty proof and batch_size 1")
         if self.batch_size == 1 and self.proof:
             raise ValueError("a batch of one has an empty proof")
+        if self.batch_size > 1 and not self.proof:
+            raise ValueError(f"a batch of {self.batch_size} leaves has a proof for each leaf")
         return self
 
     @property
     def is_batch(self) -> bool:
-        """True when the anchored key is a Merkle root rather than the leaf itself."""
-        return self.root != self.leaf
+        """True when the stamp anchored several leaves (a Merkle root of ``batch_size`` commitments)."""
+        return self.batch_size > 1
+
+    @property
+    def is_legacy(self) -> bool:
+        """True for a single stamp written before every root was a ``StandardMerkleTree`` root:
+        its key is the raw leaf (``root == leaf``), so no Merkle proof applies."""
+        return self.root == self.leaf
 
     @classmethod
     def loads(cls, text: str | bytes) -> Certificate:
@@ -375,11 +398,14 @@ class Certificate(BaseModel):
         """Pretty JSON with a trailing newline, stable field order."""
         return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
 
-    def dump(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def dump(self, path: str | os.PathLike[str], *, fsync: bool = True, overwrite: bool = True) -> None:
         """Write atomically (temp file in the same folder, then ``os.replace``).
 
         A crash mid-write must never leave a truncated certificate where a good
         one, or none, was: the certificate may be the only copy of the salt.
+        With ``overwrite=False`` an existing file at ``path`` is never replaced
+        (the temp file is hard-linked into place, which fails if the name is
+        taken): FileExistsError says so and nothing was written.
         """
         p = Path(path)
         try:
@@ -394,24 +420,144 @@ class Certificate(BaseModel):
                 if fsync:
                     f.flush()
                     os.fsync(f.fileno())
-            os.replace(tmp, p)
+            if overwrite:
+                os.replace(tmp, p)
+            else:
+                _link_new(tmp, p)
+        except FileExistsError:
+            raise
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise ValidationError(
                 f"cannot write certificate {p}: {exc.strerror or exc}", path=str(p)
             ) from None
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
 
-def certificate_path(file_path: str | os.PathLike[str]) -> Path:
-    """Where a file's certificate lives by default: ``<file>.ipledger.json`` beside it."""
+def _link_new(tmp: str, path: Path) -> None:
+    """Give the complete file ``tmp`` the name ``path`` unless that name exists (FileExistsError)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise
+        # A file system without hard links: exclusive create, then copy (not atomic, still no clobber).
+        with open(path, "x", encoding="utf-8") as out, open(tmp, encoding="utf-8") as src:
+            out.write(src.read())
+
+
+def is_certificate_name(name: str) -> bool:
+    """Whether a file name is an ipledger certificate's: ``*.ipledger.json`` or ``*.ipledger.<n>.json``."""
+    return name.endswith(CERTIFICATE_SUFFIX) or _NUMBERED_CERTIFICATE.search(name) is not None
+
+
+def certificate_path(file_path: str | os.PathLike[str], number: int = 1) -> Path:
+    """Where a file's certificate lives: ``<file>.ipledger.json`` beside it, the first one.
+
+    A file stamped again (changed since, or by another author) gets its next certificate
+    beside the earlier ones as ``<file>.ipledger.<number>.json`` (2, 3, ...): a certificate
+    is never overwritten by another stamp, because the earliest proof is the valuable one.
+    The number sits after ``.ipledger`` so that no file's numbered certificate can share a
+    name with another file's certificate (``log.2.ipledger.json`` belongs to ``log.2``).
+    """
     p = Path(file_path)
-    return p.with_name(p.name + CERTIFICATE_SUFFIX)
+    if isinstance(number, bool) or number < 1:
+        raise ValidationError(f"a certificate number starts at 1, got {number!r}")
+    if number == 1:
+        return p.with_name(p.name + CERTIFICATE_SUFFIX)
+    return p.with_name(f"{p.name}.ipledger.{number}.json")
+
+
+def certificate_number(file_path: str | os.PathLike[str], cert_path: str | os.PathLike[str]) -> int | None:
+    """The number of ``cert_path`` among the certificates of ``file_path`` (1 for the first), else None."""
+    base, name = Path(file_path).name, Path(cert_path).name
+    if name == base + CERTIFICATE_SUFFIX:
+        return 1
+    prefix = base + ".ipledger."
+    if not name.startswith(prefix):
+        return None
+    match = _NUMBERED_CERTIFICATE.fullmatch(name, len(base))
+    if match is None or int(match.group(1)) < 2:
+        return None
+    return int(match.group(1))
+
+
+def certificate_index(names: Iterable[str]) -> dict[str, list[str]]:
+    """The certificates in a folder listing, by the name of the file they certify, first to last.
+
+    Each certificate name belongs to exactly one file name (``a.ipledger.json`` and
+    ``a.ipledger.<n>.json`` to ``a``), so one pass over the listing serves every file in it.
+    """
+    found: dict[str, list[tuple[int, str]]] = {}
+    for name in names:
+        if name.endswith(CERTIFICATE_SUFFIX):
+            base, number = name[: -len(CERTIFICATE_SUFFIX)], 1
+        elif (match := _NUMBERED_CERTIFICATE.search(name)) is not None and int(match.group(1)) >= 2:
+            base, number = name[: match.start()], int(match.group(1))
+        else:
+            continue
+        if base:
+            found.setdefault(base, []).append((number, name))
+    return {base: [name for _, name in sorted(certs)] for base, certs in found.items()}
+
+
+class CertificateIndex:
+    """Finds the certificates beside files, listing each folder once (a folder of 10,000 files
+    costs one ``listdir``, not 10,000)."""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, dict[str, list[str]]] = {}
+
+    def of(self, file_path: str | os.PathLike[str]) -> list[Path]:
+        """The certificates of ``file_path`` found beside it, first to last by number."""
+        p = Path(file_path)
+        if p.parent not in self._folders:
+            try:
+                names: list[str] = os.listdir(p.parent)
+            except OSError:
+                names = []
+            self._folders[p.parent] = certificate_index(names)
+        return [p.with_name(name) for name in self._folders[p.parent].get(p.name, [])]
+
+
+def certificate_paths(file_path: str | os.PathLike[str]) -> list[Path]:
+    """The certificates of a file found beside it, first to last by number."""
+    return CertificateIndex().of(file_path)
+
+
+def write_certificate(
+    cert: Certificate, file_path: str | os.PathLike[str], number: int = 1, *, fsync: bool = True
+) -> Path:
+    """Write ``cert`` as the ``number``-th certificate of ``file_path``, never over another stamp's.
+
+    The same stamp (same leaf: same digest, author and salt) is rewritten in place, so a
+    certificate refreshed after its transaction moved to another block replaces its
+    outdated self. A name held by any other certificate, or by a file that is not one,
+    is left alone and the next free number is used. Returns where it was written.
+    """
+    while True:
+        path = certificate_path(file_path, number)
+        try:
+            cert.dump(path, fsync=fsync, overwrite=False)
+            return path
+        except FileExistsError:
+            try:
+                existing: Certificate | None = Certificate.load(path)
+            except ValidationError:
+                existing = None
+            if existing is not None and existing.leaf == cert.leaf:
+                cert.dump(path, fsync=fsync)
+                return path
+            number += 1
 
 
 def anchor_key(cert: Certificate) -> bytes:
-    """The 32 bytes the contract was given: the leaf for a single stamp, the root for a batch.
+    """The key the contract records the stamp under: always the certificate's root.
 
-    A single stamp's certificate has ``root == leaf``, so this is always the root.
+    That is the ``StandardMerkleTree`` root (for a single stamp ``keccak256(leaf)``), or for a
+    legacy single stamp the leaf itself (``root == leaf``).
     """
     return bytes.fromhex(cert.root[2:])
 
@@ -439,7 +585,7 @@ def check_certificate_digest(cert: Certificate, actual: bytes, what: str = "the 
             f"certificate's leaf does not open to author {cert.author} with this digest and salt: "
             f"the commitment is 0x{leaf.hex()}, the certificate claims {cert.leaf}"
         )
-    if cert.is_batch:
+    if not cert.is_legacy:
         proof = [bytes.fromhex(h[2:]) for h in cert.proof]
         if not verify_proof(proof, bytes.fromhex(cert.root[2:]), leaf):
             raise VerificationError(

@@ -1,20 +1,27 @@
 """Timestamping files: author-bound commitments on chain, certificates beside the files.
 
 The file never leaves the machine: only ``keccak256(abi.encode(sha256(file), author, salt))``
-goes on chain, alone (``stamp``) or as the Merkle root of a batch (``stampBatch``).
+goes on chain, alone (``stamp(leaf)``, recorded under the one-leaf root ``keccak256(leaf)``) or as
+the Merkle root of a batch (``stampBatch``): every certificate's root is a ``StandardMerkleTree`` root.
 
 No lost data: before anything is sent, the batch (every salt and proof) is written
 durably to ``<data_dir>/stamps/<root>.json`` — a certificate is worthless without its
 salt. Certificates are written only from a receipt, i.e. from what the chain holds,
 and :meth:`TimestampService.refresh_certificates` rewrites them if a transaction
 had to be re-sent after the chain lost blocks and landed in another block.
+
+No lost proof: a certificate is never overwritten by another stamp. The earliest proof
+of existence is the valuable one, so a file whose content already has a certificate that
+stands on this chain (same author) is not stamped again (it is *kept*), and a file stamped
+again after it changed gets its new certificate beside the earlier ones
+(``<file>.ipledger.2.json``, ...). Certificates themselves are not stamped unless asked.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,24 +32,30 @@ from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
 
 from ledger.chain.client import ChainClient, Contract, Receipt
-from ledger.errors import ContractError, NotFoundError, ValidationError, VerificationError
+from ledger.errors import ContractError, LedgerError, NotFoundError, ValidationError, VerificationError
 from ledger.timestamps.proofs import (
-    CERTIFICATE_SUFFIX,
     Certificate,
+    CertificateIndex,
     MerkleTree,
     anchor_key,
+    certificate_number,
     certificate_path,
     check_certificate_digest,
     check_certificate_offline,
     commitment,
     file_digest,
+    is_certificate_name,
     new_salt,
+    write_certificate,
 )
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 Progress = Callable[[int], None]
 """Called with a number of units done (bytes while hashing)."""
+
+Anchored = Callable[[Certificate], bool]
+"""Whether an earlier certificate stands on this chain (its key recorded as it says)."""
 
 
 class StampItem(BaseModel):
@@ -96,9 +109,53 @@ class Anchor:
     stamper: str
 
 
-def issue_certificates(batch: StampBatch, anchor: Anchor) -> list[Certificate]:
-    """Write one certificate per file of ``batch`` beside the file (atomically)."""
-    certificates = []
+@dataclass(frozen=True)
+class Kept:
+    """A file not stamped again: an earlier certificate of its content stands on this chain."""
+
+    file: str
+    certificate_file: str
+    certificate: Certificate
+
+
+@dataclass(frozen=True)
+class StampPlan:
+    """What a stamp will do: the batch to send (None when every file is kept) and the kept files."""
+
+    batch: StampBatch | None
+    kept: list[Kept] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StampResult:
+    """What a stamp did: the certificates it wrote (``paths[i]`` holds ``certificates[i]``, the
+    certificate of ``files[i]``) and the files it kept because an earlier certificate stands."""
+
+    certificates: list[Certificate] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+
+    def with_kept(self, kept: list[Kept]) -> StampResult:
+        return StampResult(self.certificates, self.paths, self.files, [*self.kept, *kept])
+
+    def as_json(self) -> list[dict[str, Any]]:
+        """One entry per file: the certificate that stands for it, where it is, and whether it was kept."""
+        written = [
+            {"file": file, "certificate_file": path, "kept": False, **cert.model_dump(mode="json")}
+            for file, path, cert in zip(self.files, self.paths, self.certificates, strict=True)
+        ]
+        kept = [
+            {"file": k.file, "certificate_file": k.certificate_file, "kept": True,
+             **k.certificate.model_dump(mode="json")}
+            for k in self.kept
+        ]
+        return written + kept
+
+
+def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
+    """Write one certificate per file of ``batch`` beside the file (atomically, never over another stamp's)."""
+    certificates, paths, files = [], [], []
     for item in batch.items:
         cert = Certificate(
             chain_id=anchor.chain_id,
@@ -117,24 +174,35 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> list[Certificate]:
             stamper=anchor.stamper,
             batch_size=batch.batch_size,
         )
-        cert.dump(item.certificate, fsync=batch.batch_size == 1)
+        number = certificate_number(item.file, item.certificate) or 1
+        path = write_certificate(cert, item.file, number, fsync=batch.batch_size == 1)
         certificates.append(cert)
+        paths.append(str(path))
+        files.append(item.file)
     if batch.batch_size > 1:
         os.sync()  # one flush for the whole batch instead of one fsync per file
-    return certificates
+    return StampResult(certificates, paths, files)
 
 
 def stamp_call_data(batch: StampBatch) -> bytes:
-    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests)."""
+    """The calldata of ``stamp(leaf)`` or ``stampBatch(root, count)`` for a batch (for relayed requests).
+
+    A single stamp sends its leaf: the contract records it under ``keccak256(leaf)``, the batch's root.
+    """
     root = bytes.fromhex(batch.root[2:])
     if batch.batch_size == 1:
-        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [root])
+        leaf = bytes.fromhex(batch.items[0].leaf[2:])
+        return function_signature_to_4byte_selector("stamp(bytes32)") + abi_encode(["bytes32"], [leaf])
     return function_signature_to_4byte_selector("stampBatch(bytes32,uint256)") + abi_encode(
         ["bytes32", "uint256"], [root, batch.batch_size])
 
 
-def collect_files(paths: Sequence[Path]) -> list[Path]:
-    """Expand directories (recursively, skipping certificates and hidden files); check each file."""
+def collect_files(paths: Sequence[Path], include_certificates: bool = False) -> list[Path]:
+    """Expand directories (recursively, skipping hidden files); check each file.
+
+    Certificates (``*.ipledger.json``, ``*.ipledger.<n>.json``) are not stamped: named
+    alone they are refused, in a folder they are skipped, unless ``include_certificates``.
+    """
     if not paths:
         raise ValidationError("nothing to stamp: name at least one file or directory")
     files: list[Path] = []
@@ -142,13 +210,19 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(
                 p for p in path.rglob("*")
-                if p.is_file() and not p.name.endswith(CERTIFICATE_SUFFIX)
+                if p.is_file() and (include_certificates or not is_certificate_name(p.name))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             if not found:
                 raise ValidationError(f"no files to stamp in {path}")
             files.extend(found)
         elif path.is_file():
+            if is_certificate_name(path.name) and not include_certificates:
+                raise ValidationError(
+                    f"{path} is an ipledger certificate, not a file to stamp (its file is stamped, "
+                    f"the certificate is the proof); pass --include-certificates to stamp it anyway",
+                    path=str(path),
+                )
             files.append(path)
         elif path.exists():
             raise ValidationError(f"{path} is not a regular file")
@@ -169,6 +243,10 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
     return unique
 
 
+def _never(_: Certificate) -> bool:
+    return False
+
+
 class TimestampService:
     """Stamp files and verify certificates against the TimestampRegistry."""
 
@@ -184,47 +262,89 @@ class TimestampService:
     # -- stamping ----------------------------------------------------------------
 
     def prepare(self, files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
-        """Hash every file and build the commitments (and the Merkle tree for several)."""
+        """Hash every file and build the commitments (and the Merkle tree for several); keeps nothing."""
         return self.prepare_files(files, author, progress)
 
     @staticmethod
     def prepare_files(files: Sequence[Path], author: str, progress: Progress | None = None) -> StampBatch:
         """:meth:`prepare` without a chain: hashing and commitments are local."""
+        batch = TimestampService.plan_files(files, author, _never, progress).batch
+        assert batch is not None  # nothing is kept when no earlier certificate stands
+        return batch
+
+    def plan(self, files: Sequence[Path], author: str, progress: Progress | None = None) -> StampPlan:
+        """:meth:`prepare`, keeping every file whose content already has a certificate on this chain."""
+        return self.plan_files(files, author, self.anchored_checker(), progress)
+
+    @staticmethod
+    def plan_files(
+        files: Sequence[Path], author: str, anchored: Anchored, progress: Progress | None = None
+    ) -> StampPlan:
+        """Hash the files; keep those an earlier certificate (same digest and author, ``anchored``)
+        already proves, and commit the others, each to a certificate name no other stamp holds."""
         author = to_checksum_address(author)
-        digests, salts, leaves = [], [], []
+        index = CertificateIndex()
+        kept: list[Kept] = []
+        todo: list[tuple[Path, Path, bytes, int]] = []
         for f in files:
             digest = file_digest(f)
             if progress is not None:
                 progress(f.stat().st_size)
-            salt = new_salt()
-            digests.append(digest)
-            salts.append(salt)
-            leaves.append(commitment(digest, author, salt))
-        proofs: list[list[bytes]]
-        if len(files) == 1:
-            root, proofs = leaves[0], [[]]
-        else:
-            tree = MerkleTree(leaves)
-            root, proofs = tree.root, [tree.proof(i) for i in range(len(leaves))]
-        return StampBatch(
+            path = f.resolve()
+            earlier = index.of(path)
+            standing = _standing(earlier, _hex(digest), author, anchored)
+            if standing is not None:
+                kept.append(Kept(str(path), str(standing[0]), standing[1]))
+                continue
+            last = certificate_number(path, earlier[-1]) if earlier else None
+            todo.append((f, path, digest, (last or 0) + 1))
+        if not todo:
+            return StampPlan(None, kept)
+        salts = [new_salt() for _ in todo]
+        leaves = [commitment(d, author, s) for (_, _, d, _), s in zip(todo, salts, strict=True)]
+        # One rule for every stamp: the root of a StandardMerkleTree (of one leaf: keccak256(leaf)).
+        tree = MerkleTree(leaves)
+        root, proofs = tree.root, [tree.proof(i) for i in range(len(leaves))]
+        batch = StampBatch(
             root=_hex(root),
             author=author,
-            batch_size=len(files),
+            batch_size=len(todo),
             items=[
                 StampItem(
-                    file=str(f.resolve()),
-                    certificate=str(certificate_path(f.resolve())),
+                    file=str(path),
+                    certificate=str(certificate_path(path, number)),
                     file_name=f.name,
                     digest=_hex(d),
                     salt=_hex(s),
                     leaf=_hex(leaf),
                     proof=[_hex(p) for p in proof],
                 )
-                for f, d, s, leaf, proof in zip(files, digests, salts, leaves, proofs, strict=True)
+                for (f, path, d, number), s, leaf, proof in zip(todo, salts, leaves, proofs, strict=True)
             ],
         )
+        return StampPlan(batch, kept)
 
-    def send(self, batch: StampBatch, sender: LocalAccount | None = None) -> list[Certificate]:
+    def anchored_checker(self) -> Anchored:
+        """Whether a certificate's key is recorded on this chain, by a known registry, as it says.
+
+        One ``recordOf`` per distinct root (a folder stamped in one batch costs one call).
+        """
+        seen: dict[tuple[str, str], tuple[str, int, int]] = {}
+
+        def anchored(cert: Certificate) -> bool:
+            if cert.chain_id != self.client.chain_id or to_checksum_address(cert.contract) not in self.known:
+                return False
+            key = (cert.contract, cert.root)
+            if key not in seen:
+                registry = self.client.contract(cast(Any, self.registry.abi), cert.contract)
+                stamper, block_number, block_time = self.client.call(
+                    registry.functions.recordOf(HexBytes(cert.root)))
+                seen[key] = (stamper, block_number, block_time)
+            return seen[key] == (cert.stamper, cert.block_number, cert.block_time)
+
+        return anchored
+
+    def send(self, batch: StampBatch, sender: LocalAccount | None = None) -> StampResult:
         """Archive the batch durably, stamp it, and write one certificate per file.
 
         If another account stamped the same key first (a copied pending transaction),
@@ -234,7 +354,7 @@ class TimestampService:
         self._archive(batch)
         root = HexBytes(batch.root)
         fn = (
-            self.registry.functions.stamp(root)
+            self.registry.functions.stamp(HexBytes(batch.items[0].leaf))  # recorded under keccak256(leaf) == root
             if batch.batch_size == 1
             else self.registry.functions.stampBatch(root, batch.batch_size)
         )
@@ -247,11 +367,16 @@ class TimestampService:
         return self.write_certificates(batch, receipt)
 
     def stamp_files(
-        self, paths: Sequence[Path], sender: LocalAccount | None = None, progress: Progress | None = None
-    ) -> list[Certificate]:
-        files = collect_files(paths)
+        self, paths: Sequence[Path], sender: LocalAccount | None = None, progress: Progress | None = None,
+        *, include_certificates: bool = False,
+    ) -> StampResult:
+        """Stamp files and folders in one transaction; files an earlier certificate proves are kept."""
+        files = collect_files(paths, include_certificates)
         signer = self.client.signer(sender)
-        return self.send(self.prepare(files, signer.address, progress), signer)
+        plan = self.plan(files, signer.address, progress)
+        if plan.batch is None:
+            return StampResult(kept=plan.kept)
+        return self.send(plan.batch, signer).with_kept(plan.kept)
 
     def _archive(self, batch: StampBatch) -> None:
         self.archive(self.archive_dir, batch)
@@ -271,7 +396,7 @@ class TimestampService:
                 return receipt
         raise VerificationError(f"{key} is recorded in block {block_number} but no event shows it")
 
-    def write_certificates(self, batch: StampBatch, receipt: Receipt) -> list[Certificate]:
+    def write_certificates(self, batch: StampBatch, receipt: Receipt) -> StampResult:
         """Certificates from a receipt: only what the chain holds goes into them."""
         stamper, block_number, _ = self.client.call(self.registry.functions.recordOf(HexBytes(batch.root)))
         if block_number != receipt.block_number:
@@ -289,11 +414,11 @@ class TimestampService:
         refreshed: list[Certificate] = []
         for receipt in moved:
             for event in self.client.events(self.registry, receipt):
-                key = event.args.get("leaf") or event.args.get("root")
+                key = event.args.get("root")
                 archived = self.archive_dir / f"{key}.json"
                 if archived.exists():
                     batch = StampBatch.model_validate_json(archived.read_text())
-                    refreshed.extend(self.write_certificates(batch, receipt))
+                    refreshed.extend(self.write_certificates(batch, receipt).certificates)
         return refreshed
 
     # -- verifying ---------------------------------------------------------------
@@ -303,13 +428,25 @@ class TimestampService:
         check_certificate_offline(cert, file)
         return self._verify_on_chain(cert, str(file))
 
+    def check(self, pairs: Sequence[tuple[bytes, Certificate]]) -> list[Verified | LedgerError]:
+        """A :data:`~ledger.timestamps.verification.Checker` on this chain: each (digest, certificate)
+        pair verified, or the error that says why not (an unavailable chain still raises)."""
+        results: list[Verified | LedgerError] = []
+        for digest, cert in pairs:
+            try:
+                results.append(self.verify_digest(digest, cert))
+            except ValidationError as exc:
+                results.append(exc)
+        return results
+
     def verify_digest(self, digest: bytes, cert: Certificate) -> Verified:
         """As :meth:`verify`, for a file hashed elsewhere (the API's browser page hashes locally)."""
         check_certificate_digest(cert, digest)
         return self._verify_on_chain(cert, cert.file_name)
 
     def record(self, key: bytes) -> dict[str, object]:
-        """The first record of a leaf or root, with the transaction that made it."""
+        """The first record of a certificate's root (a single stamp's is ``keccak256(leaf)``; a legacy
+        single stamp's is its leaf), with the transaction that made it."""
         stamper, block_number, block_time = self.client.call(self.registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:
             raise NotFoundError(f"0x{key.hex()} was never stamped on chain {self.client.chain_id}")
@@ -337,7 +474,7 @@ class TimestampService:
         stamper, block_number, block_time = self.client.call(registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:
             raise VerificationError(f"{cert.root} was never stamped on chain {self.client.chain_id}")
-        if cert.is_batch and not self.client.call(
+        if not cert.is_legacy and not self.client.call(
             registry.functions.verifyBatchMember(
                 [HexBytes(p) for p in cert.proof], key, HexBytes(cert.leaf))
         ):
@@ -351,7 +488,7 @@ class TimestampService:
             raise VerificationError(f"block {cert.block_number} on this chain is not {cert.block_hash}")
         receipt = self.client.receipt(cert.tx_hash)
         if receipt is None or receipt.block_hash != cert.block_hash or not any(
-            (e.args.get("leaf") or e.args.get("root")) == cert.root
+            e.args.get("root") == cert.root  # Stamped(root) and BatchStamped(root); a legacy Stamped's root is the leaf
             for e in self.client.events(registry, receipt)
         ):
             raise VerificationError(f"transaction {cert.tx_hash} did not stamp {cert.root}")
@@ -367,6 +504,24 @@ class TimestampService:
             digest=cert.digest,
             batch_size=cert.batch_size,
         )
+
+
+def _standing(
+    earlier: Sequence[Path], digest: str, author: str, anchored: Anchored
+) -> tuple[Path, Certificate] | None:
+    """The earliest certificate among ``earlier`` for this content and author that stands on chain."""
+    found: list[tuple[int, Path, Certificate]] = []
+    for path in earlier:
+        try:
+            cert = Certificate.load(path)
+        except ValidationError:
+            continue  # not ours to judge here; it is left alone all the same
+        if cert.digest == digest and cert.author == author and anchored(cert):
+            found.append((cert.block_number, path, cert))
+    if not found:
+        return None
+    _, path, cert = min(found, key=lambda item: item[0])
+    return path, cert
 
 
 def _hex(value: bytes) -> str:

@@ -39,3 +39,39 @@ def test_stamp_and_verify_through_the_api_with_a_keystore_account(live_api, api_
     files[1].write_text("tampered")
     refused = run("verify", str(files[1]), "--api", live_api, data=data)
     assert refused.returncode == 1 and "modified" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_stamp_through_the_api_again_keeps_the_earlier_certificate(live_api, tmp_path):
+    data = tmp_path / "data"
+    assert run("account", "new", "inventor", data=data).returncode == 0
+    notebook = tmp_path / "notebook.txt"
+    notebook.write_text("page 1")
+    [first] = json.loads(run("stamp", str(notebook), "--api", live_api, "--json", data=data).stdout)
+    written = Path(first["certificate_file"]).read_bytes()
+    again = run("stamp", str(notebook), "--api", live_api, "--json", data=data)
+    assert again.returncode == 0, again.stderr
+    [kept] = json.loads(again.stdout)
+    assert kept["kept"] is True and kept["block_number"] == first["block_number"]
+    notebook.write_text("page 1, corrected")
+    [second] = json.loads(run("stamp", str(notebook), "--api", live_api, "--json", data=data).stdout)
+    assert second["certificate_file"] == str(tmp_path / "notebook.txt.ipledger.2.json")
+    assert Path(first["certificate_file"]).read_bytes() == written
+    verified = run("verify", str(notebook), "--api", live_api, data=data)
+    assert verified.returncode == 0 and f"block {second['block_number']}" in verified.stdout, verified.stderr
+
+
+def test_verify_folder_through_the_api_reports_each_file(live_api, tmp_path):
+    data = tmp_path / "data"
+    assert run("account", "new", "inventor", data=data).returncode == 0
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"page-{i}.txt").write_text(f"page {i}")
+    assert run("stamp", str(folder), "--api", live_api, data=data).returncode == 0
+    good = run("verify", str(folder), "--api", live_api, "--json", data=data)
+    assert good.returncode == 0, good.stderr
+    assert (json.loads(good.stdout)["count"], json.loads(good.stdout)["valid"]) == (3, True)
+    (folder / "page-1.txt").write_text("torn out")
+    bad = run("verify", str(folder), "--api", live_api, data=data)
+    assert bad.returncode == 1 and bad.stdout.strip().splitlines()[-1] == "2 of 3 files verify; 1 fails."
+    assert f"FAILED {folder / 'page-1.txt'}: file does not match" in bad.stdout

@@ -7,6 +7,7 @@ import os
 import time
 
 from eth_account import Account
+from eth_utils import keccak
 
 from ledger.client.api import ApiClient
 from ledger.relay.service import sign_request
@@ -49,11 +50,12 @@ def test_relay_signed_stamp_lands_as_the_user_without_gas(client, contract, chai
     response = client.post("/relay", json=signed(client, user, registry.address, stamp_data(contract, leaf)))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["result"]["leaf"] == "0x" + leaf.hex()
+    root = keccak(leaf)  # a single stamp is recorded under its one-leaf root
+    assert body["result"]["root"] == "0x" + root.hex()
     assert chain.receipt(body["tx_hash"]).status == 1
-    assert chain.call(registry.functions.recordOf(leaf))[0] == user.address  # _msgSender() is the user
+    assert chain.call(registry.functions.recordOf(root))[0] == user.address  # _msgSender() is the user
     assert chain.w3.eth.get_balance(user.address) == 0
-    assert client.get(f"/timestamps/0x{leaf.hex()}").json()["stamper"] == user.address
+    assert client.get(f"/timestamps/0x{root.hex()}").json()["stamper"] == user.address
 
 
 def test_relay_signed_by_other_key_is_403_and_sends_nothing(client, contract, chain, user):
@@ -96,7 +98,7 @@ def test_relay_call_the_contract_refuses_is_4xx_with_error_name(client, contract
     chain.transact(contract("TimestampRegistry").functions.stamp(leaf))
     body = assert_problem(client.post("/relay", json=signed(client, user, registry, stamp_data(contract, leaf))),
                           409, "TimestampRegistryAlreadyStamped")
-    assert body["arguments"]["key"] == "0x" + leaf.hex()
+    assert body["arguments"]["key"] == "0x" + keccak(leaf).hex()
 
 
 def test_relay_malformed_body_is_422_problem(client):
@@ -120,7 +122,7 @@ def test_rate_limit_per_sender_is_429(client, contract, user):
 def test_verify_certificate_by_digest(client, chain, contract, tmp_path, api_ledger):
     report = tmp_path / "r.txt"
     report.write_text("for the API")
-    [cert] = api_ledger.timestamps.stamp_files([report])
+    [cert] = api_ledger.timestamps.stamp_files([report]).certificates
     import hashlib
 
     digest = "0x" + hashlib.sha256(report.read_bytes()).hexdigest()
@@ -154,9 +156,9 @@ def test_100_concurrent_signed_requests_land_exactly_once(live_api, contract, ch
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
         results = list(pool.map(send, range(100)))
     elapsed = time.monotonic() - start
-    assert [r["result"]["leaf"] for r in results] == ["0x" + leaf.hex() for leaf in leaves]
+    assert [r["result"]["root"] for r in results] == ["0x" + keccak(leaf).hex() for leaf in leaves]
     for user, leaf in zip(users, leaves, strict=True):
-        assert chain.call(registry.functions.recordOf(leaf))[0] == user.address
+        assert chain.call(registry.functions.recordOf(keccak(leaf)))[0] == user.address
     # exactly once: the transactions that carried them hold exactly 100 stamps, and each user's nonce is 1
     stamped = [e for tx in {r["tx_hash"] for r in results}
                for e in chain.events(registry, chain.receipt(tx)) if e.name == "Stamped"]

@@ -64,6 +64,116 @@ def test_stamp_directory_and_many_files_use_one_transaction(tmp_path, data):
     assert run("verify", str(folder / "17.csv"), data=data).returncode == 0
 
 
+def test_stamp_again_never_overwrites_a_certificate_and_every_version_verifies(tmp_path, data):
+    """The user's sequence (issue 11, item 17): stamp, stamp again unchanged, change, stamp, verify both."""
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.7 version 1")
+    first_cert = Path(str(report) + ".ipledger.json")
+    [first] = json.loads(run("stamp", str(report), "--json", data=data).stdout)
+    written = first_cert.read_bytes()
+
+    again = run("stamp", str(report), data=data)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing sent" in again.stdout and f"kept: {first_cert} (block {first['block_number']}" in again.stdout
+    assert first_cert.read_bytes() == written
+
+    report.write_bytes(b"%PDF-1.7 version 2")
+    second_cert = tmp_path / "report.pdf.ipledger.2.json"
+    changed = run("stamp", str(report), "--json", data=data)
+    assert changed.returncode == 0, changed.stderr
+    [second] = json.loads(changed.stdout)
+    assert second["certificate_file"] == str(second_cert) and second["kept"] is False
+    assert second["block_number"] > first["block_number"]
+    assert first_cert.read_bytes() == written  # block 58 is not replaced by block 59
+
+    now = run("verify", str(report), data=data)
+    assert now.returncode == 0, now.stderr
+    assert f"block {second['block_number']}" in now.stdout and str(second_cert) in now.stdout
+    report.write_bytes(b"%PDF-1.7 version 1")
+    then = run("verify", str(report), data=data)
+    assert then.returncode == 0, then.stderr
+    assert f"block {first['block_number']}" in then.stdout
+    assert run("verify", str(report), str(first_cert), data=data).returncode == 0
+    assert_clean_failure(run("verify", str(report), str(second_cert), data=data), 1, "modified")
+
+
+def test_stamp_folder_twice_keeps_every_certificate_and_stamps_only_changes(tmp_path, data):
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    for name in "abc":
+        (folder / f"{name}.csv").write_text(f"{name},1")
+    first = json.loads(run("stamp", str(folder), "--json", data=data).stdout)
+    assert [c["kept"] for c in first] == [False] * 3
+    before = {p.name: p.read_bytes() for p in folder.glob("*.ipledger.json")}
+    (folder / "b.csv").write_text("b,2")
+    second = run("stamp", str(folder), "--json", data=data)
+    assert second.returncode == 0, second.stderr
+    entries = {Path(c["file"]).name: c for c in json.loads(second.stdout)}
+    assert {n: e["kept"] for n, e in entries.items()} == {"a.csv": True, "b.csv": False, "c.csv": True}
+    assert entries["b.csv"]["certificate_file"] == str(folder / "b.csv.ipledger.2.json")
+    assert entries["a.csv"]["block_number"] == first[0]["block_number"]
+    assert {p.name: p.read_bytes() for p in folder.glob("*.ipledger.json")} == before
+
+
+def test_stamp_certificate_file_exits_two_unless_asked(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("x")
+    assert run("stamp", str(report), data=data).returncode == 0
+    cert = str(report) + ".ipledger.json"
+    assert_clean_failure(run("stamp", cert, data=data), 2, "is an ipledger certificate")
+    assert not Path(cert + ".ipledger.json").exists()
+    asked = run("stamp", cert, "--include-certificates", data=data)
+    assert asked.returncode == 0, asked.stderr
+    assert Path(cert + ".ipledger.json").exists()
+
+
+def test_verify_folder_prints_a_line_per_file_and_a_summary_and_exits_one_on_any_failure(tmp_path, data):
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    for name in "abc":
+        (folder / f"{name}.csv").write_text(f"{name},1")
+    assert run("stamp", str(folder), data=data).returncode == 0
+    good = run("verify", str(folder), data=data)
+    assert good.returncode == 0, good.stderr
+    lines = good.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["VALID"] * 3 and lines[-1] == "3 of 3 files verify."
+    (folder / "b.csv").write_text("b,tampered")
+    (folder / "d.csv").write_text("never stamped")
+    bad = run("verify", str(folder), data=data)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    lines = bad.stdout.strip().splitlines()
+    assert f"FAILED {folder / 'b.csv'}: file does not match the certificate" in bad.stdout
+    assert f"FAILED {folder / 'd.csv'}: no certificate for {folder / 'd.csv'}" in bad.stdout
+    assert lines[-1] == "2 of 4 files verify; 2 fail."
+    as_json = run("verify", str(folder), "--json", data=data)
+    assert as_json.returncode == 1
+    report = json.loads(as_json.stdout)
+    assert (report["valid"], report["count"], report["verified"], report["failed"]) == (False, 4, 2, 2)
+    assert {Path(f["file"]).name: bool(f["reason"]) for f in report["files"]} == {
+        "a.csv": False, "b.csv": True, "c.csv": False, "d.csv": True}
+
+
+def test_verify_json_always_prints_the_result_with_the_reason(tmp_path, data):
+    report = tmp_path / "r.txt"
+    report.write_text("v1")
+    assert run("stamp", str(report), data=data).returncode == 0
+    ok = run("verify", str(report), "--json", data=data)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["valid"] is True and json.loads(ok.stdout)["reason"] is None
+    report.write_text("v2")
+    failed = run("verify", str(report), "--json", data=data)
+    assert failed.returncode == 1, failed.stderr
+    result = json.loads(failed.stdout)
+    assert result["valid"] is False and "modified" in result["reason"] and result["file"] == str(report)
+    assert result["certificate_file"] == str(report) + ".ipledger.json"
+    orphan = tmp_path / "never-stamped.txt"
+    orphan.write_text("x")
+    missing = run("verify", str(orphan), "--json", data=data)
+    assert missing.returncode == 2
+    assert json.loads(missing.stdout) == {
+        "file": str(orphan), "valid": False, "certificate_file": None,
+        "reason": f"no certificate for {orphan} (expected {orphan}.ipledger.json)"}
+
+
 def test_verify_modified_file_exits_one_with_reason(tmp_path, data):
     report = tmp_path / "r.txt"
     report.write_text("v1")

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from hexbytes import HexBytes
 
 from ledger.chain.client import ChainClient
@@ -46,7 +47,7 @@ def _as_tuple(request: SignedRequest) -> tuple[Any, ...]:
 
 
 def _stamper(chain: ChainClient, stamps: Any, leaf: bytes) -> str:
-    return str(chain.call(stamps.functions.recordOf(leaf))[0])
+    return str(chain.call(stamps.functions.recordOf(keccak(leaf)))[0])  # recorded under its one-leaf root
 
 
 @pytest.mark.parametrize("wrong", ["chain id", "verifying contract"])

@@ -145,19 +145,29 @@ contract RulesFuzzTest is Suite {
         public
     {
         vm.assume(leaf != bytes32(0) && first != address(forwarder) && second != address(forwarder));
+        bytes32 root = keccak256(bytes.concat(leaf)); // a single stamp is the one-leaf tree's root
         vm.prank(first);
         stamps.stamp(leaf);
-        ITimestampRegistry.Record memory record = stamps.recordOf(leaf);
+        ITimestampRegistry.Record memory record = stamps.recordOf(root);
+        require(record.stamper == first && stamps.recordOf(leaf).stamper == address(0), "not under its root");
+        require(stamps.verifyBatchMember(new bytes32[](0), root, leaf), "the empty proof must verify");
         vm.warp(block.timestamp + later);
         vm.roll(block.number + 1);
         vm.prank(second);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ITimestampRegistry.TimestampRegistryAlreadyStamped.selector, leaf, first, record.blockNumber, record.timestamp
+                ITimestampRegistry.TimestampRegistryAlreadyStamped.selector, root, first, record.blockNumber, record.timestamp
             )
         );
-        stamps.stampBatch(leaf, 1);
-        ITimestampRegistry.Record memory after_ = stamps.recordOf(leaf);
+        stamps.stampBatch(root, 1);
+        vm.prank(second);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITimestampRegistry.TimestampRegistryAlreadyStamped.selector, root, first, record.blockNumber, record.timestamp
+            )
+        );
+        stamps.stamp(leaf);
+        ITimestampRegistry.Record memory after_ = stamps.recordOf(root);
         require(after_.stamper == first && after_.timestamp == T0 && after_.blockNumber == record.blockNumber, "changed");
     }
 

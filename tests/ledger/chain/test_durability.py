@@ -105,14 +105,14 @@ def test_front_run_copied_leaf_gives_copier_nothing_and_author_keeps_proof(
     chain.rpc("evm_setAutomine", [False])
     try:
         result: dict[str, object] = {}
-        sender = threading.Thread(target=lambda: result.update(certs=stamps.send(batch, author)))
+        sender = threading.Thread(target=lambda: result.update(certs=stamps.send(batch, author).certificates))
         sender.start()
         pending = []
         while not pending:
             pool = chain.rpc("txpool_content")["pending"]
             pending = [tx for txs in pool.values() for tx in txs.values()]
         leaf = HexBytes(pending[0]["input"])[4:36]
-        assert HexBytes(leaf).to_0x_hex() == batch.root
+        assert HexBytes(leaf).to_0x_hex() == batch.items[0].leaf  # recorded under keccak256(leaf) == batch.root
         fn = registry.functions.stamp(leaf)
         tx = fn.build_transaction({
             "from": copier.address, "nonce": chain.w3.eth.get_transaction_count(copier.address),

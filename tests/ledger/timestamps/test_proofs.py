@@ -27,13 +27,17 @@ from ledger.timestamps.proofs import (
     Certificate,
     MerkleTree,
     anchor_key,
+    certificate_number,
     certificate_path,
+    certificate_paths,
     check_certificate_offline,
     commitment,
     file_digest,
+    is_certificate_name,
     leaf_hash,
     new_salt,
     verify_proof,
+    write_certificate,
 )
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -153,6 +157,25 @@ process.stdout.write(JSON.stringify(out));
 
 def _oz_trees(sets: list[list[list[str]]]) -> list[dict[str, Any]]:
     """Root and per-value proofs from the real npm StandardMerkleTree."""
+    out: list[dict[str, Any]] = _node(_NODE_SCRIPT, sets)
+    return out
+
+
+_NODE_VERIFY = r"""
+const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');
+const certs = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+process.stdout.write(JSON.stringify(certs.map(c => StandardMerkleTree.verify(
+  c.root, ['bytes32', 'address', 'bytes32'], [c.digest, c.author, c.salt], c.proof))));
+"""
+
+
+def oz_verify(certificates: list[dict[str, Any]]) -> list[bool]:
+    """``StandardMerkleTree.verify(root, types, [digest, author, salt], proof)`` of the real npm
+    package, once per certificate (as JSON): what an outside verifier with OpenZeppelin's tool sees."""
+    return list(_node(_NODE_VERIFY, certificates))
+
+
+def _node(script: str, payload: Any) -> Any:
     node = shutil.which("node")
     if node is None:
         pytest.fail(
@@ -162,18 +185,12 @@ def _oz_trees(sets: list[list[list[str]]]) -> list[dict[str, Any]]:
     if not (ROOT / "node_modules" / "@openzeppelin" / "merkle-tree").is_dir():
         pytest.fail(f"@openzeppelin/merkle-tree is not installed under {ROOT}; run `npm ci` there")
     result = subprocess.run(
-        [node, "-e", _NODE_SCRIPT],
-        check=False,
-        input=json.dumps(sets),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
+        [node, "-e", script], check=False, input=json.dumps(payload), capture_output=True, text=True,
+        cwd=ROOT, timeout=120,
     )
     if result.returncode != 0:
         pytest.fail(f"node failed ({result.returncode}): {result.stderr.strip()}")
-    out: list[dict[str, Any]] = json.loads(result.stdout)
-    return out
+    return json.loads(result.stdout)
 
 
 def test_merkle_tree_root_and_proofs_equal_openzeppelin_npm() -> None:
@@ -264,7 +281,8 @@ def test_merkle_tree_of_10000_leaves_builds_and_proves_fast() -> None:
 # --------------------------------------------------------------------------- certificates
 
 
-def _single_cert(file: Path, author: str = AUTHOR) -> Certificate:
+def _single_cert(file: Path, author: str = AUTHOR, *, legacy: bool = True) -> Certificate:
+    """A single stamp's certificate: legacy (root == leaf) unless ``legacy=False`` (root = keccak256(leaf))."""
     digest, salt = file_digest(file), new_salt()
     leaf = _hex(commitment(digest, author, salt))
     return Certificate(
@@ -280,7 +298,7 @@ def _single_cert(file: Path, author: str = AUTHOR) -> Certificate:
         salt=_hex(salt),
         leaf=leaf,
         proof=[],
-        root=leaf,
+        root=leaf if legacy else _hex(leaf_hash(bytes.fromhex(leaf[2:]))),
         stamper=author,
         batch_size=1,
     )
@@ -351,6 +369,7 @@ def _broken(mutate: Any, tmp_path: Path) -> str:
         (lambda d: d.update(version=2), "unsupported certificate version 2"),
         (lambda d: d.update(block_time_iso="1999-01-01T00:00:00Z"), "disagrees with block_time"),
         (lambda d: d.update(batch_size=3), "single stamp"),
+        (lambda d: d.update(root="0x" + "ab" * 32, batch_size=3), "a batch of 3 leaves has a proof"),
         (lambda d: (d.pop("block_time_iso"), d.update(block_time=10**20)), "block_time_iso"),
         (lambda d: d.update(surprise=1), "surprise"),
     ],
@@ -377,19 +396,50 @@ def test_certificate_load_missing_or_bad_file_names_path(tmp_path: Path) -> None
         Certificate.load(bad)
 
 
-def test_check_certificate_offline_single_passes_and_anchor_is_leaf(tmp_path: Path) -> None:
+def test_check_certificate_offline_single_passes_and_anchor_is_one_leaf_root(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"original")
+    cert = _single_cert(f, legacy=False)
+    check_certificate_offline(cert, f)
+    assert not cert.is_batch and not cert.is_legacy
+    leaf = bytes.fromhex(cert.leaf[2:])
+    assert anchor_key(cert) == keccak(leaf) == MerkleTree([leaf]).root
+
+
+def test_check_certificate_offline_legacy_single_passes_and_anchor_is_leaf(tmp_path: Path) -> None:
     f = tmp_path / "a.txt"
     f.write_bytes(b"original")
     cert = _single_cert(f)
     check_certificate_offline(cert, f)
-    assert not cert.is_batch
+    assert cert.is_legacy and not cert.is_batch
     assert anchor_key(cert) == bytes.fromhex(cert.leaf[2:])
+
+
+def test_single_certificate_with_wrong_root_raises_forged_proof(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"original")
+    cert = _single_cert(f, legacy=False)
+    with pytest.raises(VerificationError, match="forged proof"):
+        check_certificate_offline(cert.model_copy(update={"root": _hex(b"\x42" * 32)}), f)
+
+
+def test_every_certificate_verifies_with_openzeppelin_standard_merkle_tree(tmp_path: Path) -> None:
+    """One rule: OZ's own StandardMerkleTree.verify accepts single stamps as it accepts batches."""
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"original")
+    single = _single_cert(f, legacy=False)
+    batch, _ = _batch_cert(tmp_path)
+    legacy = _single_cert(f)
+    forged = single.model_copy(update={"salt": _hex(new_salt())})
+    verdicts = oz_verify([json.loads(c.dumps()) for c in (single, batch, legacy, forged)])
+    # The legacy form (root == leaf) is exactly what OZ's tool refused; ipledger still verifies it.
+    assert verdicts == [True, True, False, False]
 
 
 def test_check_certificate_offline_batch_passes_and_anchor_is_root(tmp_path: Path) -> None:
     cert, f = _batch_cert(tmp_path)
     check_certificate_offline(cert, f)
-    assert cert.is_batch
+    assert cert.is_batch and not cert.is_legacy
     assert anchor_key(cert) == bytes.fromhex(cert.root[2:])
     assert anchor_key(cert) != bytes.fromhex(cert.leaf[2:])
 
@@ -440,6 +490,70 @@ def test_check_certificate_offline_when_file_missing_raises_validation(tmp_path:
     os.remove(f)
     with pytest.raises(ValidationError, match="no such file"):
         check_certificate_offline(cert, f)
+
+
+def test_certificate_names_number_after_ipledger_so_files_never_share_one(tmp_path: Path) -> None:
+    log, log2 = tmp_path / "log", tmp_path / "log.2"
+    assert certificate_path(log, 2) == tmp_path / "log.ipledger.2.json"
+    assert certificate_path(log2) == tmp_path / "log.2.ipledger.json" != certificate_path(log, 2)
+    assert certificate_number(log, certificate_path(log, 2)) == 2
+    assert certificate_number(log, certificate_path(log2)) is None
+    assert certificate_number(log2, certificate_path(log, 2)) is None
+    assert certificate_number(log, tmp_path / "log.ipledger.02.json") is None
+    assert certificate_number(log, tmp_path / "log.ipledger.1.json") is None
+    for name in ("a.ipledger.json", "a.pdf.ipledger.7.json"):
+        assert is_certificate_name(name)
+    for name in ("a.json", "ipledger.json.txt", "a.ipledger.x.json", "a.ipledger.0.json"):
+        assert not is_certificate_name(name)
+    with pytest.raises(ValidationError, match="starts at 1"):
+        certificate_path(log, 0)
+    for path in (certificate_path(log, 10), certificate_path(log), certificate_path(log, 2), certificate_path(log2)):
+        path.write_text("{}")
+    assert certificate_paths(log) == [certificate_path(log, n) for n in (1, 2, 10)]
+    assert certificate_paths(log2) == [certificate_path(log2)]
+
+
+def test_write_certificate_never_overwrites_another_stamp(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"a")
+    first, second = _single_cert(f), _single_cert(f)  # two stamps: different salts, different leaves
+    assert write_certificate(first, f) == certificate_path(f)
+    assert write_certificate(second, f) == certificate_path(f, 2)
+    assert Certificate.load(certificate_path(f)) == first
+    # The same stamp refreshed (its transaction moved to another block) replaces itself in place.
+    moved = first.model_copy(update={"block_number": 13})
+    assert write_certificate(moved, f) == certificate_path(f)
+    assert Certificate.load(certificate_path(f)) == moved
+    # A name held by something that is not a certificate is left alone too.
+    certificate_path(f, 3).write_text("my own notes")
+    third = _single_cert(f)
+    assert write_certificate(third, f, 3) == certificate_path(f, 4)
+    assert certificate_path(f, 3).read_text() == "my own notes"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_certificate_dump_without_overwrite_raises_file_exists_and_keeps_file(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_bytes(b"a")
+    path = certificate_path(f)
+    path.write_text("earlier")
+    with pytest.raises(FileExistsError):
+        _single_cert(f).dump(path, overwrite=False)
+    assert path.read_text() == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "a.txt.ipledger.json"]
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def test_legacy_certificate_fixture_loads_and_verifies_offline() -> None:
+    """A certificate written by ipledger before the one-rule change (root == leaf) is still read and checked."""
+    path = FIXTURES / "legacy-note.txt.ipledger.json"
+    cert = Certificate.load(path)
+    assert cert.version == 1 and cert.is_legacy and cert.proof == [] and cert.batch_size == 1
+    check_certificate_offline(cert, FIXTURES / "legacy-note.txt")
+    assert anchor_key(cert) == bytes.fromhex(cert.leaf[2:])
+    assert Certificate.loads(path.read_text()).dumps() == path.read_text()  # the format is unchanged
 
 
 def test_module_exports_only_what_it_defines() -> None:
