@@ -14,7 +14,13 @@ from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
 
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import (
+    is_checksum_address,
+    is_checksum_formatted_address,
+    is_hex_address,
+    keccak,
+    to_checksum_address,
+)
 
 from ledger.errors import ValidationError
 
@@ -217,10 +223,17 @@ def parse_hash32(text: str | bytes | None, what: str = "hash", *, allow_zero: bo
 
 
 def parse_address(text: str, what: str = "address") -> str:
-    """A checksummed address from any-case ``0x`` + 40 hex digits."""
-    cleaned = text.strip()
-    if not is_address(cleaned) or not cleaned.startswith("0x"):
+    """A checksummed address from ``0x`` + 40 hex digits: all lower case (or all upper case), or
+    mixed case with a correct EIP-55 checksum. A mixed-case address whose checksum is wrong is
+    refused: the checksum is there to catch a mistyped address, so it must not be corrected."""
+    cleaned = text.strip() if isinstance(text, str) else ""
+    if not cleaned.startswith("0x") or not is_hex_address(cleaned):
         raise ValidationError(f"{what} {text!r} is not an account address (0x and 40 hex digits)")
+    if is_checksum_formatted_address(cleaned) and not is_checksum_address(cleaned):
+        raise ValidationError(
+            f"{what} {text!r} has a wrong EIP-55 checksum (its mix of upper- and lower-case letters): "
+            "it may be mistyped; check it, or give the address all in lower case"
+        )
     return str(to_checksum_address(cleaned))
 
 

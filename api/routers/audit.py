@@ -27,7 +27,7 @@ from api.schemas.audit import (
     HistoryRowPublic,
     TotalsPublic,
 )
-from api.schemas.common import ADDRESS, PROBLEMS
+from api.schemas.common import ADDRESS, PROBLEMS, OptionalChecksummed
 from ledger.audit.indexer import sources_from_deployment
 from ledger.audit.queries import HistoryQuery, csv_chunks, json_chunks, parse_time
 
@@ -44,13 +44,14 @@ router = APIRouter(prefix="/audit", tags=["audit"], responses=PROBLEMS)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
 Bank = Annotated[str | None, Query(pattern=ADDRESS, description="A bank's (pledgee's) address.",
-                                   examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"])]
+                                   examples=["0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"]), OptionalChecksummed]
 Asset = Annotated[int | None, Query(ge=1, le=MAX_ID, description="An asset id.")]
 
 
 def history_filters(
     asset: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Events about this asset id.")] = None,
-    account: Annotated[str | None, Query(pattern=ADDRESS, description="Events naming this address.")] = None,
+    account: Annotated[str | None, Query(pattern=ADDRESS, description="Events naming this address."),
+                       OptionalChecksummed] = None,
     event: Annotated[str | None, Query(pattern=EVENT_NAME, description="Events of this kind: `Name` or "
                                        "`Contract.Name`.", examples=["PledgeAccepted"])] = None,
     contract: Annotated[str | None, Query(pattern=CONTRACT_NAME, description="Events of this contract.",

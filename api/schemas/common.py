@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
+
+from ledger.encoding import parse_address
+from ledger.errors import ValidationError
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 HEX = r"^0x([0-9a-fA-F]{2})*$"
 
 EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+
+
+def checksummed(value: str) -> str:
+    """An address as :func:`ledger.encoding.parse_address` accepts it (all lower case, or a correct
+    EIP-55 checksum), in its checksum form; a wrong checksum is a 422 that says so."""
+    try:
+        return parse_address(value, "the address")
+    except ValidationError as exc:
+        raise ValueError(exc.message) from None
+
+
+def _checksummed_or_none(value: str | None) -> str | None:
+    return None if value is None else checksummed(value)
+
+
+Checksummed = AfterValidator(checksummed)
+OptionalChecksummed = AfterValidator(_checksummed_or_none)
+"""Put after ``Path(pattern=ADDRESS)``/``Query``/``Field`` in an ``Annotated`` address."""
+
+Address = Annotated[str, Checksummed]
+"""An address in a request body or parameter (with ``pattern=ADDRESS`` on its Field/Path/Query)."""
 EXAMPLE_HASH = "0x5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
 
 

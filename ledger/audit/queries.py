@@ -38,12 +38,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from ledger.audit.indexer import EventDecoder, Source
 from ledger.audit.store import BlockRecord, Cursor, EventAccount, EventRecord, IndexedContract, Store
 from ledger.chain.client import ChainClient
-from ledger.encoding import decode_ascii32
+from ledger.encoding import decode_ascii32, parse_address
 from ledger.errors import NotFoundError, ValidationError
 
 MAX_PAGE = 10_000
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _TOKEN = re.compile(r"^(\d+):(\d+)$")
 
 
@@ -241,9 +240,8 @@ def parse_time(text: str | int | datetime | date) -> int:
 
 
 def normalize_account(address: str) -> str:
-    if not _ADDRESS.match(address.strip()):
-        raise ValidationError(f"not an account address: {address!r} (0x and 40 hex digits)")
-    return address.strip().lower()
+    """An address to filter by, lower case; a mixed-case one must have a correct EIP-55 checksum."""
+    return parse_address(address, "the account").lower()
 
 
 def normalize_asset(asset_id: str | int) -> str:

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_hex_address, to_checksum_address
 
+from ledger.encoding import parse_address
 from ledger.errors import ConfigurationError, NotFoundError, PermissionDeniedError, ValidationError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -86,10 +87,13 @@ class Keystores:
             names = ", ".join(i.name for i in stores)
             raise ValidationError(f"several accounts ({names}): choose one with --account or IPLEDGER_ACCOUNT")
         for info in stores:
-            if info.name == name_or_address or (
-                is_address(name_or_address) and info.address == to_checksum_address(name_or_address)
-            ):
+            if info.name == name_or_address:
                 return info
+        if name_or_address.startswith("0x") and is_hex_address(name_or_address):
+            address = parse_address(name_or_address, "the account")  # a wrong checksum is refused, not fixed
+            for info in stores:
+                if info.address == address:
+                    return info
         raise NotFoundError(f"no account {name_or_address!r} in {self.folder}")
 
     def unlock(self, info: KeystoreInfo, password: str) -> LocalAccount:

@@ -56,6 +56,8 @@ class ApiClient:
             except ValueError:
                 body = {"detail": response.text}
             cls = _BY_STATUS.get(response.status_code, LedgerError)
+            if response.status_code == 422 and body.get("title") == "Invalid request":
+                cls = ValidationError  # the request's own fields are malformed, not a failed verification
             raise cls(str(body.get("detail") or body.get("title")), problem=body)
         return response.json()
 
