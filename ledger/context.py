@@ -174,12 +174,13 @@ def resolve_account(
     if keystores.list() or settings.account:
         info = keystores.find(settings.account)
         if settings.password is not None:
-            password = settings.password.get_secret_value()
-        elif prompt is not None:
-            password = prompt(f"Password for {info.name} ({info.address})")
-        else:
+            try:
+                return keystores.unlock(info, settings.password.get_secret_value())
+            except ValidationError as exc:
+                raise ValidationError(f"{exc.message} (the password is IPLEDGER_PASSWORD's)") from None
+        if prompt is None:
             raise ValidationError(f"a password is needed for account {info.name}: set IPLEDGER_PASSWORD")
-        return keystores.unlock(info, password)
+        return keystores.unlock(info, prompt(f"Password for {info.name} ({info.address})"))
     if embedded:
         account = dev_accounts(1)[0]
         notices.append(
@@ -205,11 +206,11 @@ def open_ledger(
     chain_url: contextlib.AbstractContextManager[str] = (
         embedded_chain(settings.data_dir) if embedded else contextlib.nullcontext(str(settings.rpc_url))
     )
+    notices: list[str] = []
+    if account is None and need_account:  # first: a wrong password or account is bad input, before any chain
+        account = resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
     artifacts = compile_contracts()
     with chain_url as url:
-        notices: list[str] = []
-        if account is None and need_account:
-            account = resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
         client = ChainClient(
             url,
             account,

@@ -18,9 +18,12 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import is_hex_address, to_checksum_address
 
 from ledger.encoding import parse_address
-from ledger.errors import ConfigurationError, NotFoundError, PermissionDeniedError, ValidationError
+from ledger.errors import ConfigurationError, NotFoundError, ValidationError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+MIN_PASSWORD_LENGTH = 8
+"""The password rule of a new keystore: at least this many characters (any characters)."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,8 @@ class Keystores:
             raise ValidationError(
                 f"bad account name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
             )
-        if len(password) < 8:
-            raise ValidationError("the password must have at least 8 characters")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         path = self.folder / f"{name}.json"
         if path.exists():
             raise ValidationError(f"an account named {name!r} already exists ({path})")
@@ -100,7 +103,8 @@ class Keystores:
         try:
             key = Account.decrypt(json.loads(info.path.read_text()), password)
         except ValueError:
-            raise PermissionDeniedError(f"wrong password for account {info.name} ({info.address})") from None
+            # bad input, like any other mistyped argument: exit 2 in the CLI
+            raise ValidationError(f"wrong password for account {info.name} ({info.address})") from None
         except OSError as exc:
             raise ConfigurationError(f"cannot read keystore {info.path}: {exc}") from None
         account: LocalAccount = Account.from_key(key)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ledger.chain.accounts import Keystores
+from ledger.chain.accounts import MIN_PASSWORD_LENGTH, Keystores
 from ledger.cli.shell import JsonOption, out, print_json, prompt_password
 from ledger.errors import (
     ValidationError,
@@ -20,15 +20,19 @@ account_app = typer.Typer(help="Manage your keys (encrypted keystores).", no_arg
 # -- accounts ----------------------------------------------------------------------
 
 
-@account_app.command("new")
+@account_app.command("new", help=(
+    "Create (or import) a key, stored encrypted with a password. The password must have at least "
+    f"{MIN_PASSWORD_LENGTH} characters (any characters); it is asked for twice, or taken from "
+    "IPLEDGER_PASSWORD, and never stored. A wrong password later exits 2."))
 def account_new(
-    name: Annotated[str, typer.Argument(help="A name for the key.")] = "default",
+    name: Annotated[str, typer.Argument(help="A name for the key: letters, digits, '.', '_', '-'.")] = "default",
     import_key: Annotated[
-        bool, typer.Option("--import", help="Import an existing private key (asked for, hidden).")
+        bool, typer.Option("--import-key", "--import",
+                           help="Import an existing private key (0x + 64 hex digits): asked for, hidden, "
+                                "or read from the first line of stdin.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create (or import) a key, stored encrypted with a password."""
     settings = get_settings()
     key = None
     if import_key:
@@ -36,7 +40,9 @@ def account_new(
     if settings.password is not None:
         password = settings.password.get_secret_value()
     else:
-        password = prompt_password("New password")
+        password = prompt_password(f"New password (at least {MIN_PASSWORD_LENGTH} characters)")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
         if prompt_password("Repeat the password") != password:
             raise ValidationError("the passwords differ")
     info = Keystores(settings.data_dir).new(name, password, key)

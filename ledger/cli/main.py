@@ -21,7 +21,9 @@ from ledger.errors import LedgerError
 
 app = typer.Typer(
     name="ipledger",
-    help="A blockchain ledger for intellectual property: timestamps, assets, licenses, pledges.",
+    help=("A blockchain ledger for intellectual property: timestamps, assets, licenses, pledges, a market. "
+          "Exit codes: 0 ok, 1 the ledger said no (a rule, a failed verification), 2 bad usage or input "
+          "(a wrong password too), 3 the chain is unavailable."),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

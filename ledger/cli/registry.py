@@ -43,7 +43,11 @@ asset_app = typer.Typer(help="Register, show and transfer IP assets; the registr
 license_app = typer.Typer(help="Offer, accept, terminate, record and list licenses.", no_args_is_help=True)
 pledge_app = typer.Typer(help="Propose, accept, release and enforce pledges; the pledgee's consents.",
                          no_args_is_help=True)
-role_app = typer.Typer(help="Grant and revoke REGISTRAR_ROLE and PLEDGEE_ROLE (admin).", no_args_is_help=True)
+role_app = typer.Typer(help=(
+    "The registry's roles. admin (DEFAULT_ADMIN_ROLE): governance, grants and revokes the other two. "
+    "registrar (REGISTRAR_ROLE): the IP service centre: verification, legal status, dates, court freezes, "
+    "license filings. pledgee (PLEDGEE_ROLE): an accredited bank; a pledge is proposed to and accepted by one."
+), no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 AssetArg = Annotated[str, typer.Argument(help="The asset id, or its official number (e.g. CN202010123456.7).")]
@@ -114,7 +118,7 @@ def _yes(value: bool) -> str:
 
 @asset_app.command("register")
 def asset_register(
-    kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(AssetKind.labels())}.")],
+    kind: Annotated[str, typer.Option("--kind", help=f"The kind of IP, one of: {', '.join(AssetKind.labels())}.")],
     file: Annotated[Path, typer.Option("--file", help="The protected content (claims, code...): its SHA-256 "
                                                       "goes on chain, the file stays here.")],
     title: Annotated[str, typer.Option("--title", help="The title, for the metadata document.")],
@@ -228,7 +232,7 @@ def asset_verify(
 @asset_app.command("status")
 def asset_status(
     asset_id: AssetIdArg,
-    status: Annotated[str, typer.Argument(help=f"One of: {', '.join(LegalStatus.labels())}.")],
+    status: Annotated[str, typer.Argument(help=f"The legal status, one of: {', '.join(LegalStatus.labels())}.")],
     as_json: JsonOption = False,
 ) -> None:
     """Set an asset's legal status as in the official register (registrar)."""
@@ -312,7 +316,8 @@ def asset_unfreeze(
 def license_offer(
     asset_id: AssetIdArg,
     to: Annotated[str, typer.Option("--to", help="The licensee's address.")],
-    kind: Annotated[str, typer.Option("--kind", help=f"One of: {', '.join(LicenseKind.labels())}.")],
+    kind: Annotated[str, typer.Option("--kind", help=f"The license kind, one of: {', '.join(LicenseKind.labels())} "
+                                      "(exclusive and sole licenses may not overlap others).")],
     end: Annotated[str, typer.Option("--end", help="End of the term (exclusive), e.g. 2030-12-31.")],
     start: Annotated[str | None, typer.Option("--start", help="Start of the term (default: now).")] = None,
     territory: Annotated[str, typer.Option("--territory", help="ISO 3166 prefix, e.g. CN or CN-11 (default all).")]
@@ -520,7 +525,7 @@ def pledge_show(pledge_id: PledgeIdArg, as_json: JsonOption = False) -> None:
 
 # -- roles -------------------------------------------------------------------------------------------
 
-RoleArg = Annotated[str, typer.Argument(help="registrar or pledgee.")]
+RoleArg = Annotated[str, typer.Argument(help="One of: registrar, pledgee (admin is granted at deployment).")]
 AddressArg = Annotated[str, typer.Argument(help="The account's address.")]
 
 

@@ -45,3 +45,52 @@ def test_account_option_when_address_checksum_wrong_exits_2(cli, data_dir, accou
     run = cli("--account", BAD, "pledge", "accept", "1", env={"IPLEDGER_PASSWORD": password})
     refused_with_checksum(run, "the account")
     assert "does not exist" not in run.err  # nothing was sent as the bank
+
+
+# -- 25: a wrong password, and the choices --help and the README list ----------------------------------
+
+
+def test_command_when_password_wrong_exits_2_before_the_chain(cli, data_dir):
+    assert cli("account", "new", "alice", env={"IPLEDGER_PASSWORD": "correct horse battery"}).code == 0
+    run = cli("asset", "verify", "1", env={"IPLEDGER_PASSWORD": "wrong horse battery"})
+    assert run.code == 2, (run.code, run.out, run.err)
+    assert "wrong password for account alice (0x" in run.err and "IPLEDGER_PASSWORD" in run.err
+    assert "Traceback" not in run.err
+    assert not (data_dir / "devchain").exists()  # refused before any chain was started
+
+
+def test_account_new_when_password_short_exits_2_naming_the_rule(cli, data_dir):
+    run = cli("account", "new", "alice", env={"IPLEDGER_PASSWORD": "seven77"})
+    assert run.code == 2 and "the password must have at least 8 characters" in run.err
+    assert not (data_dir / "keystores" / "alice.json").exists()
+
+
+def _help(cli, *args: str) -> str:
+    run = cli(*args, "--help", env={"COLUMNS": "400"})
+    assert run.code == 0, run.err
+    return " ".join(run.out.split())
+
+
+def test_help_lists_every_choice_and_the_password_rule(cli):
+    from ledger.encoding import ROLES, AssetKind, LegalStatus, LicenseKind
+
+    assert all(k in _help(cli, "asset", "register") for k in AssetKind.labels())
+    assert all(s in _help(cli, "asset", "status") for s in LegalStatus.labels())
+    assert all(k in _help(cli, "license", "offer") for k in LicenseKind.labels())
+    assert all(k in _help(cli, "market", "license-offer") for k in LicenseKind.labels())
+    roles = _help(cli, "role")
+    assert all(f"{name} ({'DEFAULT_ADMIN' if name == 'admin' else name.upper()}_ROLE)" in roles for name in ROLES)
+    assert "registrar, pledgee" in _help(cli, "role", "grant")
+    account_new = _help(cli, "account", "new")
+    assert "at least 8 characters" in account_new and "--import-key" in account_new
+    assert "2 bad usage or input (a wrong password too)" in _help(cli)
+
+
+def test_readme_lists_every_choice_and_the_password_rule():
+    from ledger.encoding import ROLES, AssetKind, LegalStatus, LicenseKind
+    from ledger.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    for label in [*AssetKind.labels(), *LegalStatus.labels(), *LicenseKind.labels(), *ROLES]:
+        assert f"`{label}`" in readme, label
+    assert "at least 8 characters" in readme and "2 bad usage or input (a wrong password too)" in readme

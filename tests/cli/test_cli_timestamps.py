@@ -232,7 +232,7 @@ def test_account_new_and_list_then_stamp_as_that_author(tmp_path, data):
     assert stamped.returncode == 0, stamped.stderr
     assert json.loads(stamped.stdout)[0]["author"] == address
     wrong = run("stamp", str(report), data=data, env={"IPLEDGER_PASSWORD": "wrong password"})
-    assert_clean_failure(wrong, 1, "wrong password")
+    assert_clean_failure(wrong, 2, "wrong password")  # bad input, like a mistyped argument
 
 
 def test_account_new_twice_same_name_exits_two(data):
