@@ -22,7 +22,7 @@ from ledger.chain.client import ChainClient, Contract, Receipt, dev_accounts
 from ledger.chain.deployment import Deployment, deploy_suite, load_deployment, manifest_path
 from ledger.chain.devchain import embedded_chain
 from ledger.chain.toolchain import Artifact, compile_contracts
-from ledger.errors import ValidationError
+from ledger.errors import LedgerError, ValidationError
 from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -55,6 +55,18 @@ class Ledger:
     notices: list[str] = field(default_factory=list)
     restored: list[Receipt] = field(default_factory=list)
     """Journaled transactions the chain had lost, re-sent when the ledger was opened."""
+
+    def __post_init__(self) -> None:
+        # contract errors name amounts of tokens as people read them (260 IPST, not 260000000)
+        self.client.errors.money = self.money
+
+    def money(self, units: int) -> str:
+        """Units of the settlement token with its decimals and symbol (``250.5 IPST``); read once, on
+        first use (an error sentence or a listing), and raw units if the token cannot be read."""
+        try:
+            return self.market.token().format(units)
+        except (LedgerError, KeyError):  # no token in this deployment, or the chain does not answer
+            return f"{units:,} token units"
 
     def contract(self, name: str) -> Contract:
         return self.client.contract(self.artifacts[name].abi, self.deployment.address(name))

@@ -1,13 +1,17 @@
 """Contract custom errors as sentences a user understands.
 
 The CLI prints these and the API puts them in a problem's ``detail``; the error
-name and its decoded arguments always travel with them.
+name and its decoded arguments (amounts as raw integers of token units) always travel with them.
+Amounts of tokens read as people read money (``260 IPST``, not ``260000000``): the sentence is
+given the token's formatter (``money``), e.g. the ledger's settlement token; without one an
+amount is shown as ``260,000,000 token units``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import string
+from collections.abc import Callable
 from typing import Any
 
 from ledger.encoding import (
@@ -24,6 +28,9 @@ from ledger.encoding import (
     PledgeStatus,
     decode_ascii32,
 )
+
+Money = Callable[[int], str]
+"""Token units as a person reads them: ``260000000`` → ``260 IPST`` (the token's decimals and symbol)."""
 
 SENTENCES: dict[str, str] = {
     "TimestampRegistryAlreadyStamped": (
@@ -174,7 +181,7 @@ SENTENCES: dict[str, str] = {
     "MarketplaceListingNotOpen": "listing {listingId} is not open (it is {status:listing_status})",
     "MarketplaceReservedListing": "listing {listingId} is reserved for {buyer}",
     "MarketplacePriceChanged": (
-        "listing {listingId} changed since you saw it: its price is now {price} at nonce {nonce}; "
+        "listing {listingId} changed since you saw it: its price is now {price:money} at nonce {nonce}; "
         "look again before buying"
     ),
     "MarketplaceOfferNotOpen": "offer {offerId} is not open (it is {status:offer_status})",
@@ -184,17 +191,18 @@ SENTENCES: dict[str, str] = {
     ),
     "MarketplaceDemandNotOpen": "demand {demandId} is not open (it is {status:demand_status})",
     "MarketplaceAnswerNotOpen": "answer {answerId} is not open (it is {status:answer_status})",
-    "MarketplaceOverBudget": "the price {price} exceeds the budget of demand {demandId} ({budget})",
+    "MarketplaceOverBudget": "the price {price:money} exceeds the budget of demand {demandId} ({budget:money})",
     "MarketplaceInexactPayment": (
-        "the token {token} delivered {received} of the {expected} units sent (a fee-on-transfer token?); "
+        "the token {token} delivered {received:units} of the {expected:units} units sent (a fee-on-transfer token?); "
         "the market accepts only tokens that deliver exactly"
     ),
     # SettlementToken and OpenZeppelin token errors the market passes on
     "SettlementTokenFaucetDisabled": "the faucet is disabled on this chain (it is on for development chains only)",
-    "SettlementTokenFaucetLimit": "the faucet mints at most {limit} units at a time ({amount} asked)",
-    "ERC20InsufficientBalance": "{sender} holds {balance} units of the token, not the {needed} needed",
+    "SettlementTokenFaucetLimit": "the faucet mints at most {limit:money} at a time ({amount:money} asked)",
+    "ERC20InsufficientBalance": "{sender} holds {balance:money}, not the {needed:money} needed",
     "ERC20InsufficientAllowance": (
-        "{spender} may spend only {allowance} units of the token, not the {needed} needed; approve it first"
+        "{spender} may spend only {allowance:money} of the payer's tokens, not the {needed:money} needed; "
+        "approve it first"
     ),
     "ERC20InvalidReceiver": "{receiver} cannot receive tokens (the zero address)",
     "ERC20InvalidSender": "{sender} cannot send tokens (the zero address)",
@@ -224,13 +232,19 @@ _ENUMS: dict[str, type[LabelledEnum]] = {
 }
 
 
-def _render(value: Any, spec: str) -> str:
+def _render(value: Any, spec: str, money: Money | None = None) -> str:
     """One argument of a sentence, by its format spec.
 
     ``time``: a UTC date and time (``never`` for 0); ``role``: the role's name; ``ref``: a
     left-aligned ASCII ``bytes32`` (an official number, a code) as its text; ``currency``: a
-    ``bytes3`` code; ``legal_status``, ``license_kind``, ...: an enum number as its name.
+    ``bytes3`` code; ``legal_status``, ``license_kind``, ...: an enum number as its name;
+    ``money``: token units with the token's decimals and symbol (``money``); ``units``: a
+    count of units of a token that is not known here, with thousands separators.
     """
+    if spec == "money" and isinstance(value, int):
+        return money(value) if money is not None else f"{value:,} token units"
+    if spec == "units" and isinstance(value, int):
+        return f"{value:,}"
     if spec == "time" and isinstance(value, int):
         if value == 0:
             return "never"
@@ -244,8 +258,9 @@ def _render(value: Any, spec: str) -> str:
     return str(value)
 
 
-def sentence(name: str, args: dict[str, Any]) -> str:
-    """Render the sentence for a contract error, or a readable fallback with its arguments."""
+def sentence(name: str, args: dict[str, Any], money: Money | None = None) -> str:
+    """Render the sentence for a contract error, or a readable fallback with its arguments;
+    ``money`` formats amounts of tokens (see :data:`Money`)."""
     template = SENTENCES.get(name)
     if template is None:
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
@@ -254,5 +269,5 @@ def sentence(name: str, args: dict[str, Any]) -> str:
     for literal, field_name, spec, _ in string.Formatter().parse(template):
         out.append(literal)
         if field_name is not None:
-            out.append(_render(args.get(field_name), spec or ""))
+            out.append(_render(args.get(field_name), spec or "", money))
     return "".join(out)

@@ -125,6 +125,8 @@ class ErrorDecoder:
 
     def __init__(self, abis: Iterable[Sequence[dict[str, Any]]] = ()) -> None:
         self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        self.money: messages.Money | None = None
+        """How sentences show amounts of tokens (set by the composition root: the settlement token)."""
         for abi in abis:
             self.add_abi(abi)
 
@@ -156,7 +158,7 @@ class ErrorDecoder:
         name, names, types = known
         values = abi_decode(types, body)
         args = {n or f"arg{i}": _plain(v) for i, (n, v) in enumerate(zip(names, values, strict=True))}
-        return contract_error(name, args, messages.sentence(name, args), **context)
+        return contract_error(name, args, messages.sentence(name, args, self.money), **context)
 
 
 def _abi_type(item: dict[str, Any]) -> str:

@@ -471,7 +471,7 @@ class MarketService:
             if balance < amount:
                 facts = {"sender": signer.address, "balance": balance, "needed": amount}
                 raise contract_error("ERC20InsufficientBalance", facts,
-                                     messages.sentence("ERC20InsufficientBalance", facts))
+                                     messages.sentence("ERC20InsufficientBalance", facts, token.format))
             self.approve(contract.address, amount, token.address, sender=signer)
         return self._transact(contract, name, args, signer)
 

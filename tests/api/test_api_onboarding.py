@@ -56,3 +56,33 @@ def test_api_client_when_server_finds_request_malformed_raises_validation_not_ve
         ApiClient(live_api).get(f"/market/balances/{BAD}")
     assert not isinstance(raised.value, VerificationError)  # exit 2 (bad input), not 1 (a failed proof)
     assert "has a wrong EIP-55 checksum" in raised.value.message
+
+
+# -- 23: money in problem details --------------------------------------------------------------------
+
+
+def test_relayed_buy_when_price_changed_problem_detail_shows_tokens_and_arguments_keep_units(
+        live_api, api_ledger, user, accounts):
+    import os
+
+    from ledger.errors import ConflictError
+    from ledger.market.service import Deadline
+    from ledger.registry.metadata import build_document
+
+    seller = accounts[1]
+    asset_id = api_ledger.assets.register(os.urandom(32), "design", None, build_document("A chair"),
+                                          sender=seller).asset_id
+    listing_id = api_ledger.market.list_asset(asset_id, 250_500_000, Deadline.parse("7d"),
+                                              sender=seller).ids["listingId"]
+    api = ApiClient(live_api)
+    try:
+        api.faucet(user, 300_000_000)
+        with pytest.raises(ConflictError) as refused:
+            api.buy(user, listing_id, price=240_000_000, nonce=0)
+    finally:
+        api.close()
+    body = refused.value.context["problem"]
+    assert body["detail"] == (f"listing {listing_id} changed since you saw it: its price is now 250.5 IPST at "
+                              "nonce 0; look again before buying")
+    assert body["error"] == "MarketplacePriceChanged"
+    assert body["arguments"] == {"listingId": listing_id, "price": 250_500_000, "nonce": 0}  # raw units

@@ -52,7 +52,7 @@ def test_faucet_register_list_and_buy_as_another_account_empties_the_listings(tm
     assert board["count"] == 1 and board["data"][0]["listing_id"] == listing_id
 
     refused(run("market", "buy", str(listing_id), "--price", "250", data=data, env=as_buyer), 1,
-            f"listing {listing_id} changed since you saw it: its price is now 250500000 at nonce 0")
+            f"listing {listing_id} changed since you saw it: its price is now 250.5 IPST at nonce 0")
     bought = json.loads(ok(run("market", "buy", str(listing_id), "--json", data=data, env=as_buyer)))
     assert (bought["listingId"], bought["assetId"], bought["price"]) == (listing_id, asset_id, 250_500_000)
 

@@ -94,3 +94,29 @@ def test_readme_lists_every_choice_and_the_password_rule():
     for label in [*AssetKind.labels(), *LegalStatus.labels(), *LicenseKind.labels(), *ROLES]:
         assert f"`{label}`" in readme, label
     assert "at least 8 characters" in readme and "2 bad usage or input (a wrong password too)" in readme
+
+
+# -- 23: money as people read it ---------------------------------------------------------------------
+
+
+def test_market_buy_when_listing_changed_or_money_short_says_so_in_tokens(cli, tmp_path):
+    env = {"IPLEDGER_PASSWORD": "correct horse battery"}
+    assert cli("account", "new", "seller", env=env).code == 0
+    assert cli("account", "new", "buyer", env=env).code == 0
+    seller, buyer = {**env, "IPLEDGER_ACCOUNT": "seller"}, {**env, "IPLEDGER_ACCOUNT": "buyer"}
+    claims = tmp_path / "claims.pdf"
+    claims.write_bytes(b"a folding chair")
+    registered = cli("asset", "register", "--kind", "design", "--file", str(claims), "--title", "A chair", env=seller)
+    assert registered.code == 0
+    assert cli("market", "list", "1", "--price", "250.5", "--expires", "7d", env=seller).code == 0
+    updated = cli("market", "update", "1", "--price", "240", "--expires", "7d", env=seller)
+    assert updated.code == 0 and "240 IPST" in updated.out
+
+    stale = cli("market", "buy", "1", "--price", "250.5", "--nonce", "0", env=buyer)
+    assert stale.code == 1, (stale.out, stale.err)
+    assert "listing 1 changed since you saw it: its price is now 240 IPST at nonce 1" in stale.err
+    assert "240000000" not in stale.err
+
+    short = cli("market", "buy", "1", env=buyer)
+    assert short.code == 1, (short.out, short.err)
+    assert "holds 0 IPST, not the 240 IPST needed" in short.err
