@@ -18,9 +18,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.accounts import Keystores
-from ledger.chain.client import ChainClient, Contract, Receipt, dev_accounts
+from ledger.chain.client import ChainClient, Contract, Receipt, dev_account
 from ledger.chain.deployment import Deployment, deploy_suite, load_deployment, manifest_path
-from ledger.chain.devchain import embedded_chain
+from ledger.chain.devchain import DEV_ADDRESSES, DEV_CHAIN_ID, embedded_chain
 from ledger.chain.toolchain import Artifact, compile_contracts
 from ledger.errors import LedgerError, ValidationError
 from ledger.settings import Settings, get_settings
@@ -175,7 +175,13 @@ class Ledger:
 def resolve_account(
     settings: Settings, *, embedded: bool, prompt: PasswordPrompt | None, notices: list[str]
 ) -> LocalAccount | None:
-    """The acting account: a raw key, a keystore, or on the embedded chain Anvil's dev account."""
+    """The acting account: Anvil's development account N (``--dev-account``), a raw key, a keystore,
+    or on the embedded chain with no keystore Anvil's development account 0."""
+    if settings.dev_account is not None:
+        if not 0 <= settings.dev_account < len(DEV_ADDRESSES):
+            raise ValidationError(f"--dev-account takes 0 to {len(DEV_ADDRESSES) - 1} (Anvil's development "
+                                  f"accounts), not {settings.dev_account}")
+        return dev_account(settings.dev_account)
     if settings.private_key is not None:
         try:
             account: LocalAccount = Account.from_key(settings.private_key.get_secret_value())
@@ -194,13 +200,21 @@ def resolve_account(
             raise ValidationError(f"a password is needed for account {info.name}: set IPLEDGER_PASSWORD")
         return keystores.unlock(info, prompt(f"Password for {info.name} ({info.address})"))
     if embedded:
-        account = dev_accounts(1)[0]
+        account = dev_account(0)
         notices.append(
             f"using Anvil's development account {account.address} on the embedded chain; "
             "create your own with `ipledger account new`"
         )
         return account
     return None
+
+
+def check_dev_account(settings: Settings, client: ChainClient, embedded: bool) -> None:
+    """Refuse ``--dev-account`` (public keys) on anything but the embedded chain or a local Anvil."""
+    if settings.dev_account is not None and not embedded and client.chain_id != DEV_CHAIN_ID:
+        raise ValidationError(
+            f"--dev-account acts with Anvil's public development keys: only on the embedded chain or a local "
+            f"Anvil (chain {DEV_CHAIN_ID}), not on chain {client.chain_id}; use your keystore (--account)")
 
 
 @contextlib.contextmanager
@@ -231,10 +245,11 @@ def open_ledger(
             error_abis=[a.abi for a in artifacts.values()],
         )
         try:
+            check_dev_account(settings, client, embedded)
             moved = client.reconcile() if reconcile else []
             manifest = manifest_path(settings.data_dir, client.chain_id)
             if embedded:
-                admin = dev_accounts(1)[0]
+                admin = dev_account(0)
                 if account is not None and client.w3.eth.get_balance(account.address) < 10**18:
                     client.rpc("anvil_setBalance", [account.address, hex(DEV_FUNDING_WEI)])
                 deployment = deploy_suite(client, manifest, artifacts=artifacts, sender=admin)

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     password: SecretStr | None = None
     """Keystore password for non-interactive use (CI, services)."""
 
+    dev_account: int | None = None
+    """Act as Anvil's development account N (0-9; ``--dev-account N``): on the embedded chain, or a
+    local Anvil (chain 31337), only. Account 0 deployed the embedded chain's suite and holds its admin
+    and registrar roles. These keys are public: never use them where anything has value."""
+
     private_key: SecretStr | None = None
     """A raw private key instead of a keystore (operators' scripts, the relayer)."""
 

@@ -47,7 +47,8 @@ from ledger.errors import (
     contract_error,
 )
 
-__all__ = ["ChainClient", "Contract", "ErrorDecoder", "Event", "NonceManager", "Receipt", "dev_accounts"]
+__all__ = ["ChainClient", "Contract", "ErrorDecoder", "Event", "NonceManager", "Receipt", "dev_account",
+           "dev_accounts"]
 """``Contract`` is re-exported so services can type their contracts without importing web3."""
 
 _PANIC_REASONS = {
@@ -629,6 +630,15 @@ def _rpc_error(exc: Web3RPCError) -> LedgerError:
 def _short(exc: BaseException) -> str:
     text = str(exc)
     return text if len(text) < 200 else text[:200] + "..."
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Anvil's public development account ``index`` (0-9), derived alone (deriving is slow)."""
+    from ledger.chain.devchain import DEV_MNEMONIC
+
+    Account.enable_unaudited_hdwallet_features()
+    account: LocalAccount = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return account
 
 
 def dev_accounts(count: int = 10) -> list[LocalAccount]:

@@ -52,6 +52,15 @@ def account_new(
     out.print(f"Created account {info.name}: {info.address} (keystore {info.path})")
 
 
+@account_app.command("address")
+def account_address(
+    name: Annotated[str | None, typer.Argument(help="The keystore's name (default: the only one).")] = None,
+) -> None:
+    """Print a keystore's address alone, e.g. BANK=$(ipledger account address bank)."""
+    info = Keystores(get_settings().data_dir).find(name)
+    out.print(info.address, highlight=False)
+
+
 @account_app.command("list")
 def account_list(as_json: JsonOption = False) -> None:
     """List the keys in this data folder."""

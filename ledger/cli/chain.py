@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ledger.cli.shell import JsonOption, err, ledger, out, print_json, prompt_password
+from ledger.cli.shell import JsonOption, dev_note, err, ledger, out, print_json, prompt_password
 from ledger.context import open_ledger
 from ledger.errors import LedgerError, ValidationError
 from ledger.settings import get_settings
@@ -31,15 +31,26 @@ def reconcile(as_json: JsonOption = False) -> None:
 # -- chain -------------------------------------------------------------------------
 
 
-def deploy(as_json: JsonOption = False) -> None:
-    """Deploy the contract suite to IPLEDGER_RPC_URL (or the embedded chain); idempotent."""
+def deploy(
+    production: Annotated[bool, typer.Option(
+        "--production", help="A real deployment: the deploying account is the admin only (grant the IP service "
+                             "centre's account REGISTRAR_ROLE afterwards) and the settlement token has no faucet. "
+                             "Without it the deployer is also the registrar and the faucet mints, as on dev chains.",
+    )] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Deploy the contract suite to IPLEDGER_RPC_URL (or the embedded chain); idempotent. The deploying
+    account holds the admin role (DEFAULT_ADMIN_ROLE)."""
     from ledger.chain.client import ChainClient
     from ledger.chain.deployment import deploy_suite, manifest_path
     from ledger.chain.toolchain import compile_contracts
-    from ledger.context import resolve_account
+    from ledger.context import check_dev_account, resolve_account
 
     settings = get_settings()
     if settings.rpc_url is None:
+        if production:
+            raise ValidationError("--production is for a real chain (IPLEDGER_RPC_URL); the embedded chain is "
+                                  "always a development chain")
         with ledger() as opened:
             deployment = opened.deployment
             path = manifest_path(settings.data_dir, opened.client.chain_id)
@@ -51,9 +62,12 @@ def deploy(as_json: JsonOption = False) -> None:
             raise ValidationError("deploying needs an account: `ipledger account new` or IPLEDGER_PRIVATE_KEY")
         client = ChainClient(settings.rpc_url, account, journal_dir=settings.data_dir / "journal",
                              error_abis=[a.abi for a in artifacts.values()])
-        path = manifest_path(settings.data_dir, client.chain_id)
-        deployment = deploy_suite(client, path, artifacts=artifacts)
-        client.close()
+        try:
+            check_dev_account(settings, client, embedded=False)
+            path = manifest_path(settings.data_dir, client.chain_id)
+            deployment = deploy_suite(client, path, artifacts=artifacts, dev_roles=not production)
+        finally:
+            client.close()
     if as_json:
         print_json({"manifest": str(path), **deployment.model_dump()})
         return
@@ -86,7 +100,12 @@ def up(
             out.print(f"Local chain {url} (chain {opened.client.chain_id}), data in {settings.data_dir}")
             for name, contract in opened.deployment.contracts.items():
                 out.print(f"  {name:<20} {contract.address}")
+            holders = opened.assets.role_holders()
             deployment, artifacts, chain_id = opened.deployment, opened.artifacts, opened.client.chain_id
+        out.print("Roles (`ipledger role list`; the admin grants registrar and pledgee with `ipledger role grant`):")
+        for role, addresses in holders.items():
+            for address in addresses or ["nobody yet"]:
+                out.print(f"  {role:<10} {address}{dev_note(address)}", highlight=False)
         indexer = None
         if index:
             db_url = settings.db_url or default_db_url(settings)

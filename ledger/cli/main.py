@@ -17,7 +17,9 @@ import typer
 
 from ledger.cli import accounts, audit, chain, market, registry, timestamps
 from ledger.cli.shell import err, exit_code
-from ledger.errors import LedgerError
+from ledger.encoding import role_name
+from ledger.errors import ContractError, LedgerError
+from ledger.settings import get_settings
 
 app = typer.Typer(
     name="ipledger",
@@ -36,12 +38,31 @@ market.register(app)  # market ... (listings, offers, license sales, the demand 
 audit.register(app)  # index, audit history|totals|verify
 
 
+def role_hint(exc: LedgerError) -> str | None:
+    """For a refusal for want of a role: who can act, and how (on the embedded chain, the dev account)."""
+    if not isinstance(exc, ContractError) or exc.name != "AccessControlUnauthorizedAccount":
+        return None
+    role = role_name(str(exc.arguments.get("neededRole", "")))
+    embedded = get_settings().rpc_url is None
+    if role == "pledgee":
+        how = "the admin grants it: `ipledger role grant pledgee ADDRESS`"
+    else:
+        how = "`ipledger role list` shows who holds it; act as that account with --account"
+    if embedded:
+        how += ("; on the embedded chain Anvil's development account 0 is the admin and the registrar: "
+                "add --dev-account 0 (e.g. `ipledger --dev-account 0 role grant pledgee ADDRESS`)")
+    return how
+
+
 def main() -> None:
     """Console entry point: run the app and turn ledger errors into messages and exit codes."""
     try:
         app()
     except LedgerError as exc:
         err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        hint = role_hint(exc)
+        if hint:
+            err.print(f"[dim]hint: {hint}[/dim]", highlight=False)
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         sys.exit(130)

@@ -78,10 +78,20 @@ def global_options(
         typer.Option("--account", "-a", help="Act as this keystore account (name or address); "
                      "default IPLEDGER_ACCOUNT, or the only keystore."),
     ] = None,
+    dev_account: Annotated[
+        int | None,
+        typer.Option("--dev-account", min=0, max=9, envvar="IPLEDGER_DEV_ACCOUNT",
+                     help="Act as Anvil's public development account N (0-9), on the embedded chain or a local "
+                          "Anvil only. Account 0 deployed the embedded chain's contracts: it is the admin and "
+                          "the registrar (the IP service centre) there, e.g. `--dev-account 0 role grant pledgee "
+                          "0xBANK`."),
+    ] = None,
 ) -> None:
     if account:
         os.environ["IPLEDGER_ACCOUNT"] = account
-        get_settings.cache_clear()
+    if dev_account is not None:
+        os.environ["IPLEDGER_DEV_ACCOUNT"] = str(dev_account)
+    get_settings.cache_clear()
 
 
 # -- rendering ---------------------------------------------------------------------------------------
@@ -547,6 +557,24 @@ def role_revoke(role: RoleArg, address: AddressArg, as_json: JsonOption = False)
     with shell.ledger() as opened:
         result = opened.assets.revoke_role(role, account)
     _done(f"{account} no longer holds the role {role.lower()}", result, as_json)
+
+
+@role_app.command("list")
+def role_list(as_json: JsonOption = False) -> None:
+    """Who holds each role now (admin, registrar, pledgee), and how to act as a development account."""
+    with shell.ledger(need_account=False) as opened:
+        holders = opened.assets.role_holders()
+    if as_json:
+        shell.print_json(holders)
+        return
+    for name, addresses in holders.items():
+        if not addresses:
+            how = ("the admin grants it: `ipledger role grant pledgee ADDRESS`" if name == "pledgee"
+                   else "the admin grants it: `ipledger role grant registrar ADDRESS`" if name == "registrar"
+                   else "the deployment's admin renounced it")
+            shell.out.print(f"{name:<10} nobody ({how})", highlight=False)
+        for address in addresses:
+            shell.out.print(f"{name:<10} {address}{shell.dev_note(address)}", highlight=False)
 
 
 @role_app.command("show")

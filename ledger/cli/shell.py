@@ -60,5 +60,15 @@ def ledger(need_account: bool = True) -> Iterator[Ledger]:
         yield opened
 
 
+def dev_note(address: str) -> str:
+    """`` (Anvil's development account 0: act as it with --dev-account 0)`` for a public dev address, else ``""``."""
+    from ledger.chain.devchain import DEV_ADDRESSES
+
+    if address not in DEV_ADDRESSES:
+        return ""
+    index = DEV_ADDRESSES.index(address)
+    return f" (Anvil's development account {index}: act as it with --dev-account {index})"
+
+
 def print_json(data: Any) -> None:
     out.print_json(json.dumps(data, default=str))

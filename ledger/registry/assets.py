@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 
 from ledger.chain.abi import (
     Act,
@@ -43,6 +44,7 @@ from ledger.encoding import (
     parse_date,
     parse_hash32,
     parse_role,
+    role_name,
 )
 from ledger.errors import NotFoundError, ValidationError
 from ledger.registry.metadata import MetadataStore, StoredMetadata, build_document, parse_hash
@@ -329,6 +331,25 @@ class AssetService:
         address = parse_address(account)
         fns = [self.registry.functions.hasRole(role, address) for role in ROLES.values()]
         return [name for name, held in zip(ROLES, self.client.batch_call(fns), strict=True) if held]
+
+    def role_holders(self) -> dict[str, list[str]]:
+        """Who holds each role now, ``{"admin": [...], "registrar": [...], "pledgee": [...]}`` in the order
+        they were first granted: AccessControl keeps no list, so the registry's ``RoleGranted`` events name
+        the candidates and ``hasRole`` (one batch) confirms each."""
+        topic = "0x" + keccak(text="RoleGranted(bytes32,address,address)").hex()
+        candidates: list[tuple[str, str]] = []
+        for event in self.client.logs(self.registry, [topic], self.from_block):
+            pair = (role_name(event.args["role"]), parse_address(event.args["account"]))
+            if pair[0] in ROLES and pair not in candidates:
+                candidates.append(pair)
+        held = self.client.batch_call(
+            [self.registry.functions.hasRole(ROLES[name], address) for name, address in candidates]
+        ) if candidates else []
+        holders: dict[str, list[str]] = {name: [] for name in ROLES}
+        for (name, address), holds in zip(candidates, held, strict=True):
+            if holds:
+                holders[name].append(address)
+        return holders
 
     # -- reads -------------------------------------------------------------------------------------
 

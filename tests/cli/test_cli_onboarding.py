@@ -120,3 +120,95 @@ def test_market_buy_when_listing_changed_or_money_short_says_so_in_tokens(cli, t
     short = cli("market", "buy", "1", env=buyer)
     assert short.code == 1, (short.out, short.err)
     assert "holds 0 IPST, not the 240 IPST needed" in short.err
+
+
+# -- 22: who the admin is on the embedded chain, and acting as it --------------------------------------
+
+DEV0 = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+def test_dev_addresses_are_anvils_development_accounts():
+    from ledger.chain.client import dev_accounts
+    from ledger.chain.devchain import DEV_ADDRESSES
+
+    assert [a.address for a in dev_accounts(10)] == list(DEV_ADDRESSES)
+
+
+def test_role_list_on_a_fresh_embedded_chain_names_the_admin_and_how_to_act_as_it(cli):
+    listed = cli("role", "list")
+    assert listed.code == 0, listed.err
+    lines = listed.out.splitlines()
+    note = "(Anvil's development account 0: act as it with --dev-account 0)"
+    assert f"admin      {DEV0} {note}" in lines and f"registrar  {DEV0} {note}" in lines
+    assert any(line.startswith("pledgee    nobody") for line in lines)
+    assert cli("role", "list", "--json").out.replace(" ", "").replace("\n", "") == (
+        f'{{"admin":["{DEV0}"],"registrar":["{DEV0}"],"pledgee":[]}}')
+
+
+def test_role_grant_as_a_keystore_is_refused_with_a_hint_and_dev_account_0_grants_it(cli, tmp_path):
+    env = {"IPLEDGER_PASSWORD": "correct horse battery"}
+    claims = tmp_path / "claims.pdf"
+    claims.write_bytes(b"what is claimed")
+    assert cli("account", "new", "owner", env=env).code == 0
+    assert cli("account", "new", "bank", env=env).code == 0
+    bank = cli("account", "address", "bank").out.strip()
+    assert bank.startswith("0x") and len(bank) == 42
+
+    refused = cli("--account", "owner", "role", "grant", "pledgee", bank, env=env)
+    assert refused.code == 1
+    assert "does not hold the role admin (DEFAULT_ADMIN_ROLE)" in refused.err
+    assert "hint:" in refused.err and "--dev-account 0" in refused.err
+
+    assert cli("--account", "owner", "asset", "register", "--kind", "design", "--file", str(claims), "--title", "T",
+               env=env).code == 0
+    proposed = cli("--account", "owner", "pledge", "propose", "1", "--to", bank, "--principal", "5000000",
+                   "--maturity", "2031-01-01", env=env)
+    assert proposed.code == 1 and "ipledger role grant pledgee ADDRESS" in proposed.err  # the hint for pledgee
+
+    granted = cli("--dev-account", "0", "role", "grant", "pledgee", bank, env={**env, "IPLEDGER_ACCOUNT": "owner"})
+    assert granted.code == 0, granted.err
+    assert cli("role", "show", bank).out.strip() == f"{bank}: pledgee"
+
+
+def test_dev_account_on_a_chain_that_is_not_a_local_anvil_exits_2_and_sends_nothing(cli):
+    from ledger.chain.devchain import Anvil
+
+    with Anvil(chain_id=1337) as node:
+        run = cli("--dev-account", "0", "deploy", env={"IPLEDGER_RPC_URL": node.url})
+        assert run.code == 2, (run.out, run.err)
+        assert "only on the embedded chain or a local Anvil (chain 31337), not on chain 1337" in run.err
+        from web3 import HTTPProvider, Web3
+
+        assert Web3(HTTPProvider(node.url)).eth.block_number == 0  # nothing was deployed
+
+
+def test_deploy_production_on_the_embedded_chain_exits_2(cli):
+    run = cli("deploy", "--production")
+    assert run.code == 2 and "--production is for a real chain" in run.err
+
+
+def test_up_prints_who_holds_each_role_and_how_to_act_as_the_admin(data_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from ledger.settings import PROJECT_ROOT
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+    environment.update({"IPLEDGER_DATA_DIR": str(data_dir), "PYTHONPATH": str(PROJECT_ROOT), "COLUMNS": "200"})
+    process = subprocess.Popen([sys.executable, "-m", "ledger.cli.main", "up", "--no-api", "--no-index"],
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Running"):
+                break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+    note = "(Anvil's development account 0: act as it with --dev-account 0)"
+    assert f"  admin      {DEV0} {note}" in lines, lines
+    assert f"  registrar  {DEV0} {note}" in lines and "  pledgee    nobody yet" in lines
