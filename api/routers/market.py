@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.schemas.common import ADDRESS, PROBLEMS, Checksummed
+from api.schemas.common import ADDRESS, ADDRESS_RULE, PROBLEMS, Checksummed
 from api.schemas.market import (
     AnswerPublic,
     AnswersPublic,
@@ -59,7 +59,8 @@ def token(ledger: LedgerDep) -> TokenPublic:
 @router.get("/balances/{address}", response_model=BalancePublic)
 def balance(
     ledger: LedgerDep,
-    address: Annotated[str, Path(pattern=ADDRESS, examples=["0x976EA74026E726554dB657fA54763abd0C3a0aa9"]),
+    address: Annotated[str, Path(pattern=ADDRESS, examples=["0x976EA74026E726554dB657fA54763abd0C3a0aa9"],
+                                 description=ADDRESS_RULE),
                        Checksummed],
 ) -> BalancePublic:
     """An account's balance of the settlement token."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from api.schemas.common import ADDRESS, PROBLEMS, Checksummed
+from api.schemas.common import ADDRESS, ADDRESS_RULE, PROBLEMS, Checksummed
 from api.schemas.relay import RELAY_PROBLEMS, EventPublic, ForwardRequestCreate, NoncePublic, RelayedPublic
 from ledger.relay.service import SignedRequest
 
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 @router.get("/nonce/{address}", response_model=NoncePublic)
 def nonce(
     ledger: LedgerDep,
-    address: Annotated[str, Path(pattern=ADDRESS, examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"]),
+    address: Annotated[str, Path(pattern=ADDRESS, examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"],
+                                 description=ADDRESS_RULE),
                        Checksummed],
 ) -> NoncePublic:
     """The forwarder nonce to put in ``address``'s next request."""

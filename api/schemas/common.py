@@ -11,6 +11,7 @@ from ledger.errors import ValidationError
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
+ADDRESS_RULE = "0x and 40 hex digits, all lower case or EIP-55 mixed case; a wrong checksum is refused (422)"
 HEX = r"^0x([0-9a-fA-F]{2})*$"
 
 EXAMPLE_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import ADDRESS, EXAMPLE_ADDRESS, EXAMPLE_TX, HEX, Address, Problem
+from api.schemas.common import ADDRESS, ADDRESS_RULE, EXAMPLE_ADDRESS, EXAMPLE_TX, HEX, Address, Problem
 
 EXAMPLE_TIMESTAMP_REGISTRY = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"  # on the embedded dev chain
 EXAMPLE_FORWARDER = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -34,9 +34,11 @@ class ForwardRequestCreate(BaseModel):
         }]},
     )
 
-    sender: Address = Field(alias="from", pattern=ADDRESS, description="the signer; the target sees it as _msgSender()")
+    sender: Address = Field(alias="from", pattern=ADDRESS, description=(
+        f"the signer ({ADDRESS_RULE}); the target sees it as _msgSender()"))
     to: Address = Field(pattern=ADDRESS, description=(
-        "a contract of this ledger that trusts the forwarder (IPLens, a read-only view, does not: 403)"))
+        f"a contract of this ledger that trusts the forwarder (IPLens, a read-only view, does not: 403); "
+        f"{ADDRESS_RULE}"))
     value: int = Field(0, ge=0, le=0, description="relayed requests carry no ether")
     gas: int = Field(ge=21_000, le=10_000_000, description=(
         "gas for the call itself (the forwarder passes exactly this much). At most the relay's cap per "

@@ -30,6 +30,11 @@ def test_api_fuzz_no_server_errors_and_schema_conformance(live_api: str):
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def fuzz(case) -> None:
             excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in ABI_CHECKED else []
-            case.call_and_validate(excluded_checks=excluded)
+            response = case.call()
+            if response.status_code == 422 and "has a wrong EIP-55 checksum" in response.text:
+                # The schema's address pattern cannot express EIP-55: a random mixed-case address almost never
+                # carries its checksum, and refusing it (not "correcting" it) is the rule (issue 11 #24).
+                return
+            case.validate_response(response, excluded_checks=excluded)
 
         fuzz()
