@@ -397,7 +397,7 @@ def _license_table(licenses: list[Any]) -> Table:
         kind = f"[bold yellow]{lic.kind.label}[/bold yellow]" if lic.exclusive else lic.kind.label
         table.add_row(str(lic.license_id), kind, lic.status.label, lic.licensee, lic.territory or "all",
                       lic.field_of_use or "all", f"{(iso(lic.start) or '')[:10]} – {(iso(lic.end) or '')[:10]}",
-                      str(lic.fee),
+                      f"{lic.fee:,}",
                       lic.recordal_no or "")
     return table
 

@@ -44,6 +44,7 @@ def test_readme_registry_walkthrough_runs_as_written_on_a_fresh_data_folder(tmp_
     done = shell(script, work, data)
     assert done.returncode == 0, f"the walkthrough stopped:\n{done.stderr[-3000:]}\n{done.stdout[-2000:]}"
     assert "Traceback" not in done.stderr
+    assert "500,000" in done.stdout and "5,000,000 CNY" in done.stdout  # amounts as people read them
 
     # where it leaves the ledger: the bank was accredited, the asset sold under the bank's consent,
     # the license recorded, the pledge released
