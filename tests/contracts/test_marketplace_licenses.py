@@ -200,6 +200,26 @@ def test_list_license_of_frozen_asset_reverts_with_asset_frozen(market: MarketKi
 # -- buy -----------------------------------------------------------------------------------------
 
 
+def test_buy_license_many_times_from_one_listing_leaves_the_owner_free_to_license_elsewhere(market: MarketKit):
+    """The attacker's test: a stranger buys 40 non-exclusive licenses (CN) of a supply-100 listing, more
+    than the asset's 32 slots; the owner still grants an exclusive license in DE, and a sole one in CN
+    is still refused (the licenses sold there are active)."""
+    ip = market.ip
+    asset_id = ip.register()
+    blocked = ip.offer(asset_id, licensee=ip.other.address, kind=SOLE, territory="CN")
+    listing_id = market.list_license(asset_id, UNIT, 100, territory="CN")
+    market.fund(ip.stranger, 40 * UNIT)
+    sold = [market.buy_license(listing_id, ip.stranger) for _ in range(40)]
+    assert len(sold) == 40 and market.license_listing(listing_id)["sold"] == 40
+    exclusive = ip.license(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, territory="DE")
+    assert ip.license_of(exclusive)["status"] == L_ACTIVE
+    error = ip.refused(ip.licenses.functions.accept(blocked), ip.other)
+    assert error.name == "LicenseRegistryExclusivityConflict"
+    assert len(market.call(ip.licenses.functions.activeLicensesOf(asset_id))[0]) == 41
+
+
+
+
 def test_buy_license_pays_the_seller_and_creates_the_buyers_active_license_in_one_transaction(market: MarketKit):
     ip = market.ip
     asset_id = ip.register()
