@@ -28,6 +28,12 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     /// @inheritdoc ILicenseRegistry
     uint256 public constant MAX_SHARED_SCOPES = 32;
 
+    /// @dev An owner's approval of an operator, and how many times it changed (see {operatorOf}).
+    struct Operator {
+        bool approved;
+        uint64 epoch;
+    }
+
     /// @dev A scope of active non-exclusive licenses: `licenseId` is the first license activated in it
     /// (which carries its term, territory and field), `count` how many of its licenses are active.
     struct SharedScope {
@@ -52,7 +58,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     // slither-disable-next-line uninitialized-state
     mapping(uint256 assetId => uint256[] licenseIds) private _sharedOf;
     mapping(uint256 assetId => mapping(bytes32 scope => SharedScope)) private _shared;
-    mapping(address owner => mapping(address operator => bool)) private _operators;
+    mapping(address owner => mapping(address operator => Operator)) private _operators;
     uint256 private _licenseCount;
 
     constructor(address trustedForwarder, IIPRegistry registry_, IPledgeRegistry pledges_)
@@ -92,7 +98,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         address operator = _msgSender();
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         address owner = asset.owner;
-        if (!_operators[owner][operator]) revert LicenseRegistryUnauthorizedOperator(owner, operator);
+        if (!_operators[owner][operator].approved) revert LicenseRegistryUnauthorizedOperator(owner, operator);
         licenseId = _offer(assetId, owner, asset.frozenUntil, terms, false);
         _activate(assetId, licenseId, _licenses[licenseId]);
         emit LicenseGranted(licenseId, assetId, operator);
@@ -102,7 +108,11 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     function setOperator(address operator, bool approved) external {
         address owner = _msgSender();
         if (operator == address(0) || operator == owner) revert LicenseRegistryInvalidOperator(operator);
-        _operators[owner][operator] = approved;
+        Operator storage approval = _operators[owner][operator];
+        if (approval.approved != approved) {
+            approval.approved = approved;
+            ++approval.epoch;
+        }
         emit OperatorSet(owner, operator, approved);
     }
 
@@ -173,7 +183,13 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
 
     /// @inheritdoc ILicenseRegistry
     function isOperator(address owner, address operator) external view returns (bool) {
-        return _operators[owner][operator];
+        return _operators[owner][operator].approved;
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function operatorOf(address owner, address operator) external view returns (bool approved, uint256 epoch) {
+        Operator storage approval = _operators[owner][operator];
+        return (approval.approved, approval.epoch);
     }
 
     /// @inheritdoc ILicenseRegistry

@@ -80,7 +80,8 @@ contract Marketplace is IMarketplace, MarketBase {
             0,
             price,
             buyer,
-            SafeCast.toUint64(pledgeId)
+            SafeCast.toUint64(pledgeId),
+            SafeCast.toUint32(registry.transferCountOf(assetId))
         );
         _listingOfAsset[assetId] = listingId;
         emit AssetListed(listingId, assetId, seller, token, price, expiry, buyer, pledgeId);
@@ -126,7 +127,7 @@ contract Marketplace is IMarketplace, MarketBase {
         address seller = listing.seller;
         if (buyer == seller) revert MarketplaceInvalidCounterparty(buyer);
         uint256 assetId = listing.assetId;
-        _revertIf(_obstacle(assetId, seller, listing.pledgeId, true));
+        _revertIf(_obstacle(assetId, seller, listing.pledgeId, listing.transfers));
 
         listing.status = ListingStatus.Sold;
         address token = listing.token;
@@ -161,7 +162,7 @@ contract Marketplace is IMarketplace, MarketBase {
         if (offer.status != OfferStatus.Open) revert MarketplaceOfferNotOpen(offerId, offer.status);
         if (offer.expiry <= block.timestamp) revert MarketplaceOfferNotOpen(offerId, OfferStatus.Expired);
         uint256 assetId = offer.assetId;
-        _revertIf(_obstacle(assetId, seller, offer.pledgeId, false));
+        _revertIf(_obstacle(assetId, seller, offer.pledgeId, _UNCOUNTED));
 
         offer.status = OfferStatus.Accepted;
         address token = offer.token;
@@ -196,7 +197,7 @@ contract Marketplace is IMarketplace, MarketBase {
             // Expiry first: an expired offer is withdrawn without asking the registries anything.
             if (
                 offer.expiry > block.timestamp
-                    && _obstacle(assetId, offer.seller, offer.pledgeId, false).length == 0
+                    && _obstacle(assetId, offer.seller, offer.pledgeId, _UNCOUNTED).length == 0
             ) revert MarketplaceOfferStillOpen(offerId, offer.expiry);
         } else if (status != OfferStatus.Refused) {
             revert MarketplaceOfferNotOpen(offerId, status);
@@ -442,17 +443,18 @@ contract Marketplace is IMarketplace, MarketBase {
     // -- private -----------------------------------------------------------------------------------
 
     /// @dev Why a sale by `seller` cannot happen now (see {MarketBase-_assetObstacle}); a listing
-    /// (`listing` true) also needs the Marketplace's ERC-721 approval for the asset, which every
-    /// transfer clears, so that a listing dies with the first change of hands.
-    function _obstacle(uint256 assetId, address seller, uint256 pledgeId, bool listing)
+    /// (`transfers` is the transfer count it recorded, not {_UNCOUNTED}) also needs the Marketplace's
+    /// ERC-721 approval for the asset.
+    function _obstacle(uint256 assetId, address seller, uint256 pledgeId, uint256 transfers)
         private
         view
         returns (bytes memory reason)
     {
-        reason = _assetObstacle(assetId, seller, pledgeId);
-        if (reason.length == 0 && listing && IERC721(address(registry)).getApproved(assetId) != address(this)) {
-            reason = abi.encodeWithSelector(MarketplaceTransferNotApproved.selector, assetId);
-        }
+        reason = _assetObstacle(assetId, seller, pledgeId, transfers);
+        if (
+            reason.length == 0 && transfers != _UNCOUNTED
+                && IERC721(address(registry)).getApproved(assetId) != address(this)
+        ) reason = abi.encodeWithSelector(MarketplaceTransferNotApproved.selector, assetId);
     }
 
     /// @dev Records an open offer and its escrow; the caller then collects the amount.
@@ -480,14 +482,16 @@ contract Marketplace is IMarketplace, MarketBase {
         status = listing.status;
         if (status != ListingStatus.Open) return status;
         if (listing.expiry <= block.timestamp) return ListingStatus.Expired;
-        if (_obstacle(listing.assetId, listing.seller, listing.pledgeId, true).length != 0) return ListingStatus.Void;
+        if (_obstacle(listing.assetId, listing.seller, listing.pledgeId, listing.transfers).length != 0) {
+            return ListingStatus.Void;
+        }
     }
 
     function _offerStatus(Offer storage offer) private view returns (OfferStatus status) {
         status = offer.status;
         if (status != OfferStatus.Open) return status;
         if (offer.expiry <= block.timestamp) return OfferStatus.Expired;
-        if (_obstacle(offer.assetId, offer.seller, offer.pledgeId, false).length != 0) return OfferStatus.Void;
+        if (_obstacle(offer.assetId, offer.seller, offer.pledgeId, _UNCOUNTED).length != 0) return OfferStatus.Void;
     }
 
     function _demandStatus(Demand storage demand) private view returns (DemandStatus status) {

@@ -9,9 +9,11 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 /// ({ILicenseRegistry-setOperator}) and lists license terms at a price, for up to `supply` buyers.
 /// {buyLicense} takes the payment and has the LicenseRegistry grant the buyer an active license
 /// ({ILicenseRegistry-grant}) in the same transaction; every license rule applies there (exclusivity,
-/// the pledgee's consent for a pledged asset, the bound on active licenses). A license listing is void
-/// while the seller no longer owns the asset, it is frozen, it carries a pledge other than the one it
-/// carried when listed, or the seller revoked the operator approval. Payment is exact (no
+/// the pledgee's consent for a pledged asset, the bounds on active licenses). A license listing is void
+/// while the seller no longer owns the asset, it is frozen, or it carries a pledge other than the one
+/// it carried when listed; and void for good once the asset moved ({IIPRegistry-transferCountOf}) or
+/// the seller revoked the operator approval ({ILicenseRegistry-operatorOf}) since it was listed, even
+/// if the asset came back or the seller approved the LicenseMarket again. Payment is exact (no
 /// fee-on-transfer tokens), and the protocol fee is the {IMarketplace}'s.
 ///
 /// Pledged assets: the PledgeRegistry's consent to a license names the license id, so each license
@@ -21,7 +23,9 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 interface ILicenseMarket is IMarketplaceBase {
     /// @notice Licenses for sale: each buyer gets an active license on `terms`, with itself as the
     /// licensee, up to `supply` buyers (`sold` so far). `nonce` counts the seller's updates;
-    /// `pledgeId` is the asset's pledge when listed (0: none).
+    /// `pledgeId` is the asset's pledge when listed (0: none); `transfers` the asset's transfer count
+    /// ({IIPRegistry-transferCountOf}) and `operatorEpoch` the epoch of the seller's operator approval
+    /// ({ILicenseRegistry-operatorOf}) when listed: once either changed, the listing is void for good.
     struct LicenseListing {
         address seller;
         uint64 assetId;
@@ -33,6 +37,8 @@ interface ILicenseMarket is IMarketplaceBase {
         uint64 pledgeId;
         uint16 supply;
         uint16 sold;
+        uint32 transfers;
+        uint64 operatorEpoch;
         ILicenseRegistry.LicenseTerms terms;
     }
 
@@ -100,8 +106,9 @@ interface ILicenseMarket is IMarketplaceBase {
     /// @param price The price the buyer saw. @param nonce The listing's nonce the buyer saw.
     /// Requirements:
     /// - the license listing is open (not sold out) and not expired; `price` and `nonce` are the listing's;
-    /// - the caller is not the seller; the seller still owns the asset and still has the LicenseMarket
-    ///   as its operator; the asset is not frozen and carries no pledge but the listing's;
+    /// - the caller is not the seller; the seller still owns the asset, which has not moved since listed,
+    ///   and has not revoked the LicenseMarket as its operator since; the asset is not frozen and
+    ///   carries no pledge but the listing's;
     /// - every rule of {ILicenseRegistry-grant} (exclusivity, pledgee consent, the active-license bound);
     /// - the caller approved the LicenseMarket for `price` of the token; the token delivers exactly.
     /// Emits a {LicenseSold} event (and the LicenseRegistry's {ILicenseRegistry-LicenseGranted}).

@@ -166,6 +166,8 @@ interface ILicenseRegistry {
     /// the caller's behalf, with {grant}: e.g. the Marketplace, which grants a license to whoever
     /// buys one of the owner's license listings. Like ERC-721's operators, the approval is the
     /// owner's, not an asset's: it covers assets the owner acquires later, and not assets it sold.
+    /// Each change (approval or revocation) starts a new epoch ({operatorOf}); setting the approval it
+    /// already has changes nothing but emits the event.
     /// Requirements:
     /// - `operator` is not zero or the caller.
     /// Emits an {OperatorSet} event.
@@ -204,6 +206,11 @@ interface ILicenseRegistry {
 
     /// @notice Whether `operator` may grant licenses of `owner`'s assets (see {setOperator}).
     function isOperator(address owner, address operator) external view returns (bool);
+
+    /// @notice Whether `operator` may grant licenses of `owner`'s assets, and the approval's epoch: how
+    /// many times it was given or revoked. It only grows, so what an operator agreed under one approval
+    /// (a license listing) can tell that the owner revoked it since, even if the owner approved again.
+    function operatorOf(address owner, address operator) external view returns (bool approved, uint256 epoch);
 
     /// @notice How many licenses were offered (the latest id).
     function licenseCount() external view returns (uint256);

@@ -29,9 +29,10 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 /// checks and uses up: the Marketplace never decides that itself. So a pledged asset is listed only
 /// for a reserved buyer its pledgee has consented to, and an offer for a pledged asset is accepted
 /// only once the pledgee consents to the offer's buyer. A frozen asset is not listed, offered for,
-/// answered with or sold. A listing also needs the Marketplace's ERC-721 approval for that asset,
-/// which every transfer clears: a listing dies with the first change of hands, even if the asset
-/// comes back. An optional protocol fee (basis points, at most {MAX_FEE_BPS}) of every sale goes to a
+/// answered with or sold. A listing also needs the Marketplace's ERC-721 approval for that asset
+/// (revoking it suspends the listing; cancel it to end it), and it records the asset's transfer count
+/// ({IIPRegistry-transferCountOf}): a listing dies for good with the first move of the asset, even if
+/// the asset comes back to the seller and the seller approves the Marketplace again. An optional protocol fee (basis points, at most {MAX_FEE_BPS}) of every sale goes to a
 /// treasury; the seller receives the rest.
 ///
 /// Browsing: each board has a `...Of(id)` view, which reports `Expired` and `Void` as they are now
@@ -39,7 +40,9 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 /// in [fromId, toId); ids start at 1 and {counts} gives the latest id of each board.
 interface IMarketplace is IMarketplaceBase {
     /// @notice An asset for sale. `nonce` counts the seller's updates; `buyer` is the one account that
-    /// may buy (zero: anyone); `pledgeId` the asset's pledge when listed (0: none).
+    /// may buy (zero: anyone); `pledgeId` the asset's pledge when listed (0: none); `transfers` the
+    /// asset's transfer count when listed ({IIPRegistry-transferCountOf}): once it changed, the
+    /// listing is void for good.
     struct Listing {
         address seller;
         uint64 assetId;
@@ -50,6 +53,7 @@ interface IMarketplace is IMarketplaceBase {
         uint256 price;
         address buyer;
         uint64 pledgeId;
+        uint32 transfers;
     }
 
     /// @notice An amount held in escrow for an asset. `seller` is the owner when the offer was made,
@@ -191,8 +195,8 @@ interface IMarketplace is IMarketplaceBase {
     /// Requirements:
     /// - the listing is open and not expired; `price` and `nonce` are the listing's;
     /// - the caller is the reserved buyer, if any, and not the seller;
-    /// - the seller still owns the asset, the Marketplace is still approved for it, it is not frozen
-    ///   and it carries no pledge but the listing's; a pledged asset moves only with its pledgee's
+    /// - the seller still owns the asset and it has not moved since listed, the Marketplace is still
+    ///   approved for it, it is not frozen and it carries no pledge but the listing's; a pledged asset moves only with its pledgee's
     ///   consent to the caller (the IPRegistry's guard decides);
     /// - the caller approved the Marketplace for `price` of the token; the token delivers exactly.
     /// Emits an {AssetSold} event (and the registry's {IERC721-Transfer}).

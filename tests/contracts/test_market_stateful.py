@@ -3,7 +3,9 @@
 A Hypothesis ``RuleBasedStateMachine`` drives random sequences of market acts: list (with or
 without a reserved buyer), update the price, cancel, buy (sometimes naming a stale price or nonce),
 make an offer, accept, refuse, withdraw, approve the Marketplace for an asset, set the protocol
-fee; and the interference the market must withstand: transfers outside the market, pledges (to an
+fee; and the interference the market must withstand: transfers outside the market, round trips (the
+asset goes away and comes back and its owner approves the Marketplace again: an epoch change that
+must not revive a listing), pledges (to an
 accredited bank), the bank's transfer consents and releases, court freezes and their lifting, and
 time travel (``evm_increaseTime``, no sleeps). Acts are done by their rightful party most of the
 time and by another trader otherwise.
@@ -105,6 +107,7 @@ class MAsset:
     frozen_until: int = 0
     pledge: int = 0
     consent: str = ZERO_ADDRESS  # the pledgee's transfer consent
+    transfers: int = 0  # the IPRegistry's transfer count: every move adds one
 
 
 @dataclass
@@ -116,6 +119,7 @@ class MListing:
     expiry: int
     buyer: str
     pledge: int
+    transfers: int  # the asset's transfer count when listed: once it changed, the listing is dead for good
     nonce: int = 0
     status: int = OPEN
 
@@ -155,10 +159,15 @@ class Model:
     def frozen(self, a: MAsset) -> bool:
         return a.frozen_until > self.now
 
-    def obstacle(self, asset_id: int, seller: str, pledge: int, listing: bool) -> Refusal | None:
+    def obstacle(self, asset_id: int, seller: str, pledge: int, transfers: int | None) -> Refusal | None:
+        """Why a sale cannot happen; `transfers` is a listing's recorded transfer count (None: an offer)."""
+        listing = transfers is not None
         a = self.assets[asset_id]
         if a.owner != seller:
             return Refusal("MarketplaceAssetChangedHands", {"assetId": asset_id, "seller": seller, "owner": a.owner})
+        if listing and a.transfers != transfers:
+            return Refusal("MarketplaceAssetMovedSinceListed", {"assetId": asset_id, "transfers": transfers,
+                                                                "currentTransfers": a.transfers})
         if self.frozen(a):
             return Refusal("MarketplaceAssetFrozen", {"assetId": asset_id, "until": a.frozen_until})
         if a.pledge not in (0, pledge):
@@ -172,14 +181,14 @@ class Model:
             return x.status
         if x.expiry <= self.now:
             return EXPIRED
-        return VOID if self.obstacle(x.asset, x.seller, x.pledge, True) else OPEN
+        return VOID if self.obstacle(x.asset, x.seller, x.pledge, x.transfers) else OPEN
 
     def offer_status(self, x: MOffer) -> int:
         if x.status != O_OPEN:
             return x.status
         if x.expiry <= self.now:
             return O_EXPIRED
-        return O_VOID if self.obstacle(x.asset, x.seller, x.pledge, False) else O_OPEN
+        return O_VOID if self.obstacle(x.asset, x.seller, x.pledge, None) else O_OPEN
 
     def escrow(self) -> int:
         return sum(o.amount for o in self.offers.values() if o.status in (O_OPEN, O_REFUSED))
@@ -195,6 +204,7 @@ class Model:
     def move(self, a: MAsset, to: str) -> None:
         a.owner = to
         a.approved = False
+        a.transfers += 1
         if a.pledge:
             a.consent = ZERO_ADDRESS  # used up; the pledge follows the asset
 
@@ -344,7 +354,8 @@ class MarketMachine(RuleBasedStateMachine):
             if previous and m.listings[previous].status == OPEN:
                 m.listings[previous].status = CANCELLED
             listing_id = len(m.listings) + 1
-            m.listings[listing_id] = MListing(listing_id, seller, a.id, price * UNIT, expiry, buyer, a.pledge)
+            m.listings[listing_id] = MListing(listing_id, seller, a.id, price * UNIT, expiry, buyer, a.pledge,
+                                              a.transfers)
             m.listing_of_asset[a.id] = listing_id
 
     def update_listing(self, data: st.DataObject) -> None:
@@ -400,7 +411,7 @@ class MarketMachine(RuleBasedStateMachine):
         elif buyer == x.seller:
             refusal = Refusal("MarketplaceInvalidCounterparty", {"account": buyer})
         else:
-            refusal = m.obstacle(x.asset, x.seller, x.pledge, True) or m.guard(a, buyer)
+            refusal = m.obstacle(x.asset, x.seller, x.pledge, x.transfers) or m.guard(a, buyer)
         if self.act("buy", self.market.functions.buy(x.id, price, nonce), sender, refusal):
             x.status = SOLD
             m.pay(buyer, x.seller, x.price)
@@ -444,7 +455,7 @@ class MarketMachine(RuleBasedStateMachine):
         elif x.expiry <= m.now:
             refusal = Refusal("MarketplaceOfferNotOpen", {"offerId": x.id, "status": O_EXPIRED})
         else:
-            refusal = m.obstacle(x.asset, x.seller, x.pledge, False)
+            refusal = m.obstacle(x.asset, x.seller, x.pledge, None)
             if refusal is None and not a.approved:
                 refusal = Refusal("ERC721InsufficientApproval", {"operator": self.market.address, "tokenId": a.id})
             refusal = refusal or m.guard(a, x.buyer)
@@ -495,9 +506,12 @@ class MarketMachine(RuleBasedStateMachine):
 
     def interfere(self, data: st.DataObject) -> None:
         """The acts around the market."""
-        what = data.draw(st.sampled_from(("transfer", "pledge", "bank", "freeze", "fee", "approve")), label="what")
+        what = data.draw(st.sampled_from(("transfer", "round trip", "pledge", "bank", "freeze", "fee", "approve")),
+                         label="what")
         if what == "transfer":
             self.transfer_outside_the_market(data)
+        elif what == "round trip":
+            self.round_trip(data)
         elif what == "pledge":
             self.pledge(data)
         elif what == "bank":
@@ -518,6 +532,22 @@ class MarketMachine(RuleBasedStateMachine):
         fn = self.registry.functions.safeTransferFrom(a.owner, to, a.id)
         if self.act("transfer", fn, self.index(a.owner), self.m.guard(a, to)):
             self.m.move(a, to)
+
+    def round_trip(self, data: st.DataObject) -> None:
+        """The asset goes away and comes back, and its owner approves the Marketplace again: its listings
+        from before stay dead (the epoch change the market must withstand)."""
+        a = self.pick_asset(data)
+        owner = a.owner
+        to = self.addr[data.draw(st.sampled_from([t for t in TRADERS if self.addr[t] != owner]), label="to")]
+        if self.act("transfer", self.registry.functions.safeTransferFrom(owner, to, a.id), self.index(owner),
+                    self.m.guard(a, to)):
+            self.m.move(a, to)
+            back = self.registry.functions.safeTransferFrom(to, owner, a.id)
+            if self.act("transfer back", back, self.index(to), self.m.guard(a, owner)):
+                self.m.move(a, owner)
+                self.act("approve", self.registry.functions.approve(self.market.address, a.id), self.index(owner),
+                         None)
+                a.approved = True
 
     def pledge(self, data: st.DataObject) -> None:
         m = self.m
@@ -598,7 +628,7 @@ class MarketMachine(RuleBasedStateMachine):
             expected |= {f"owner {a.id}": a.owner, f"pledge {a.id}": a.pledge, f"frozen {a.id}": m.frozen(a)}
         for x in m.listings.values():
             expected[f"listing {x.id}"] = (x.seller, x.asset, m.listing_status(x), self.token.address, x.expiry,
-                                           x.nonce, x.price, x.buyer, x.pledge)
+                                           x.nonce, x.price, x.buyer, x.pledge, x.transfers)
         for o in m.offers.values():
             expected[f"offer {o.id}"] = (o.buyer, o.expiry, m.offer_status(o), o.seller, o.asset,
                                          self.token.address, o.pledge, o.amount)

@@ -127,7 +127,8 @@ def test_list_license_records_listing_and_emits_license_listed(market: MarketKit
     listing = market.license_listing(1)
     assert {k: v for k, v in listing.items() if k != "terms"} == {
         "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "token": market.token.address,
-        "expiry": expiry, "nonce": 0, "price": 10 * UNIT, "pledgeId": 0, "supply": 5, "sold": 0}
+        "expiry": expiry, "nonce": 0, "price": 10 * UNIT, "pledgeId": 0, "supply": 5, "sold": 0, "transfers": 0,
+        "operatorEpoch": 1}
     assert tuple(listing["terms"]) == terms
     assert market.call(market.licenses_market.functions.licenseListingCount()) == 1
 
@@ -332,8 +333,12 @@ def test_cancel_or_update_license_listing_by_stranger_reverts_with_not_seller(ma
 # -- void license listings ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("voided_by", ["transfer", "pledge", "freeze", "operator revoked"])
+@pytest.mark.parametrize("voided_by", ["transfer", "pledge", "freeze", "operator revoked",
+                                       "operator revoked and approved again", "went away and came back"])
 def test_buy_license_of_a_void_listing_reverts_and_charges_nothing(market: MarketKit, voided_by):
+    """The last two are the attacker's tests: a watcher of a licence listing the seller ended by revoking
+    the LicenseMarket, or by selling the asset, cannot buy from it once the seller approves again or
+    gets the asset back."""
     ip = market.ip
     asset_id = ip.register()
     listing_id = market.list_license(asset_id)
@@ -349,9 +354,22 @@ def test_buy_license_of_a_void_listing_reverts_and_charges_nothing(market: Marke
         until = market.later(2)
         ip.freeze(asset_id, until=until)
         expected = ("MarketplaceAssetFrozen", {"assetId": asset_id, "until": until})
-    else:
+    elif voided_by == "operator revoked":
         market.approve_licensing(approved=False)
-        expected = ("MarketplaceLicensingNotApproved", {"owner": market.seller.address})
+        expected = ("MarketplaceLicensingApprovalChanged", {"owner": market.seller.address, "epoch": 1,
+                                                            "currentEpoch": 2})
+    elif voided_by == "operator revoked and approved again":
+        market.approve_licensing(approved=False)
+        market.approve_licensing()
+        assert market.call(ip.licenses.functions.operatorOf(market.seller.address,
+                                                            market.licenses_market.address)) == [True, 3]
+        expected = ("MarketplaceLicensingApprovalChanged", {"owner": market.seller.address, "epoch": 1,
+                                                            "currentEpoch": 3})
+    else:
+        ip.transfer(market.seller, ip.other.address, asset_id)
+        ip.transfer(ip.other, market.seller.address, asset_id)
+        expected = ("MarketplaceAssetMovedSinceListed", {"assetId": asset_id, "transfers": 0,
+                                                         "currentTransfers": 2})
     assert market.license_listing(listing_id)["status"] == VOID
     with market.ledger() as moved:
         error = ip.refused(market.buy_license_fn(listing_id), market.buyer)

@@ -109,6 +109,7 @@ contract LedgerHandler is Cheats {
         uint32 nonce;
         uint40 expiry;
         uint256 pledgeId;
+        uint256 transfers; // the asset's transfer count when listed: the listing dies once it changed
         IMarketplaceBase.ListingStatus status; // only Open, Sold, Cancelled (the stored ones)
     }
 
@@ -127,6 +128,7 @@ contract LedgerHandler is Cheats {
     mapping(uint256 offerId => OfferModel) internal _marketOffers;
     /// @dev Whether the registry's ERC-721 approval of `assetId` is the Marketplace (every move clears it).
     mapping(uint256 assetId => bool) internal _marketApproved;
+    mapping(uint256 assetId => uint256) internal _transferCount;
     /// @notice The escrow the market must hold: the amounts of offers neither accepted nor withdrawn.
     uint256 public expectedEscrow;
 
@@ -741,7 +743,8 @@ contract LedgerHandler is Cheats {
                 _marketListings[previous].status = IMarketplaceBase.ListingStatus.Cancelled;
             }
             _marketListings[listingId] = ListingModel(
-                assetId, caller, buyer, price, 0, expiry, pledgeId, IMarketplaceBase.ListingStatus.Open
+                assetId, caller, buyer, price, 0, expiry, pledgeId, _transferCount[assetId],
+                IMarketplaceBase.ListingStatus.Open
             );
             _listingOfAsset[assetId] = listingId;
             _ok("list");
@@ -774,6 +777,30 @@ contract LedgerHandler is Cheats {
         }
     }
 
+    /// @notice An asset goes away and comes back (owner -> someone -> owner), the owner approves the
+    /// Marketplace again, and a watcher tries the asset's latest listing at its price and nonce: a
+    /// listing made before the round trip is dead for good (its transfer count changed).
+    function roundTrip(uint256 assetSeed, uint256 toSeed, uint256 buyerSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address owner = expectedOwner[assetId];
+        address to = _actor(toSeed);
+        if (to == owner) return;
+        uint256 before = _transferCount[assetId];
+        _transfer(owner, assetId, to);
+        if (_transferCount[assetId] == before) return;
+        _transfer(to, assetId, owner);
+        if (expectedOwner[assetId] != owner) return;
+        _approveMarket(owner, assetId);
+        _ok("round trip");
+        uint256 listingId = _listingOfAsset[assetId];
+        if (listingId == 0) return;
+        ListingModel storage l = _marketListings[listingId];
+        address buyer = l.buyer != address(0) ? l.buyer : _actor(buyerSeed);
+        _buy(buyer, listingId, l.price, l.nonce);
+    }
+
     function _buy(address buyer, uint256 listingId, uint256 price, uint256 nonce) internal {
         ListingModel storage l = _marketListings[listingId];
         uint256 assetId = l.assetId;
@@ -782,8 +809,8 @@ contract LedgerHandler is Cheats {
         bool consented = pledgeId == 0 || _pledges[pledgeId].consent == buyer;
         bool allowed = l.status == IMarketplaceBase.ListingStatus.Open && l.expiry > block.timestamp
             && price == l.price && nonce == l.nonce && (l.buyer == address(0) || l.buyer == buyer) && buyer != l.seller
-            && expectedOwner[assetId] == l.seller && (pledgeId == 0 || pledgeId == l.pledgeId)
-            && _marketApproved[assetId] && !frozen && consented;
+            && expectedOwner[assetId] == l.seller && _transferCount[assetId] == l.transfers
+            && (pledgeId == 0 || pledgeId == l.pledgeId) && _marketApproved[assetId] && !frozen && consented;
         token.faucet(buyer, price);
         uint256 sellerBefore = token.balanceOf(l.seller);
         uint256 treasuryBefore = token.balanceOf(treasury);
@@ -1112,6 +1139,7 @@ contract LedgerHandler is Cheats {
 
     function _moved(uint256 assetId, address to) internal {
         expectedOwner[assetId] = to;
+        _transferCount[assetId] += 1;
         _records[assetId].verified = false;
         _marketApproved[assetId] = false; // every move clears the ERC-721 approval
     }
