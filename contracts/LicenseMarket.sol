@@ -74,6 +74,7 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         listing.supply = uint16(supply);
         listing.transfers = SafeCast.toUint32(registry.transferCountOf(assetId));
         listing.operatorEpoch = SafeCast.toUint64(epoch);
+        (, listing.feeBps) = marketplace.fee();
         listing.terms = terms;
         _emitLicenseListed(listingId, listing, terms);
     }
@@ -181,17 +182,19 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
     /// treasury, the rest to the seller.
     function _pay(uint256 listingId, uint256 licenseId, address buyer, uint256 price) private {
         LicenseListing storage listing = _listings[listingId];
-        (address treasury, uint256 fee) = _feeOf(price);
+        (address treasury, uint256 fee) = _feeOf(price, listing.feeBps);
         address seller = listing.seller;
         address token = listing.token;
         emit LicenseSold(listingId, licenseId, buyer, listing.assetId, seller, token, price, fee);
         _settle(IERC20(token), buyer, seller, price, treasury, fee);
     }
 
-    function _feeOf(uint256 price) private view returns (address treasury, uint256 fee) {
+    /// @dev The treasury now and the fee of a sale at `price`: the lower of `fixedBps` (the listing's)
+    /// and the Marketplace's fee now.
+    function _feeOf(uint256 price, uint16 fixedBps) private view returns (address treasury, uint256 fee) {
         uint16 feeBps;
         (treasury, feeBps) = marketplace.fee();
-        fee = price * feeBps / _BPS;
+        fee = price * (feeBps < fixedBps ? feeBps : fixedBps) / _BPS;
     }
 
     /// @dev Why a license sale of `listing` cannot happen now (see {MarketBase-_assetObstacle}: the
@@ -234,6 +237,7 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
             listing.supply,
             listing.expiry,
             listing.pledgeId,
+            listing.feeBps,
             terms
         );
     }

@@ -71,10 +71,12 @@ contract Marketplace is IMarketplace, MarketBase {
             emit ListingCancelled(previous, assetId, seller);
         }
         listingId = ++_listingCount;
+        uint16 feeBps = _feeBps;
         _listings[listingId] = Listing(
             seller,
             SafeCast.toUint64(assetId),
             ListingStatus.Open,
+            feeBps,
             token,
             expiry,
             0,
@@ -84,7 +86,7 @@ contract Marketplace is IMarketplace, MarketBase {
             SafeCast.toUint32(registry.transferCountOf(assetId))
         );
         _listingOfAsset[assetId] = listingId;
-        emit AssetListed(listingId, assetId, seller, token, price, expiry, buyer, pledgeId);
+        emit AssetListed(listingId, assetId, seller, token, price, expiry, buyer, pledgeId, feeBps);
     }
 
     /// @inheritdoc IMarketplace
@@ -131,7 +133,7 @@ contract Marketplace is IMarketplace, MarketBase {
 
         listing.status = ListingStatus.Sold;
         address token = listing.token;
-        uint256 cut = price * _feeBps / _BPS;
+        uint256 cut = price * _feeAt(listing.feeBps) / _BPS;
         emit AssetSold(listingId, assetId, buyer, seller, token, price, cut);
 
         _settle(IERC20(token), buyer, seller, price, _treasury, cut);
@@ -169,7 +171,7 @@ contract Marketplace is IMarketplace, MarketBase {
         address buyer = offer.buyer;
         uint256 amount = offer.amount;
         _escrow[token] -= amount;
-        uint256 cut = amount * _feeBps / _BPS;
+        uint256 cut = amount * _feeAt(offer.feeBps) / _BPS;
         emit OfferAccepted(offerId, assetId, buyer, seller, amount, cut);
 
         _settle(IERC20(token), address(this), seller, amount, _treasury, cut);
@@ -463,11 +465,13 @@ contract Marketplace is IMarketplace, MarketBase {
         returns (uint256 offerId)
     {
         uint256 pledgeId = pledges.activePledgeOf(assetId);
+        uint16 feeBps = _feeBps;
         offerId = ++_offerCount;
         _offers[offerId] = Offer(
             buyer,
             expiry,
             OfferStatus.Open,
+            feeBps,
             seller,
             SafeCast.toUint64(assetId),
             token,
@@ -475,7 +479,14 @@ contract Marketplace is IMarketplace, MarketBase {
             amount
         );
         _escrow[token] += amount;
-        emit OfferMade(offerId, assetId, buyer, seller, token, amount, expiry, pledgeId);
+        emit OfferMade(offerId, assetId, buyer, seller, token, amount, expiry, pledgeId, feeBps);
+    }
+
+    /// @dev The fee a sale pays, in basis points: the lower of `fixedBps` (the fee when its listing or
+    /// offer was made) and the fee now.
+    function _feeAt(uint16 fixedBps) private view returns (uint256) {
+        uint16 current = _feeBps;
+        return current < fixedBps ? current : fixedBps;
     }
 
     function _listingStatus(Listing storage listing) private view returns (ListingStatus status) {

@@ -14,7 +14,8 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 /// it carried when listed; and void for good once the asset moved ({IIPRegistry-transferCountOf}) or
 /// the seller revoked the operator approval ({ILicenseRegistry-operatorOf}) since it was listed, even
 /// if the asset came back or the seller approved the LicenseMarket again. Payment is exact (no
-/// fee-on-transfer tokens), and the protocol fee is the {IMarketplace}'s.
+/// fee-on-transfer tokens), and the protocol fee is the {IMarketplace}'s, fixed when listed: a sale
+/// pays the lower of the listing's fee and the fee at the sale.
 ///
 /// Pledged assets: the PledgeRegistry's consent to a license names the license id, so each license
 /// sold of a pledged asset needs the pledgee's consent to the id it will get (`licenseCount() + 1` in
@@ -26,6 +27,8 @@ interface ILicenseMarket is IMarketplaceBase {
     /// `pledgeId` is the asset's pledge when listed (0: none); `transfers` the asset's transfer count
     /// ({IIPRegistry-transferCountOf}) and `operatorEpoch` the epoch of the seller's operator approval
     /// ({ILicenseRegistry-operatorOf}) when listed: once either changed, the listing is void for good.
+    /// `feeBps` is the {IMarketplace}'s protocol fee when listed: the most each sale pays (the lower of
+    /// it and the fee at the sale), so the admin cannot raise it under the parties.
     struct LicenseListing {
         address seller;
         uint64 assetId;
@@ -39,11 +42,13 @@ interface ILicenseMarket is IMarketplaceBase {
         uint16 sold;
         uint32 transfers;
         uint64 operatorEpoch;
+        uint16 feeBps;
         ILicenseRegistry.LicenseTerms terms;
     }
 
     /// @notice `seller` listed licenses of `assetId` on `terms`, `supply` of them at `price` units of
-    /// `token` each, until `expiry`; `pledgeId` is the asset's pledge (0: none).
+    /// `token` each, until `expiry`; `pledgeId` is the asset's pledge (0: none); `feeBps` the most
+    /// protocol fee each sale pays.
     event LicenseListed(
         uint256 indexed listingId,
         uint256 indexed assetId,
@@ -53,6 +58,7 @@ interface ILicenseMarket is IMarketplaceBase {
         uint16 supply,
         uint40 expiry,
         uint256 pledgeId,
+        uint16 feeBps,
         ILicenseRegistry.LicenseTerms terms
     );
     /// @notice The seller changed the license listing's price or expiry; `nonce` is its new nonce.

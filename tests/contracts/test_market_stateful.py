@@ -3,7 +3,8 @@
 A Hypothesis ``RuleBasedStateMachine`` drives random sequences of market acts: list (with or
 without a reserved buyer), update the price, cancel, buy (sometimes naming a stale price or nonce),
 make an offer, accept, refuse, withdraw, approve the Marketplace for an asset, set the protocol
-fee; and the interference the market must withstand: transfers outside the market, round trips (the
+fee (raised or lowered under open listings and offers, which pay the lower of their own fee and the
+fee now); and the interference the market must withstand: transfers outside the market, round trips (the
 asset goes away and comes back and its owner approves the Marketplace again: an epoch change that
 must not revive a listing), pledges (to an
 accredited bank), the bank's transfer consents and releases, court freezes and their lifting, and
@@ -120,6 +121,7 @@ class MListing:
     buyer: str
     pledge: int
     transfers: int  # the asset's transfer count when listed: once it changed, the listing is dead for good
+    fee_bps: int  # the protocol fee when listed: the most its sale pays
     nonce: int = 0
     status: int = OPEN
 
@@ -133,6 +135,7 @@ class MOffer:
     amount: int
     expiry: int
     pledge: int
+    fee_bps: int  # the protocol fee when made: the most its acceptance pays
     status: int = O_OPEN
 
 
@@ -208,9 +211,10 @@ class Model:
         if a.pledge:
             a.consent = ZERO_ADDRESS  # used up; the pledge follows the asset
 
-    def pay(self, payer: str, seller: str, amount: int) -> None:
-        """`amount` from `payer` (a buyer, or the escrow: "market"): the fee to the treasury, the rest to the seller."""
-        fee = amount * self.fee_bps // 10_000
+    def pay(self, payer: str, seller: str, amount: int, fixed_bps: int) -> None:
+        """`amount` from `payer` (a buyer, or the escrow: "market"): the fee to the treasury (the lower of
+        `fixed_bps`, the listing's or offer's, and the fee now), the rest to the seller."""
+        fee = amount * min(fixed_bps, self.fee_bps) // 10_000
         treasury = TREASURY_ADDRESS[0]
         if payer != treasury:
             self.balances[payer] -= fee
@@ -355,7 +359,7 @@ class MarketMachine(RuleBasedStateMachine):
                 m.listings[previous].status = CANCELLED
             listing_id = len(m.listings) + 1
             m.listings[listing_id] = MListing(listing_id, seller, a.id, price * UNIT, expiry, buyer, a.pledge,
-                                              a.transfers)
+                                              a.transfers, m.fee_bps)
             m.listing_of_asset[a.id] = listing_id
 
     def update_listing(self, data: st.DataObject) -> None:
@@ -414,7 +418,7 @@ class MarketMachine(RuleBasedStateMachine):
             refusal = m.obstacle(x.asset, x.seller, x.pledge, x.transfers) or m.guard(a, buyer)
         if self.act("buy", self.market.functions.buy(x.id, price, nonce), sender, refusal):
             x.status = SOLD
-            m.pay(buyer, x.seller, x.price)
+            m.pay(buyer, x.seller, x.price, x.fee_bps)
             m.move(a, buyer)
 
     # -- offers -----------------------------------------------------------------------------------
@@ -435,7 +439,7 @@ class MarketMachine(RuleBasedStateMachine):
         fn = self.market.functions.makeOffer(a.id, self.token.address, amount * UNIT, expiry)
         if self.act("make offer", fn, sender, refusal):
             offer_id = len(m.offers) + 1
-            m.offers[offer_id] = MOffer(offer_id, buyer, a.owner, a.id, amount * UNIT, expiry, a.pledge)
+            m.offers[offer_id] = MOffer(offer_id, buyer, a.owner, a.id, amount * UNIT, expiry, a.pledge, m.fee_bps)
             m.balances[buyer] -= amount * UNIT
             m.balances[self.market.address] += amount * UNIT
 
@@ -461,7 +465,7 @@ class MarketMachine(RuleBasedStateMachine):
             refusal = refusal or m.guard(a, x.buyer)
         if self.act("accept offer", self.market.functions.acceptOffer(x.id), sender, refusal):
             x.status = O_ACCEPTED
-            m.pay(self.market.address, x.seller, x.amount)
+            m.pay(self.market.address, x.seller, x.amount, x.fee_bps)
             m.move(a, x.buyer)
 
     def refuse_offer(self, data: st.DataObject) -> None:
@@ -627,10 +631,10 @@ class MarketMachine(RuleBasedStateMachine):
         for a in m.assets.values():
             expected |= {f"owner {a.id}": a.owner, f"pledge {a.id}": a.pledge, f"frozen {a.id}": m.frozen(a)}
         for x in m.listings.values():
-            expected[f"listing {x.id}"] = (x.seller, x.asset, m.listing_status(x), self.token.address, x.expiry,
-                                           x.nonce, x.price, x.buyer, x.pledge, x.transfers)
+            expected[f"listing {x.id}"] = (x.seller, x.asset, m.listing_status(x), x.fee_bps, self.token.address,
+                                           x.expiry, x.nonce, x.price, x.buyer, x.pledge, x.transfers)
         for o in m.offers.values():
-            expected[f"offer {o.id}"] = (o.buyer, o.expiry, m.offer_status(o), o.seller, o.asset,
+            expected[f"offer {o.id}"] = (o.buyer, o.expiry, m.offer_status(o), o.fee_bps, o.seller, o.asset,
                                          self.token.address, o.pledge, o.amount)
         expected["openListings"] = tuple(x.id for x in m.listings.values() if m.listing_status(x) == OPEN)
         expected["openOffers"] = tuple(o.id for o in m.offers.values() if m.offer_status(o) == O_OPEN)

@@ -36,11 +36,11 @@ O_NONE, O_OPEN, O_REFUSED, O_ACCEPTED, O_WITHDRAWN, O_EXPIRED, O_VOID = range(7)
 D_NONE, D_OPEN, D_CLOSED, D_EXPIRED = range(4)
 A_NONE, A_OPEN, A_ACCEPTED, A_WITHDRAWN = range(4)
 
-LISTING_FIELDS = ("seller", "assetId", "status", "token", "expiry", "nonce", "price", "buyer", "pledgeId",
+LISTING_FIELDS = ("seller", "assetId", "status", "feeBps", "token", "expiry", "nonce", "price", "buyer", "pledgeId",
                   "transfers")
-OFFER_FIELDS = ("buyer", "expiry", "status", "seller", "assetId", "token", "pledgeId", "amount")
+OFFER_FIELDS = ("buyer", "expiry", "status", "feeBps", "seller", "assetId", "token", "pledgeId", "amount")
 LICENSE_LISTING_FIELDS = ("seller", "assetId", "status", "token", "expiry", "nonce", "price", "pledgeId", "supply",
-                          "sold", "transfers", "operatorEpoch", "terms")
+                          "sold", "transfers", "operatorEpoch", "feeBps", "terms")
 DEMAND_FIELDS = ("poster", "deadline", "status", "token", "budget", "descriptionHash")
 ANSWER_FIELDS = ("answerer", "demandId", "status", "assetId", "price")
 
@@ -279,9 +279,10 @@ def test_list_by_owner_with_approval_records_listing_and_emits_asset_listed(mark
                                                             ZERO_ADDRESS), market.seller)
     assert market.events(market.market, receipt) == [("AssetListed", {
         "listingId": 1, "assetId": asset_id, "seller": market.seller.address, "token": market.token.address,
-        "price": 100 * UNIT, "expiry": expiry, "buyer": ZERO_ADDRESS, "pledgeId": 0})]
+        "price": 100 * UNIT, "expiry": expiry, "buyer": ZERO_ADDRESS, "pledgeId": 0, "feeBps": 0})]
     assert market.listing(1) == {
-        "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "token": market.token.address,
+        "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "feeBps": 0,
+        "token": market.token.address,
         "expiry": expiry, "nonce": 0, "price": 100 * UNIT, "buyer": ZERO_ADDRESS, "pledgeId": 0, "transfers": 0}
     assert market.call(market.market.functions.listingOfAsset(asset_id)) == 1
     assert market.call(market.market.functions.counts()) == [1, 0, 0, 0]

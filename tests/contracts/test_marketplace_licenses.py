@@ -121,14 +121,14 @@ def test_list_license_records_listing_and_emits_license_listed(market: MarketKit
     assert name == "LicenseListed"
     assert {k: v for k, v in args.items() if k != "terms"} == {
         "listingId": 1, "assetId": asset_id, "seller": market.seller.address, "token": market.token.address,
-        "price": 10 * UNIT, "supply": 5, "expiry": expiry, "pledgeId": 0}
+        "price": 10 * UNIT, "supply": 5, "expiry": expiry, "pledgeId": 0, "feeBps": 0}
     # decoded events are JSON-ready: bytes32 fields of a struct come as 0x-hex like top-level ones
     assert tuple(args["terms"].values()) == tuple("0x" + v.hex() if isinstance(v, bytes) else v for v in terms)
     listing = market.license_listing(1)
     assert {k: v for k, v in listing.items() if k != "terms"} == {
         "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "token": market.token.address,
         "expiry": expiry, "nonce": 0, "price": 10 * UNIT, "pledgeId": 0, "supply": 5, "sold": 0, "transfers": 0,
-        "operatorEpoch": 1}
+        "operatorEpoch": 1, "feeBps": 0}
     assert tuple(listing["terms"]) == terms
     assert market.call(market.licenses_market.functions.licenseListingCount()) == 1
 

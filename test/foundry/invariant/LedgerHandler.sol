@@ -51,7 +51,7 @@ contract LedgerHandler is Cheats {
     Marketplace public immutable market;
     SettlementToken public immutable token;
     address public immutable treasury;
-    uint16 internal immutable _feeBps;
+    uint16 internal _feeBps; // the protocol fee now (the admin changes it: {setFee})
 
     address[] internal _actors;
 
@@ -110,6 +110,7 @@ contract LedgerHandler is Cheats {
         uint40 expiry;
         uint256 pledgeId;
         uint256 transfers; // the asset's transfer count when listed: the listing dies once it changed
+        uint16 feeBps; // the fee when listed: its sale pays the lower of it and the fee then
         IMarketplaceBase.ListingStatus status; // only Open, Sold, Cancelled (the stored ones)
     }
 
@@ -120,6 +121,7 @@ contract LedgerHandler is Cheats {
         uint256 amount;
         uint40 expiry;
         uint256 pledgeId;
+        uint16 feeBps; // the fee when made: its acceptance pays the lower of it and the fee then
         IMarketplaceBase.OfferStatus status; // only Open, Refused, Accepted, Withdrawn (the stored ones)
     }
 
@@ -743,7 +745,7 @@ contract LedgerHandler is Cheats {
                 _marketListings[previous].status = IMarketplaceBase.ListingStatus.Cancelled;
             }
             _marketListings[listingId] = ListingModel(
-                assetId, caller, buyer, price, 0, expiry, pledgeId, _transferCount[assetId],
+                assetId, caller, buyer, price, 0, expiry, pledgeId, _transferCount[assetId], _feeBps,
                 IMarketplaceBase.ListingStatus.Open
             );
             _listingOfAsset[assetId] = listingId;
@@ -775,6 +777,31 @@ contract LedgerHandler is Cheats {
             else if ((mode >> 8) % 8 == 1 && nonce > 0) nonce -= 1;
             _buy(buyer, listingId, price, nonce);
         }
+    }
+
+    /// @notice The admin (or, one time in four, anyone) sets the protocol fee between the parties'
+    /// look and their sale: open listings and offers keep the fee they were made with, or pay a lower one.
+    function setFee(uint256 seed) external {
+        _tick();
+        uint16[4] memory fees = [uint16(0), 25, 250, 1_000];
+        uint16 feeBps = fees[seed % 4];
+        address caller = (seed >> 8) % 4 == 0 ? _actor(seed >> 16) : ADMIN;
+        vm.prank(caller);
+        try market.setFee(treasury, feeBps) {
+            if (caller != ADMIN) {
+                _violate(MARKET, "the fee was set by someone other than the admin");
+                return;
+            }
+            _feeBps = feeBps;
+            _ok("set fee");
+        } catch {
+            if (caller == ADMIN) _violate(MARKET, "the admin's permitted fee change reverted");
+        }
+    }
+
+    /// @dev The fee a sale pays: the lower of its listing's or offer's and the fee now.
+    function _feeAt(uint16 fixedBps) internal view returns (uint256) {
+        return _feeBps < fixedBps ? _feeBps : fixedBps;
     }
 
     /// @notice An asset goes away and comes back (owner -> someone -> owner), the owner approves the
@@ -824,7 +851,7 @@ contract LedgerHandler is Cheats {
                 _violate(MARKET, "a purchase went through against the market's rules (stale, reserved, unapproved)");
                 return;
             }
-            uint256 cut = price * _feeBps / 10_000;
+            uint256 cut = price * _feeAt(l.feeBps) / 10_000;
             if (token.balanceOf(l.seller) != sellerBefore + price - cut || token.balanceOf(treasury) != treasuryBefore + cut) {
                 _violate(MARKET, "a purchase paid the seller or the treasury a wrong amount");
             }
@@ -892,7 +919,8 @@ contract LedgerHandler is Cheats {
                 return;
             }
             _marketOffers[offerId] = OfferModel(
-                assetId, buyer, owner, amount, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+                assetId, buyer, owner, amount, expiry, expectedActivePledge[assetId], _feeBps,
+                IMarketplaceBase.OfferStatus.Open
             );
             expectedEscrow += amount;
             _ok("offer");
@@ -944,7 +972,7 @@ contract LedgerHandler is Cheats {
                 _violate(MARKET, "an offer was accepted by a non-seller, twice, expired or of a sold asset");
                 return;
             }
-            uint256 cut = o.amount * _feeBps / 10_000;
+            uint256 cut = o.amount * _feeAt(o.feeBps) / 10_000;
             if (token.balanceOf(o.seller) != sellerBefore + o.amount - cut) {
                 _violate(MARKET, "an accepted offer paid the seller a wrong amount");
             }
@@ -1053,7 +1081,8 @@ contract LedgerHandler is Cheats {
                 return;
             }
             _marketOffers[offerId] = OfferModel(
-                assetId, poster, owner, price, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+                assetId, poster, owner, price, expiry, expectedActivePledge[assetId], _feeBps,
+                IMarketplaceBase.OfferStatus.Open
             );
             expectedEscrow += price;
             _ok("accept answer");
