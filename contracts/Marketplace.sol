@@ -62,7 +62,7 @@ contract Marketplace is IMarketplace, MarketBase {
         if (asset.frozenUntil > block.timestamp) revert MarketplaceAssetFrozen(assetId, asset.frozenUntil);
         uint256 pledgeId = pledges.activePledgeOf(assetId);
         if (pledgeId != 0 && (buyer == address(0) || pledges.transferConsentOf(pledgeId) != buyer)) {
-            revert MarketplaceAssetPledged(assetId, pledgeId);
+            revert MarketplacePledgeeNotConsented(assetId, pledgeId, buyer);
         }
 
         uint256 previous = _listingOfAsset[assetId];

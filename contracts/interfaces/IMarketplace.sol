@@ -178,7 +178,8 @@ interface IMarketplace is IMarketplaceBase {
     /// account its pledgee consented to ({IPledgeRegistry-consentToTransfer}).
     /// Requirements:
     /// - the caller owns the asset and approved the Marketplace for it (ERC-721 `approve`);
-    /// - the asset is not frozen; if it is pledged, `buyer` is the recipient its pledgee consented to;
+    /// - the asset is not frozen; if it is pledged, `buyer` is the recipient its pledgee consented to
+    ///   (else {MarketplacePledgeeNotConsented});
     /// - `token` is not zero; `price` is not zero; `expiry` is in the future; `buyer` is not the caller.
     /// Emits an {AssetListed} event (and a {ListingCancelled} event for a replaced listing).
     function listAsset(uint256 assetId, address token, uint256 price, uint40 expiry, address buyer)

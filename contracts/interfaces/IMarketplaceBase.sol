@@ -83,10 +83,15 @@ interface IMarketplaceBase {
     error MarketplaceInvalidFee(uint256 feeBps, uint256 maxFeeBps);
     /// @notice The asset is under a court freeze until `until`: it is not listed, offered for or sold.
     error MarketplaceAssetFrozen(uint256 assetId, uint256 until);
-    /// @notice The asset is pledged under `pledgeId`: it was pledged since it was listed or offered for,
-    /// or (when listing) the pledgee has not consented to a transfer to the listing's reserved buyer.
+    /// @notice The asset was pledged under `pledgeId` after it was listed or offered for (it carried no
+    /// pledge, or another one, then): the listing or offer is void.
     error MarketplaceAssetPledged(uint256 assetId, uint256 pledgeId);
-    /// @notice The asset changed hands since `seller` listed or was offered for it: `owner` holds it now.
+    /// @notice The asset is pledged under `pledgeId` and its pledgee has not consented to a transfer to
+    /// `buyer` (zero: the listing names no buyer): a pledged asset is listed only for the buyer its
+    /// pledgee consented to ({IPledgeRegistry-consentToTransfer}).
+    error MarketplacePledgeeNotConsented(uint256 assetId, uint256 pledgeId, address buyer);
+    /// @notice The asset changed hands since `seller` listed it, answered a demand with it, or was offered
+    /// for it: `owner` holds it now.
     error MarketplaceAssetChangedHands(uint256 assetId, address seller, address owner);
     /// @notice The asset moved since it was listed (its transfer count was `transfers`, it is
     /// `currentTransfers` now): the listing is void for good, even though its seller holds it again.

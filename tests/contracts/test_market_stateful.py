@@ -351,7 +351,8 @@ class MarketMachine(RuleBasedStateMachine):
         elif m.frozen(a):
             refusal = Refusal("MarketplaceAssetFrozen", {"assetId": a.id, "until": a.frozen_until})
         elif a.pledge and (buyer == ZERO_ADDRESS or a.consent != buyer):
-            refusal = Refusal("MarketplaceAssetPledged", {"assetId": a.id, "pledgeId": a.pledge})
+            refusal = Refusal("MarketplacePledgeeNotConsented", {"assetId": a.id, "pledgeId": a.pledge,
+                                                                 "buyer": buyer})
         fn = self.market.functions.listAsset(a.id, self.token.address, price * UNIT, expiry, buyer)
         if self.act("list", fn, sender, refusal):
             previous = m.listing_of_asset.get(a.id)

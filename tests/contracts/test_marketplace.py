@@ -347,7 +347,10 @@ def test_list_when_frozen_reverts_with_asset_frozen(market: MarketKit):
 
 
 @pytest.mark.parametrize("case", ["open to anyone", "reserved, no consent", "reserved, consent to another"])
-def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_asset_pledged(market: MarketKit, case):
+def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_pledgee_not_consented(market: MarketKit,
+                                                                                           case):
+    """The refusal names its true reason: the asset was never listed, so it was not "pledged after it was
+    listed"; its pledgee has not consented to a transfer to this listing's buyer."""
     asset_id = market.ip.register()
     pledge_id = market.ip.pledge(asset_id)
     market.approve_asset(asset_id)
@@ -357,7 +360,9 @@ def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_asset_pled
     fn = market.market.functions.listAsset(asset_id, market.token.address, UNIT, market.later(), buyer)
     error = market.ip.refused(fn, market.seller)
     assert isinstance(error, ConflictError)
-    assert (error.name, error.arguments) == ("MarketplaceAssetPledged", {"assetId": asset_id, "pledgeId": pledge_id})
+    assert (error.name, error.arguments) == ("MarketplacePledgeeNotConsented", {
+        "assetId": asset_id, "pledgeId": pledge_id, "buyer": buyer})
+    assert "after it was listed" not in str(error)
     assert market.call(market.market.functions.counts())[0] == 0
 
 
