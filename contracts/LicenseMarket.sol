@@ -74,7 +74,8 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         listing.supply = uint16(supply);
         listing.transfers = SafeCast.toUint32(registry.transferCountOf(assetId));
         listing.operatorEpoch = SafeCast.toUint64(epoch);
-        (, listing.feeBps) = marketplace.fee();
+        (address treasury, uint16 feeBps) = marketplace.fee();
+        listing.feeBps = treasury == address(0) ? 0 : feeBps; // (a fee needs a treasury: setFee's rule)
         listing.terms = terms;
         _emitLicenseListed(listingId, listing, terms);
     }
@@ -204,8 +205,8 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         address seller = listing.seller;
         reason = _assetObstacle(listing.assetId, seller, listing.pledgeId, listing.transfers);
         if (reason.length != 0) return reason;
-        (, uint256 epoch) = licenses.operatorOf(seller, address(this));
-        if (epoch != listing.operatorEpoch) {
+        (bool approved, uint256 epoch) = licenses.operatorOf(seller, address(this));
+        if (!approved || epoch != listing.operatorEpoch) {
             reason = abi.encodeWithSelector(
                 MarketplaceLicensingApprovalChanged.selector, seller, listing.operatorEpoch, epoch
             );
