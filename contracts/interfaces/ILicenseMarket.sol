@@ -85,6 +85,10 @@ interface ILicenseMarket is IMarketplaceBase {
     /// - the asset is not frozen;
     /// - `terms.start < terms.end`, `terms.end` in the future; `supply` is 1 to 65,535, and 1 for an
     ///   exclusive or sole license; `token` and `price` are not zero; `expiry` is in the future.
+    /// The LicenseRegistry holds whatever a listing sells: the licenses of a non-exclusive listing all
+    /// have its scope (term, territory, field), so together they take one of the asset's
+    /// {ILicenseRegistry-MAX_SHARED_SCOPES} scopes, whatever the supply; an exclusive or sole listing
+    /// sells one license, one of its {ILicenseRegistry-MAX_ACTIVE_LICENSES} slots.
     /// Emits a {LicenseListed} event.
     function listLicense(
         uint256 assetId,
