@@ -33,16 +33,17 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     /// @notice An accredited bank's role (accepts pledges).
     bytes32 public constant PLEDGEE_ROLE = Roles.PLEDGEE;
 
-    /// @dev One slot (32 bytes) per asset: what a registration writes and the transfer guard reads.
-    /// `registrant` is the owner until the first transfer writes ERC721's owner slot; `transfers`
-    /// counts the asset's moves (see {transferCountOf}).
+    /// @dev One slot per asset (31 bytes: one is left, so the record stays one slot): what a
+    /// registration writes and the transfer guard reads. `registrant` is the owner until the first
+    /// transfer writes ERC721's owner slot; `transfers` counts the asset's moves (see {transferCountOf})
+    /// modulo 2^24: it wraps rather than stop an asset from moving, and a wrap needs 16,777,216 moves.
     struct Record {
         address registrant;
         AssetKind kind;
         LegalStatus status;
         bool verified;
         uint40 frozenUntil;
-        uint32 transfers;
+        uint24 transfers;
     }
 
     /// @dev The registrar's official dates, written only by the registrar.
@@ -251,7 +252,9 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
             uint256 pledgeId = IPledgeRegistry(pledges).authorizeTransfer(assetId, to);
             if (pledgeId != 0) revert IPRegistryAssetPledged(assetId, pledgeId);
         }
-        record.transfers += 1;
+        unchecked {
+            record.transfers += 1;
+        }
         if (record.verified) {
             record.verified = false;
             emit VerificationChanged(assetId, false, _msgSender());
