@@ -14,7 +14,9 @@ import {Roles} from "./types/Roles.sol";
 /// LicenseRegistry and the PledgeRegistry ask it `hasRole`. Every move of an asset passes one
 /// guard, in {_update}: a frozen asset never moves (not even by enforcement), and a pledged asset
 /// moves only by the PledgeRegistry's enforcement or with its pledgee's one-time consent for that
-/// recipient. A move also clears `verified`, since the official register still names the old owner.
+/// recipient. A move also clears `verified`, since the official register still names the old owner,
+/// and counts in {transferCountOf}, so that what was agreed with an owner (a market listing) can tell
+/// an owner who kept the asset from one who got it back.
 /// @dev Gas of a registration. A registration writes three fresh slots (the asset's record, the
 /// content-hash claim and the ref claim) plus the owner's balance and the counter. The record
 /// carries the registrant, so the asset is minted the way OpenZeppelin's ERC721Consecutive mints:
@@ -31,14 +33,17 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     /// @notice An accredited bank's role (accepts pledges).
     bytes32 public constant PLEDGEE_ROLE = Roles.PLEDGEE;
 
-    /// @dev One slot (28 bytes) per asset: what a registration writes and the transfer guard reads.
-    /// `registrant` is the owner until the first transfer writes ERC721's owner slot.
+    /// @dev One slot per asset (31 bytes: one is left, so the record stays one slot): what a
+    /// registration writes and the transfer guard reads. `registrant` is the owner until the first
+    /// transfer writes ERC721's owner slot; `transfers` counts the asset's moves (see {transferCountOf})
+    /// modulo 2^24: it wraps rather than stop an asset from moving, and a wrap needs 16,777,216 moves.
     struct Record {
         address registrant;
         AssetKind kind;
         LegalStatus status;
         bool verified;
         uint40 frozenUntil;
+        uint24 transfers;
     }
 
     /// @dev The registrar's official dates, written only by the registrar.
@@ -84,7 +89,7 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
             _assetIdOfRef[ref] = assetId;
         }
         address owner = _msgSender();
-        _records[assetId] = Record(owner, kind, LegalStatus.Filed, false, 0);
+        _records[assetId] = Record(owner, kind, LegalStatus.Filed, false, 0, 0);
         _increaseBalance(owner, 1);
         emit Transfer(address(0), owner, assetId);
         emit AssetRegistered(assetId, owner, ref, kind, contentHash, metadataHash, uri);
@@ -189,6 +194,11 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     }
 
     /// @inheritdoc IIPRegistry
+    function transferCountOf(uint256 assetId) external view returns (uint256) {
+        return _existing(assetId).transfers;
+    }
+
+    /// @inheritdoc IIPRegistry
     function freezeOf(uint256 assetId) external view returns (Freeze memory) {
         return _freezes[assetId];
     }
@@ -241,6 +251,9 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         if (pledges != address(0) && msg.sender != pledges) {
             uint256 pledgeId = IPledgeRegistry(pledges).authorizeTransfer(assetId, to);
             if (pledgeId != 0) revert IPRegistryAssetPledged(assetId, pledgeId);
+        }
+        unchecked {
+            record.transfers += 1;
         }
         if (record.verified) {
             record.verified = false;

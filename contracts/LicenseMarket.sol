@@ -49,7 +49,8 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         address seller = _msgSender();
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         if (asset.owner != seller) revert MarketplaceNotOwner(assetId, seller);
-        if (!licenses.isOperator(seller, address(this))) revert MarketplaceLicensingNotApproved(seller);
+        (bool approved, uint256 epoch) = licenses.operatorOf(seller, address(this));
+        if (!approved) revert MarketplaceLicensingNotApproved(seller);
         _requireTerms(token, price, expiry);
         if (terms.licensee != address(0)) revert MarketplaceInvalidLicensee(terms.licensee);
         if (terms.start >= terms.end || terms.end <= block.timestamp) {
@@ -71,6 +72,10 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         listing.price = price;
         listing.pledgeId = SafeCast.toUint64(pledges.activePledgeOf(assetId));
         listing.supply = uint16(supply);
+        listing.transfers = SafeCast.toUint32(registry.transferCountOf(assetId));
+        listing.operatorEpoch = SafeCast.toUint64(epoch);
+        (address treasury, uint16 feeBps) = marketplace.fee();
+        listing.feeBps = treasury == address(0) ? 0 : feeBps; // (a fee needs a treasury: setFee's rule)
         listing.terms = terms;
         _emitLicenseListed(listingId, listing, terms);
     }
@@ -119,7 +124,7 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         address seller = listing.seller;
         if (buyer == seller) revert MarketplaceInvalidCounterparty(buyer);
         uint256 assetId = listing.assetId;
-        _revertIf(_obstacle(assetId, seller, listing.pledgeId));
+        _revertIf(_obstacle(listing));
 
         licenseId = _grant(listing, assetId, buyer);
         _pay(listingId, licenseId, buyer, price);
@@ -178,25 +183,33 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
     /// treasury, the rest to the seller.
     function _pay(uint256 listingId, uint256 licenseId, address buyer, uint256 price) private {
         LicenseListing storage listing = _listings[listingId];
-        (address treasury, uint256 fee) = _feeOf(price);
+        (address treasury, uint256 fee) = _feeOf(price, listing.feeBps);
         address seller = listing.seller;
         address token = listing.token;
         emit LicenseSold(listingId, licenseId, buyer, listing.assetId, seller, token, price, fee);
         _settle(IERC20(token), buyer, seller, price, treasury, fee);
     }
 
-    function _feeOf(uint256 price) private view returns (address treasury, uint256 fee) {
+    /// @dev The treasury now and the fee of a sale at `price`: the lower of `fixedBps` (the listing's)
+    /// and the Marketplace's fee now.
+    function _feeOf(uint256 price, uint16 fixedBps) private view returns (address treasury, uint256 fee) {
         uint16 feeBps;
         (treasury, feeBps) = marketplace.fee();
-        fee = price * feeBps / _BPS;
+        fee = price * (feeBps < fixedBps ? feeBps : fixedBps) / _BPS;
     }
 
-    /// @dev Why a license sale by `seller` cannot happen now (see {MarketBase-_assetObstacle}), or that
-    /// the seller no longer has this contract as its licensing operator.
-    function _obstacle(uint256 assetId, address seller, uint256 pledgeId) private view returns (bytes memory reason) {
-        reason = _assetObstacle(assetId, seller, pledgeId);
-        if (reason.length == 0 && !licenses.isOperator(seller, address(this))) {
-            reason = abi.encodeWithSelector(MarketplaceLicensingNotApproved.selector, seller);
+    /// @dev Why a license sale of `listing` cannot happen now (see {MarketBase-_assetObstacle}: the
+    /// seller no longer owns the asset, or it moved since listed, ...), or that the seller revoked this
+    /// contract as its licensing operator since (even if it approved it again).
+    function _obstacle(LicenseListing storage listing) private view returns (bytes memory reason) {
+        address seller = listing.seller;
+        reason = _assetObstacle(listing.assetId, seller, listing.pledgeId, listing.transfers);
+        if (reason.length != 0) return reason;
+        (bool approved, uint256 epoch) = licenses.operatorOf(seller, address(this));
+        if (!approved || epoch != listing.operatorEpoch) {
+            reason = abi.encodeWithSelector(
+                MarketplaceLicensingApprovalChanged.selector, seller, listing.operatorEpoch, epoch
+            );
         }
     }
 
@@ -204,7 +217,7 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         status = listing.status;
         if (status != ListingStatus.Open) return status;
         if (listing.expiry <= block.timestamp) return ListingStatus.Expired;
-        if (_obstacle(listing.assetId, listing.seller, listing.pledgeId).length != 0) return ListingStatus.Void;
+        if (_obstacle(listing).length != 0) return ListingStatus.Void;
     }
 
     function _existing(uint256 listingId) private view returns (LicenseListing storage listing) {
@@ -225,6 +238,7 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
             listing.supply,
             listing.expiry,
             listing.pledgeId,
+            listing.feeBps,
             terms
         );
     }

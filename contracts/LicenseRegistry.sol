@@ -11,14 +11,35 @@ import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 import {Roles} from "./types/Roles.sol";
 
 /// @title LicenseRegistry
-/// @notice Licenses of IP assets, offered by the owner and accepted by the licensee. Each asset
-/// keeps a set of its active licenses, bounded by {MAX_ACTIVE_LICENSES} so that the overlap check
-/// of an acceptance costs bounded gas; licenses that expired by time leave the set lazily, at the
-/// next acceptance for that asset. An operator the owner approved (the Marketplace) may offer and
-/// activate a license in one step ({grant}); the rules are the same private functions.
+/// @notice Licenses of IP assets, offered by the owner and accepted by the licensee. The overlap
+/// checks of an acceptance cost bounded gas, and nobody but the owner can exhaust the bounds: each
+/// asset keeps its active exclusive and sole licenses in a set bounded by {MAX_ACTIVE_LICENSES}, and
+/// its active non-exclusive licenses grouped by scope (term, territory and field of use), at most
+/// {MAX_SHARED_SCOPES} scopes at a time, each with the number of its active licenses. Only the owner
+/// chooses scopes (by offering, or by listing licenses for sale), so a buyer of a thousand
+/// non-exclusive licenses of one listing fills one scope, not the asset's slots. A new non-exclusive
+/// license is checked against the exclusive and sole ones; a new exclusive or sole license against
+/// both sets. Licenses and scopes that expired by time leave their set lazily, at the next
+/// acceptance for that asset that needs room. An operator the owner approved (the Marketplace) may
+/// offer and activate a license in one step ({grant}); the rules are the same private functions.
 contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     /// @inheritdoc ILicenseRegistry
     uint256 public constant MAX_ACTIVE_LICENSES = 32;
+    /// @inheritdoc ILicenseRegistry
+    uint256 public constant MAX_SHARED_SCOPES = 32;
+
+    /// @dev An owner's approval of an operator, and how many times it changed (see {operatorOf}).
+    struct Operator {
+        bool approved;
+        uint64 epoch;
+    }
+
+    /// @dev A scope of active non-exclusive licenses: `licenseId` is the first license activated in it
+    /// (which carries its term, territory and field), `count` how many of its licenses are active.
+    struct SharedScope {
+        uint64 licenseId;
+        uint64 count;
+    }
 
     /// @notice The asset registry and role authority.
     IIPRegistry public immutable registry;
@@ -29,9 +50,15 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     mapping(uint256 assetId => uint256[] licenseIds) private _licensesOf;
     /// @dev Written through storage pointers (`active.push`, `active.pop`), which Slither's
     /// uninitialized-state detector does not follow (security/slither-triage.md).
+    /// The asset's active exclusive and sole licenses.
     // slither-disable-next-line uninitialized-state
     mapping(uint256 assetId => uint256[] licenseIds) private _activeOf;
-    mapping(address owner => mapping(address operator => bool)) private _operators;
+    /// @dev The asset's scopes of active non-exclusive licenses, each by its first license (see
+    /// {SharedScope}); written through storage pointers like `_activeOf`.
+    // slither-disable-next-line uninitialized-state
+    mapping(uint256 assetId => uint256[] licenseIds) private _sharedOf;
+    mapping(uint256 assetId => mapping(bytes32 scope => SharedScope)) private _shared;
+    mapping(address owner => mapping(address operator => Operator)) private _operators;
     uint256 private _licenseCount;
 
     constructor(address trustedForwarder, IIPRegistry registry_, IPledgeRegistry pledges_)
@@ -71,7 +98,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         address operator = _msgSender();
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         address owner = asset.owner;
-        if (!_operators[owner][operator]) revert LicenseRegistryUnauthorizedOperator(owner, operator);
+        if (!_operators[owner][operator].approved) revert LicenseRegistryUnauthorizedOperator(owner, operator);
         licenseId = _offer(assetId, owner, asset.frozenUntil, terms, false);
         _activate(assetId, licenseId, _licenses[licenseId]);
         emit LicenseGranted(licenseId, assetId, operator);
@@ -81,7 +108,11 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     function setOperator(address operator, bool approved) external {
         address owner = _msgSender();
         if (operator == address(0) || operator == owner) revert LicenseRegistryInvalidOperator(operator);
-        _operators[owner][operator] = approved;
+        Operator storage approval = _operators[owner][operator];
+        if (approval.approved != approved) {
+            approval.approved = approved;
+            ++approval.epoch;
+        }
         emit OperatorSet(owner, operator, approved);
     }
 
@@ -98,7 +129,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
             revert LicenseRegistryNotParty(licenseId, caller);
         }
         license.status = LicenseStatus.Terminated;
-        if (status == LicenseStatus.Active) _removeActive(assetId, licenseId);
+        if (status == LicenseStatus.Active) _deactivate(assetId, licenseId, license);
         emit LicenseTerminated(licenseId, assetId, caller, reasonHash);
     }
 
@@ -129,31 +160,36 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     }
 
     /// @inheritdoc ILicenseRegistry
+    /// @dev Reads every license ever offered for the asset: meant for off-chain calls.
     function activeLicensesOf(uint256 assetId)
         external
         view
         returns (uint256[] memory licenseIds, License[] memory licenses)
     {
-        uint256[] storage active = _activeOf[assetId];
+        uint256[] storage all = _licensesOf[assetId];
+        licenseIds = new uint256[](all.length);
         uint256 count = 0;
-        for (uint256 i = 0; i < active.length; ++i) {
-            if (_licenses[active[i]].end > block.timestamp) ++count;
+        for (uint256 i = 0; i < all.length; ++i) {
+            if (_statusOf(_licenses[all[i]]) == LicenseStatus.Active) licenseIds[count++] = all[i];
         }
-        licenseIds = new uint256[](count);
+        assembly ("memory-safe") {
+            mstore(licenseIds, count)
+        }
         licenses = new License[](count);
-        uint256 n = 0;
-        for (uint256 i = 0; i < active.length; ++i) {
-            License storage license = _licenses[active[i]];
-            if (license.end <= block.timestamp) continue;
-            licenseIds[n] = active[i];
-            licenses[n] = license;
-            ++n;
+        for (uint256 i = 0; i < count; ++i) {
+            licenses[i] = _licenses[licenseIds[i]];
         }
     }
 
     /// @inheritdoc ILicenseRegistry
     function isOperator(address owner, address operator) external view returns (bool) {
-        return _operators[owner][operator];
+        return _operators[owner][operator].approved;
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function operatorOf(address owner, address operator) external view returns (bool approved, uint256 epoch) {
+        Operator storage approval = _operators[owner][operator];
+        return (approval.approved, approval.epoch);
     }
 
     /// @inheritdoc ILicenseRegistry
@@ -196,23 +232,64 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     }
 
     /// @dev The rules of an acceptance that do not depend on who accepts, then the activation:
-    /// the pledgee's consent, the exclusivity rules and the bound on active licenses.
+    /// the pledgee's consent, the exclusivity rules and the bounds on active licenses.
     function _activate(uint256 assetId, uint256 licenseId, License storage license) private {
         uint256 pledgeId = pledges.activePledgeOf(assetId);
         if (pledgeId != 0 && !pledges.isLicenseConsented(pledgeId, licenseId)) {
             revert LicenseRegistryAssetPledged(assetId, pledgeId);
         }
-        _pruneExpired(assetId);
-        _requireNoConflict(assetId, license.kind, license.start, license.end, license.territory, license.fieldOfUse);
-        uint256[] storage active = _activeOf[assetId];
-        if (active.length >= MAX_ACTIVE_LICENSES) revert LicenseRegistryActiveLicenseLimit(assetId, MAX_ACTIVE_LICENSES);
+        LicenseKind kind = license.kind;
+        uint40 start = license.start;
+        uint40 end = license.end;
+        bytes32 territory = license.territory;
+        bytes32 fieldOfUse = license.fieldOfUse;
+        _requireNoConflict(assetId, kind, start, end, territory, fieldOfUse);
+        if (kind == LicenseKind.NonExclusive) {
+            SharedScope storage scope = _shared[assetId][_scopeKey(start, end, territory, fieldOfUse)];
+            if (scope.count == 0) {
+                uint256[] storage shared = _sharedOf[assetId];
+                _pruneExpired(shared);
+                if (shared.length >= MAX_SHARED_SCOPES) {
+                    revert LicenseRegistrySharedScopeLimit(assetId, MAX_SHARED_SCOPES);
+                }
+                shared.push(licenseId);
+                scope.licenseId = SafeCast.toUint64(licenseId);
+            }
+            ++scope.count;
+        } else {
+            uint256[] storage active = _activeOf[assetId];
+            _pruneExpired(active);
+            if (active.length >= MAX_ACTIVE_LICENSES) {
+                revert LicenseRegistryActiveLicenseLimit(assetId, MAX_ACTIVE_LICENSES);
+            }
+            active.push(licenseId);
+        }
         license.status = LicenseStatus.Active;
-        active.push(licenseId);
         emit LicenseAccepted(licenseId, assetId, license.licensee);
     }
 
+    /// @dev Takes an active license that ends before its time out of its set (or its scope's count).
+    function _deactivate(uint256 assetId, uint256 licenseId, License storage license) private {
+        if (license.kind != LicenseKind.NonExclusive) {
+            _remove(_activeOf[assetId], licenseId);
+            return;
+        }
+        mapping(bytes32 => SharedScope) storage scopes = _shared[assetId];
+        bytes32 key = _scopeKey(license.start, license.end, license.territory, license.fieldOfUse);
+        SharedScope storage scope = scopes[key];
+        uint64 left = scope.count - 1;
+        if (left != 0) {
+            scope.count = left;
+            return;
+        }
+        _remove(_sharedOf[assetId], scope.licenseId);
+        delete scopes[key];
+    }
+
     /// @dev Reverts if a license of `kind` over [start, end) x territory x field would overlap an
-    /// active license of the asset where either of the two is exclusive or sole.
+    /// active license of the asset where either of the two is exclusive or sole: any new license is
+    /// checked against the active exclusive and sole licenses, a new exclusive or sole one also
+    /// against the scopes of the active non-exclusive licenses (reporting a scope's first license).
     function _requireNoConflict(
         uint256 assetId,
         LicenseKind kind,
@@ -221,43 +298,58 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         bytes32 territory,
         bytes32 fieldOfUse
     ) private view {
-        uint256[] storage active = _activeOf[assetId];
-        bool exclusive = kind != LicenseKind.NonExclusive;
-        for (uint256 i = 0; i < active.length; ++i) {
-            License storage other = _licenses[active[i]];
-            if (!exclusive && other.kind == LicenseKind.NonExclusive) continue;
+        _requireNoOverlap(assetId, _activeOf[assetId], start, end, territory, fieldOfUse);
+        if (kind != LicenseKind.NonExclusive) {
+            _requireNoOverlap(assetId, _sharedOf[assetId], start, end, territory, fieldOfUse);
+        }
+    }
+
+    /// @dev Reverts if a license in `set` (not expired) overlaps [start, end) x territory x field.
+    function _requireNoOverlap(
+        uint256 assetId,
+        uint256[] storage set,
+        uint40 start,
+        uint40 end,
+        bytes32 territory,
+        bytes32 fieldOfUse
+    ) private view {
+        for (uint256 i = 0; i < set.length; ++i) {
+            License storage other = _licenses[set[i]];
             uint40 otherEnd = other.end;
             if (otherEnd <= block.timestamp) continue;
             if (
                 start < otherEnd && other.start < end && _scopesOverlap(territory, other.territory)
                     && _scopesOverlap(fieldOfUse, other.fieldOfUse)
-            ) revert LicenseRegistryExclusivityConflict(assetId, active[i], other.kind);
+            ) revert LicenseRegistryExclusivityConflict(assetId, set[i], other.kind);
         }
     }
 
-    /// @dev Drops the asset's licenses that expired by time from its active set.
-    function _pruneExpired(uint256 assetId) private {
-        uint256[] storage active = _activeOf[assetId];
-        uint256 i = active.length;
+    /// @dev Drops from `set` the licenses (or scopes, by their first license) that expired by time.
+    function _pruneExpired(uint256[] storage set) private {
+        uint256 i = set.length;
         while (i > 0) {
             --i;
-            if (_licenses[active[i]].end <= block.timestamp) {
-                active[i] = active[active.length - 1];
-                active.pop();
+            if (_licenses[set[i]].end <= block.timestamp) {
+                set[i] = set[set.length - 1];
+                set.pop();
             }
         }
     }
 
-    function _removeActive(uint256 assetId, uint256 licenseId) private {
-        uint256[] storage active = _activeOf[assetId];
-        uint256 length = active.length;
+    function _remove(uint256[] storage set, uint256 licenseId) private {
+        uint256 length = set.length;
         for (uint256 i = 0; i < length; ++i) {
-            if (active[i] == licenseId) {
-                active[i] = active[length - 1];
-                active.pop();
+            if (set[i] == licenseId) {
+                set[i] = set[length - 1];
+                set.pop();
                 return;
             }
         }
+    }
+
+    /// @dev The key of a scope of non-exclusive licenses: its term, territory and field of use.
+    function _scopeKey(uint40 start, uint40 end, bytes32 territory, bytes32 fieldOfUse) private pure returns (bytes32) {
+        return keccak256(abi.encode(start, end, territory, fieldOfUse));
     }
 
     function _existing(uint256 licenseId) private view returns (License storage license) {

@@ -18,6 +18,8 @@ abstract contract MarketBase is IMarketplaceBase, ERC2771Context, ReentrancyGuar
     using SafeERC20 for IERC20;
 
     uint256 internal constant _BPS = 10_000;
+    /// @dev In place of a transfer count: the sale (an offer) did not record one.
+    uint256 internal constant _UNCOUNTED = type(uint256).max;
 
     /// @notice The asset registry and role authority.
     IIPRegistry public immutable registry;
@@ -48,13 +50,25 @@ abstract contract MarketBase is IMarketplaceBase, ERC2771Context, ReentrancyGuar
 
     /// @dev Why a sale of `assetId` by `seller` cannot happen now, as the revert data of the error to
     /// raise; empty if it can. The asset's part of the one definition of a void listing or offer: the
-    /// seller no longer owns the asset, it is frozen, or it carries a pledge other than `pledgeId` (the
-    /// one it carried when listed or offered for). Whether a pledged asset may move is not decided
-    /// here: the IPRegistry's transfer guard asks the PledgeRegistry for the pledgee's consent.
-    function _assetObstacle(uint256 assetId, address seller, uint256 pledgeId) internal view returns (bytes memory) {
+    /// seller no longer owns the asset, or (a listing, which recorded the asset's transfer count
+    /// `transfers`) it moved since, even if it came back; it is frozen; or it carries a pledge other
+    /// than `pledgeId` (the one it carried when listed or offered for). Offers pass {_UNCOUNTED}.
+    /// Whether a pledged asset may move is not decided here: the IPRegistry's transfer guard asks the
+    /// PledgeRegistry for the pledgee's consent.
+    function _assetObstacle(uint256 assetId, address seller, uint256 pledgeId, uint256 transfers)
+        internal
+        view
+        returns (bytes memory)
+    {
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         if (asset.owner != seller) {
             return abi.encodeWithSelector(MarketplaceAssetChangedHands.selector, assetId, seller, asset.owner);
+        }
+        if (transfers != _UNCOUNTED) {
+            uint256 current = registry.transferCountOf(assetId);
+            if (current != transfers) {
+                return abi.encodeWithSelector(MarketplaceAssetMovedSinceListed.selector, assetId, transfers, current);
+            }
         }
         if (asset.frozenUntil > block.timestamp) {
             return abi.encodeWithSelector(MarketplaceAssetFrozen.selector, assetId, asset.frozenUntil);

@@ -62,7 +62,7 @@ contract Marketplace is IMarketplace, MarketBase {
         if (asset.frozenUntil > block.timestamp) revert MarketplaceAssetFrozen(assetId, asset.frozenUntil);
         uint256 pledgeId = pledges.activePledgeOf(assetId);
         if (pledgeId != 0 && (buyer == address(0) || pledges.transferConsentOf(pledgeId) != buyer)) {
-            revert MarketplaceAssetPledged(assetId, pledgeId);
+            revert MarketplacePledgeeNotConsented(assetId, pledgeId, buyer);
         }
 
         uint256 previous = _listingOfAsset[assetId];
@@ -71,19 +71,22 @@ contract Marketplace is IMarketplace, MarketBase {
             emit ListingCancelled(previous, assetId, seller);
         }
         listingId = ++_listingCount;
+        uint16 feeBps = _feeBps;
         _listings[listingId] = Listing(
             seller,
             SafeCast.toUint64(assetId),
             ListingStatus.Open,
+            feeBps,
             token,
             expiry,
             0,
             price,
             buyer,
-            SafeCast.toUint64(pledgeId)
+            SafeCast.toUint64(pledgeId),
+            SafeCast.toUint32(registry.transferCountOf(assetId))
         );
         _listingOfAsset[assetId] = listingId;
-        emit AssetListed(listingId, assetId, seller, token, price, expiry, buyer, pledgeId);
+        emit AssetListed(listingId, assetId, seller, token, price, expiry, buyer, pledgeId, feeBps);
     }
 
     /// @inheritdoc IMarketplace
@@ -126,11 +129,11 @@ contract Marketplace is IMarketplace, MarketBase {
         address seller = listing.seller;
         if (buyer == seller) revert MarketplaceInvalidCounterparty(buyer);
         uint256 assetId = listing.assetId;
-        _revertIf(_obstacle(assetId, seller, listing.pledgeId, true));
+        _revertIf(_obstacle(assetId, seller, listing.pledgeId, listing.transfers));
 
         listing.status = ListingStatus.Sold;
         address token = listing.token;
-        uint256 cut = price * _feeBps / _BPS;
+        uint256 cut = price * _feeAt(listing.feeBps) / _BPS;
         emit AssetSold(listingId, assetId, buyer, seller, token, price, cut);
 
         _settle(IERC20(token), buyer, seller, price, _treasury, cut);
@@ -161,14 +164,14 @@ contract Marketplace is IMarketplace, MarketBase {
         if (offer.status != OfferStatus.Open) revert MarketplaceOfferNotOpen(offerId, offer.status);
         if (offer.expiry <= block.timestamp) revert MarketplaceOfferNotOpen(offerId, OfferStatus.Expired);
         uint256 assetId = offer.assetId;
-        _revertIf(_obstacle(assetId, seller, offer.pledgeId, false));
+        _revertIf(_obstacle(assetId, seller, offer.pledgeId, _UNCOUNTED));
 
         offer.status = OfferStatus.Accepted;
         address token = offer.token;
         address buyer = offer.buyer;
         uint256 amount = offer.amount;
         _escrow[token] -= amount;
-        uint256 cut = amount * _feeBps / _BPS;
+        uint256 cut = amount * _feeAt(offer.feeBps) / _BPS;
         emit OfferAccepted(offerId, assetId, buyer, seller, amount, cut);
 
         _settle(IERC20(token), address(this), seller, amount, _treasury, cut);
@@ -196,7 +199,7 @@ contract Marketplace is IMarketplace, MarketBase {
             // Expiry first: an expired offer is withdrawn without asking the registries anything.
             if (
                 offer.expiry > block.timestamp
-                    && _obstacle(assetId, offer.seller, offer.pledgeId, false).length == 0
+                    && _obstacle(assetId, offer.seller, offer.pledgeId, _UNCOUNTED).length == 0
             ) revert MarketplaceOfferStillOpen(offerId, offer.expiry);
         } else if (status != OfferStatus.Refused) {
             revert MarketplaceOfferNotOpen(offerId, status);
@@ -442,17 +445,18 @@ contract Marketplace is IMarketplace, MarketBase {
     // -- private -----------------------------------------------------------------------------------
 
     /// @dev Why a sale by `seller` cannot happen now (see {MarketBase-_assetObstacle}); a listing
-    /// (`listing` true) also needs the Marketplace's ERC-721 approval for the asset, which every
-    /// transfer clears, so that a listing dies with the first change of hands.
-    function _obstacle(uint256 assetId, address seller, uint256 pledgeId, bool listing)
+    /// (`transfers` is the transfer count it recorded, not {_UNCOUNTED}) also needs the Marketplace's
+    /// ERC-721 approval for the asset.
+    function _obstacle(uint256 assetId, address seller, uint256 pledgeId, uint256 transfers)
         private
         view
         returns (bytes memory reason)
     {
-        reason = _assetObstacle(assetId, seller, pledgeId);
-        if (reason.length == 0 && listing && IERC721(address(registry)).getApproved(assetId) != address(this)) {
-            reason = abi.encodeWithSelector(MarketplaceTransferNotApproved.selector, assetId);
-        }
+        reason = _assetObstacle(assetId, seller, pledgeId, transfers);
+        if (
+            reason.length == 0 && transfers != _UNCOUNTED
+                && IERC721(address(registry)).getApproved(assetId) != address(this)
+        ) reason = abi.encodeWithSelector(MarketplaceTransferNotApproved.selector, assetId);
     }
 
     /// @dev Records an open offer and its escrow; the caller then collects the amount.
@@ -461,11 +465,13 @@ contract Marketplace is IMarketplace, MarketBase {
         returns (uint256 offerId)
     {
         uint256 pledgeId = pledges.activePledgeOf(assetId);
+        uint16 feeBps = _feeBps;
         offerId = ++_offerCount;
         _offers[offerId] = Offer(
             buyer,
             expiry,
             OfferStatus.Open,
+            feeBps,
             seller,
             SafeCast.toUint64(assetId),
             token,
@@ -473,21 +479,30 @@ contract Marketplace is IMarketplace, MarketBase {
             amount
         );
         _escrow[token] += amount;
-        emit OfferMade(offerId, assetId, buyer, seller, token, amount, expiry, pledgeId);
+        emit OfferMade(offerId, assetId, buyer, seller, token, amount, expiry, pledgeId, feeBps);
+    }
+
+    /// @dev The fee a sale pays, in basis points: the lower of `fixedBps` (the fee when its listing or
+    /// offer was made) and the fee now.
+    function _feeAt(uint16 fixedBps) private view returns (uint256) {
+        uint16 current = _feeBps;
+        return current < fixedBps ? current : fixedBps;
     }
 
     function _listingStatus(Listing storage listing) private view returns (ListingStatus status) {
         status = listing.status;
         if (status != ListingStatus.Open) return status;
         if (listing.expiry <= block.timestamp) return ListingStatus.Expired;
-        if (_obstacle(listing.assetId, listing.seller, listing.pledgeId, true).length != 0) return ListingStatus.Void;
+        if (_obstacle(listing.assetId, listing.seller, listing.pledgeId, listing.transfers).length != 0) {
+            return ListingStatus.Void;
+        }
     }
 
     function _offerStatus(Offer storage offer) private view returns (OfferStatus status) {
         status = offer.status;
         if (status != OfferStatus.Open) return status;
         if (offer.expiry <= block.timestamp) return OfferStatus.Expired;
-        if (_obstacle(offer.assetId, offer.seller, offer.pledgeId, false).length != 0) return OfferStatus.Void;
+        if (_obstacle(offer.assetId, offer.seller, offer.pledgeId, _UNCOUNTED).length != 0) return OfferStatus.Void;
     }
 
     function _demandStatus(Demand storage demand) private view returns (DemandStatus status) {

@@ -95,7 +95,13 @@ SENTENCES: dict[str, str] = {
         "the license overlaps the {conflictingKind:license_kind} license {conflictingLicenseId} of asset {assetId} "
         "in time, territory and field; where one of the two is exclusive or sole, no overlap is allowed"
     ),
-    "LicenseRegistryActiveLicenseLimit": "asset {assetId} already has the most active licenses allowed ({max})",
+    "LicenseRegistryActiveLicenseLimit": (
+        "asset {assetId} already has the most active exclusive or sole licenses allowed ({max})"
+    ),
+    "LicenseRegistrySharedScopeLimit": (
+        "the active non-exclusive licenses of asset {assetId} already cover the most scopes allowed ({max} "
+        "distinct terms, territories and fields of use); a license in one of those scopes is still possible"
+    ),
     "LicenseRegistryNotOffered": "license {licenseId} is not a pending offer (it is {status:license_status})",
     "LicenseRegistryClosed": "license {licenseId} is already closed (it is {status:license_status})",
     "LicenseRegistryNotActive": "license {licenseId} is not active (it is {status:license_status})",
@@ -164,11 +170,20 @@ SENTENCES: dict[str, str] = {
         "asset {assetId} is frozen by a court order until {until:time}: it cannot be listed, offered for or sold"
     ),
     "MarketplaceAssetPledged": (
-        "asset {assetId} is pledged (pledge {pledgeId}): it was pledged after it was listed or offered for, "
-        "or its pledgee has not consented to a transfer to the listing's buyer"
+        "asset {assetId} was pledged (pledge {pledgeId}) after it was listed or offered for: the listing or "
+        "offer is void"
+    ),
+    "MarketplacePledgeeNotConsented": (
+        "asset {assetId} is pledged (pledge {pledgeId}) and its pledgee has not consented to a transfer to "
+        "{buyer:buyer}: a pledged asset is listed only for the buyer its pledgee consented to"
     ),
     "MarketplaceAssetChangedHands": (
-        "asset {assetId} changed hands since {seller} listed it or was offered for it: {owner} owns it now"
+        "asset {assetId} changed hands since {seller} listed it, answered a demand with it or was offered "
+        "for it: {owner} owns it now"
+    ),
+    "MarketplaceAssetMovedSinceListed": (
+        "asset {assetId} moved since it was listed (transfer count {transfers} then, {currentTransfers} now): "
+        "the listing is void for good, even though its seller holds the asset again; list it anew"
     ),
     "MarketplaceTransferNotApproved": (
         "the market is not approved to transfer asset {assetId}; the owner must approve it for this asset "
@@ -177,6 +192,11 @@ SENTENCES: dict[str, str] = {
     "MarketplaceLicensingNotApproved": (
         "{owner} has not made the license market an operator in the license registry, so it cannot sell "
         "licenses of {owner}'s assets"
+    ),
+    "MarketplaceLicensingApprovalChanged": (
+        "{owner} revoked the license market as its operator after this license listing was made (approval "
+        "epoch {epoch} then, {currentEpoch} now): the listing is void for good, even if approved again; "
+        "list the licenses anew"
     ),
     "MarketplaceListingNotOpen": "listing {listingId} is not open (it is {status:listing_status})",
     "MarketplaceReservedListing": "listing {listingId} is reserved for {buyer}",
@@ -237,9 +257,9 @@ def _render(value: Any, spec: str, money: Money | None = None) -> str:
 
     ``time``: a UTC date and time (``never`` for 0); ``role``: the role's name; ``ref``: a
     left-aligned ASCII ``bytes32`` (an official number, a code) as its text; ``currency``: a
-    ``bytes3`` code; ``legal_status``, ``license_kind``, ...: an enum number as its name;
-    ``money``: token units with the token's decimals and symbol (``money``); ``units``: a
-    count of units of a token that is not known here, with thousands separators.
+    ``bytes3`` code; ``buyer``: a listing's buyer (zero: anyone); ``legal_status``, ``license_kind``,
+    ...: an enum number as its name; ``money``: token units with the token's decimals and symbol
+    (``money``); ``units``: a count of units of a token that is not known here, with thousands separators.
     """
     if spec == "money" and isinstance(value, int):
         return money(value) if money is not None else f"{value:,} token units"
@@ -253,6 +273,8 @@ def _render(value: Any, spec: str, money: Money | None = None) -> str:
         return ROLE_NAMES.get(value.lower(), value)
     if spec in ("ref", "currency") and isinstance(value, (str, bytes)):
         return decode_ascii32(value) or "(none)"
+    if spec == "buyer" and isinstance(value, str):
+        return "anyone (the listing names no buyer)" if int(value, 16) == 0 else value
     if spec in _ENUMS and isinstance(value, int):
         return _ENUMS[spec].label_of(value).replace("-", " ")
     return str(value)

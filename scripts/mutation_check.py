@@ -61,6 +61,7 @@ REG, PLG, LIC, TSR, MKT = (
     "contracts/TimestampRegistry.sol",
     "contracts/Marketplace.sol",
 )
+BASE, LMKT = "contracts/MarketBase.sol", "contracts/LicenseMarket.sol"
 FUZZ = "forge:RulesFuzzTest"
 INV = "forge:LedgerInvariantsTest"
 
@@ -124,7 +125,8 @@ MUTANTS: tuple[Mutant, ...] = (
        f"{INV}:invariant_atMostOneActivePledgePerAsset"),
     # -- licenses -----------------------------------------------------------------------------------------
     _m("license-overlap", LIC, "no two active exclusive/sole licenses overlap (acceptance's check)",
-       "        _pruneExpired(assetId);\n        _requireNoConflict(", "        _pruneExpired(assetId);\n        if (false) _requireNoConflict(",
+       "        _requireNoConflict(assetId, kind, start, end, territory, fieldOfUse);",
+       "        if (false) _requireNoConflict(assetId, kind, start, end, territory, fieldOfUse);",
        f"{FUZZ}:testFuzz_exclusiveLicensesNeverOverlap"),
     _m("license-licensee-only", LIC, "only the licensee accepts",
        "if (caller != license.licensee) revert LicenseRegistryNotLicensee(licenseId, caller);", "",
@@ -147,6 +149,15 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("market-price-nonce", MKT, "a buy names the price and nonce it saw (front-running)",
        "if (listing.price != price || listing.nonce != nonce) {", "if (false) {",
        "pytest:tests/contracts/test_signature_attacks.py::-k front_run"),
+    _m("market-listing-moved", BASE, "a listing dies for good once its asset moved, even if it came back",
+       "if (current != transfers) {", "if (false) {",
+       "pytest:tests/contracts/test_marketplace.py::-k came_back", INV),
+    _m("market-license-operator-epoch", LMKT, "a license listing dies for good once its seller revoked the market",
+       "if (!approved || epoch != listing.operatorEpoch) {", "if (false) {",
+       "pytest:tests/contracts/test_marketplace_licenses.py::-k void_listing"),
+    _m("market-fixed-fee", MKT, "a sale pays at most the fee fixed when listed or offered",
+       "return current < fixedBps ? current : fixedBps;", "return current;",
+       "pytest:tests/contracts/test_marketplace_security.py::-k raised_the_fee", INV),
 )
 
 

@@ -43,7 +43,7 @@ class BalancePublic(BaseModel):
 LISTING_EXAMPLE: dict[str, Any] = {
     "listing_id": 1, "asset_id": 1, "seller": EXAMPLE_OWNER, "status": "open", "token": EXAMPLE_TOKEN,
     "price": 250500000, "nonce": 0, "expiry": 1798761600, "expires_on": "2027-01-01T00:00:00Z", "buyer": None,
-    "pledge_id": 0,
+    "pledge_id": 0, "fee_bps": 250, "transfers": 0,
 }
 
 
@@ -55,8 +55,9 @@ class ListingPublic(BaseModel):
     listing_id: int
     asset_id: int
     seller: str
-    status: str = Field(description="open, sold, cancelled, expired or void (the asset changed hands, was "
-                                    "frozen or pledged since)")
+    status: str = Field(description="open, sold, cancelled, expired or void (the asset changed hands or moved "
+                                    "since, even if it came back: void for good; or it is frozen, or was pledged "
+                                    "since)")
     token: str
     price: int = Field(description="in token units")
     nonce: int = Field(description="counts the seller's updates")
@@ -64,6 +65,10 @@ class ListingPublic(BaseModel):
     expires_on: str | None
     buyer: str | None
     pledge_id: int = Field(description="the asset's pledge when listed (0: none)")
+    fee_bps: int = Field(description="the protocol fee when listed, in basis points: the most its sale pays "
+                                     "(the lower of it and the fee at the sale)")
+    transfers: int = Field(description="the asset's transfer count when listed: once the asset moved, the "
+                                       "listing is void for good")
 
 
 class ListingsPublic(BaseModel):
@@ -74,7 +79,7 @@ class ListingsPublic(BaseModel):
 OFFER_EXAMPLE: dict[str, Any] = {
     "offer_id": 1, "asset_id": 1, "buyer": EXAMPLE_BUYER, "seller": EXAMPLE_OWNER, "status": "open",
     "token": EXAMPLE_TOKEN, "amount": 80000000, "expiry": 1798761600, "expires_on": "2027-01-01T00:00:00Z",
-    "pledge_id": 0,
+    "pledge_id": 0, "fee_bps": 250,
 }
 
 
@@ -93,6 +98,8 @@ class OfferPublic(BaseModel):
     expiry: int
     expires_on: str | None
     pledge_id: int
+    fee_bps: int = Field(description="the protocol fee when the offer was made, in basis points: the most its "
+                                     "acceptance pays (the lower of it and the fee then)")
 
 
 class OffersPublic(BaseModel):
@@ -119,7 +126,7 @@ class LicenseTermsPublic(BaseModel):
 LICENSE_LISTING_EXAMPLE: dict[str, Any] = {
     "listing_id": 1, "asset_id": 1, "seller": EXAMPLE_OWNER, "status": "open", "token": EXAMPLE_TOKEN,
     "price": 10000000, "nonce": 0, "expiry": 1798761600, "expires_on": "2027-01-01T00:00:00Z", "pledge_id": 0,
-    "supply": 3, "sold": 1, "remaining": 2,
+    "supply": 3, "sold": 1, "remaining": 2, "fee_bps": 250, "transfers": 0, "operator_epoch": 1,
     "terms": {"kind": "non-exclusive", "exclusive": False, "start": 1767225600, "end": 1798761600,
               "starts_on": "2026-01-01T00:00:00Z", "ends_on": "2027-01-01T00:00:00Z", "territory": "CN",
               "field_of_use": "H04L", "terms_hash": EXAMPLE_HASH, "fee": 10000000, "sublicensable": False},
@@ -134,7 +141,8 @@ class LicenseListingPublic(BaseModel):
     listing_id: int
     asset_id: int
     seller: str
-    status: str = Field(description="open, sold (out), cancelled, expired or void")
+    status: str = Field(description="open, sold (out), cancelled, expired or void (void for good once the asset "
+                                    "moved or the seller revoked the license market since it was listed)")
     token: str
     price: int = Field(description="of one license, in token units")
     nonce: int
@@ -144,6 +152,9 @@ class LicenseListingPublic(BaseModel):
     supply: int
     sold: int
     remaining: int
+    fee_bps: int = Field(description="the protocol fee when listed, in basis points: the most each sale pays")
+    transfers: int = Field(description="the asset's transfer count when listed")
+    operator_epoch: int = Field(description="the epoch of the seller's operator approval when listed")
     terms: LicenseTermsPublic
 
 

@@ -195,6 +195,13 @@ interface IIPRegistry {
     /// @notice The asset now; reverts with {IERC721Errors-ERC721NonexistentToken} for an unknown id.
     function assetOf(uint256 assetId) external view returns (Asset memory);
 
+    /// @notice How many times the asset moved since it was registered (every ERC-721 transfer, pledge
+    /// enforcement included), modulo 2^24. It only grows (short of 16,777,216 moves): a market listing
+    /// records it and is void for good once it changed, even if the asset came back to its seller.
+    /// Reverts with
+    /// {IERC721Errors-ERC721NonexistentToken} for an unknown id.
+    function transferCountOf(uint256 assetId) external view returns (uint256);
+
     /// @notice The latest freeze order of the asset (all empty if it was never frozen).
     function freezeOf(uint256 assetId) external view returns (Freeze memory);
 

@@ -9,6 +9,12 @@ pragma solidity ^0.8.24;
 /// territory and field of use, and a new exclusive or sole license is blocked by any overlapping
 /// active license, so no two active exclusive/sole licenses ever overlap.
 ///
+/// Bounds: an asset has at most {MAX_ACTIVE_LICENSES} active exclusive or sole licenses, and its
+/// active non-exclusive licenses cover at most {MAX_SHARED_SCOPES} scopes, where a scope is one
+/// term, territory and field of use (every license sold from one listing has the listing's scope);
+/// the number of non-exclusive licenses in a scope is not bounded. Only the owner makes scopes, so
+/// buyers of non-exclusive licenses never lock the owner out of licensing elsewhere.
+///
 /// Territory and field of use are hierarchical codes: left-aligned ASCII in a bytes32, where a
 /// code covers every code it is a prefix of, and the zero code (the empty prefix) covers all.
 /// Territories are ISO 3166 codes ("CN" covers "CN-11", Beijing, and "CN-31", Shanghai); fields are
@@ -87,8 +93,11 @@ interface ILicenseRegistry {
     error LicenseRegistryExclusivityConflict(
         uint256 assetId, uint256 conflictingLicenseId, LicenseKind conflictingKind
     );
-    /// @notice The asset already has `max` active licenses.
+    /// @notice The asset already has `max` active exclusive or sole licenses.
     error LicenseRegistryActiveLicenseLimit(uint256 assetId, uint256 max);
+    /// @notice The asset's active non-exclusive licenses already cover `max` scopes (distinct terms,
+    /// territories and fields of use); a license in one of those scopes is still possible.
+    error LicenseRegistrySharedScopeLimit(uint256 assetId, uint256 max);
     /// @notice The license is not a pending offer (its status is `status`).
     error LicenseRegistryNotOffered(uint256 licenseId, LicenseStatus status);
     /// @notice The license is neither offered nor active (its status is `status`).
@@ -141,7 +150,9 @@ interface ILicenseRegistry {
     /// - the caller is the licensee; the offer is pending and its term has not ended;
     /// - the offeror still owns the asset; the asset is not frozen;
     /// - if the asset is pledged, its pledgee consented to this license;
-    /// - no active license conflicts with it; the asset has fewer than {MAX_ACTIVE_LICENSES} active licenses.
+    /// - no active license conflicts with it; an exclusive or sole license needs one of the asset's
+    ///   {MAX_ACTIVE_LICENSES} slots, a non-exclusive one a scope already active or one of the
+    ///   {MAX_SHARED_SCOPES} scope slots.
     /// Emits a {LicenseAccepted} event.
     function accept(uint256 licenseId) external;
 
@@ -155,6 +166,8 @@ interface ILicenseRegistry {
     /// the caller's behalf, with {grant}: e.g. the Marketplace, which grants a license to whoever
     /// buys one of the owner's license listings. Like ERC-721's operators, the approval is the
     /// owner's, not an asset's: it covers assets the owner acquires later, and not assets it sold.
+    /// Each change (approval or revocation) starts a new epoch ({operatorOf}); setting the approval it
+    /// already has changes nothing but emits the event.
     /// Requirements:
     /// - `operator` is not zero or the caller.
     /// Emits an {OperatorSet} event.
@@ -168,7 +181,7 @@ interface ILicenseRegistry {
     /// - the caller is an operator of the asset's current owner (see {setOperator});
     /// - `terms.licensee` is not zero or the owner; `terms.start < terms.end` and `terms.end` is in the future;
     /// - the asset is not frozen; if it is pledged, its pledgee consented to this license;
-    /// - no active license conflicts with it; the asset has fewer than {MAX_ACTIVE_LICENSES} active licenses.
+    /// - no active license conflicts with it; there is room for it (as for {accept}).
     /// Emits {LicenseOffered}, {LicenseAccepted} and {LicenseGranted} events.
     function grant(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
 
@@ -184,7 +197,8 @@ interface ILicenseRegistry {
     /// @notice Every license ever offered for the asset, oldest first.
     function licensesOf(uint256 assetId) external view returns (uint256[] memory);
 
-    /// @notice The asset's active licenses now (accepted, not terminated, not expired), with their data.
+    /// @notice The asset's active licenses now (accepted, not terminated, not expired), oldest first,
+    /// with their data. It reads every license of the asset: call it off chain.
     function activeLicensesOf(uint256 assetId)
         external
         view
@@ -193,9 +207,18 @@ interface ILicenseRegistry {
     /// @notice Whether `operator` may grant licenses of `owner`'s assets (see {setOperator}).
     function isOperator(address owner, address operator) external view returns (bool);
 
+    /// @notice Whether `operator` may grant licenses of `owner`'s assets, and the approval's epoch: how
+    /// many times it was given or revoked. It only grows, so what an operator agreed under one approval
+    /// (a license listing) can tell that the owner revoked it since, even if the owner approved again.
+    function operatorOf(address owner, address operator) external view returns (bool approved, uint256 epoch);
+
     /// @notice How many licenses were offered (the latest id).
     function licenseCount() external view returns (uint256);
 
-    /// @notice The most active licenses one asset may have at a time (bounds the overlap checks).
+    /// @notice The most active exclusive and sole licenses one asset may have at a time.
     function MAX_ACTIVE_LICENSES() external view returns (uint256);
+
+    /// @notice The most scopes (term, territory, field of use) the active non-exclusive licenses of one
+    /// asset may cover at a time; each scope holds any number of licenses.
+    function MAX_SHARED_SCOPES() external view returns (uint256);
 }

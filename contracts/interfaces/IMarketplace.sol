@@ -29,35 +29,46 @@ import {IMarketplaceBase} from "./IMarketplaceBase.sol";
 /// checks and uses up: the Marketplace never decides that itself. So a pledged asset is listed only
 /// for a reserved buyer its pledgee has consented to, and an offer for a pledged asset is accepted
 /// only once the pledgee consents to the offer's buyer. A frozen asset is not listed, offered for,
-/// answered with or sold. A listing also needs the Marketplace's ERC-721 approval for that asset,
-/// which every transfer clears: a listing dies with the first change of hands, even if the asset
-/// comes back. An optional protocol fee (basis points, at most {MAX_FEE_BPS}) of every sale goes to a
-/// treasury; the seller receives the rest.
+/// answered with or sold. A listing also needs the Marketplace's ERC-721 approval for that asset
+/// (revoking it suspends the listing; cancel it to end it), and it records the asset's transfer count
+/// ({IIPRegistry-transferCountOf}): a listing dies for good with the first move of the asset, even if
+/// the asset comes back to the seller and the seller approves the Marketplace again. An optional
+/// protocol fee (basis points, at most {MAX_FEE_BPS}) of every sale goes to a treasury; the seller
+/// receives the rest. The fee is fixed when a listing or offer is made: its sale pays the lower of
+/// that fee and the fee in force at the sale, so the admin may lower the fee of open listings and
+/// offers but never raise it after the parties saw it.
 ///
 /// Browsing: each board has a `...Of(id)` view, which reports `Expired` and `Void` as they are now
 /// (these statuses are never stored), and an `open...(fromId, toId)` view of the open items with ids
 /// in [fromId, toId); ids start at 1 and {counts} gives the latest id of each board.
 interface IMarketplace is IMarketplaceBase {
     /// @notice An asset for sale. `nonce` counts the seller's updates; `buyer` is the one account that
-    /// may buy (zero: anyone); `pledgeId` the asset's pledge when listed (0: none).
+    /// may buy (zero: anyone); `pledgeId` the asset's pledge when listed (0: none); `transfers` the
+    /// asset's transfer count when listed ({IIPRegistry-transferCountOf}): once it changed, the
+    /// listing is void for good. `feeBps` is the protocol fee when listed: the most its sale pays
+    /// (the lower of it and the fee at the sale), so the admin cannot raise it under the parties.
     struct Listing {
         address seller;
         uint64 assetId;
         ListingStatus status;
+        uint16 feeBps;
         address token;
         uint40 expiry;
         uint32 nonce;
         uint256 price;
         address buyer;
         uint64 pledgeId;
+        uint32 transfers;
     }
 
     /// @notice An amount held in escrow for an asset. `seller` is the owner when the offer was made,
-    /// the only account that may accept it; `pledgeId` the asset's pledge then (0: none).
+    /// the only account that may accept it; `pledgeId` the asset's pledge then (0: none); `feeBps`
+    /// the protocol fee then: the most its acceptance pays (the lower of it and the fee at acceptance).
     struct Offer {
         address buyer;
         uint40 expiry;
         OfferStatus status;
+        uint16 feeBps;
         address seller;
         uint64 assetId;
         address token;
@@ -86,7 +97,7 @@ interface IMarketplace is IMarketplaceBase {
     }
 
     /// @notice `seller` listed `assetId` for `price` units of `token` until `expiry`, for `buyer` only if
-    /// not zero; `pledgeId` is the asset's pledge (0: none).
+    /// not zero; `pledgeId` is the asset's pledge (0: none); `feeBps` the most protocol fee its sale pays.
     event AssetListed(
         uint256 indexed listingId,
         uint256 indexed assetId,
@@ -95,7 +106,8 @@ interface IMarketplace is IMarketplaceBase {
         uint256 price,
         uint40 expiry,
         address buyer,
-        uint256 pledgeId
+        uint256 pledgeId,
+        uint16 feeBps
     );
     /// @notice The seller changed the listing's price or expiry; `nonce` is its new nonce.
     event ListingUpdated(uint256 indexed listingId, uint256 price, uint40 expiry, uint32 nonce);
@@ -112,7 +124,8 @@ interface IMarketplace is IMarketplaceBase {
         uint256 fee
     );
     /// @notice `buyer` offered `amount` units of `token` for `assetId` to its owner `seller`, held in escrow
-    /// until `expiry`; `pledgeId` is the asset's pledge (0: none).
+    /// until `expiry`; `pledgeId` is the asset's pledge (0: none); `feeBps` the most protocol fee its
+    /// acceptance pays.
     event OfferMade(
         uint256 indexed offerId,
         uint256 indexed assetId,
@@ -121,7 +134,8 @@ interface IMarketplace is IMarketplaceBase {
         address token,
         uint256 amount,
         uint40 expiry,
-        uint256 pledgeId
+        uint256 pledgeId,
+        uint16 feeBps
     );
     /// @notice The seller accepted the offer: the asset went to the buyer, `amount` to the seller less
     /// `fee` to the treasury.
@@ -164,7 +178,8 @@ interface IMarketplace is IMarketplaceBase {
     /// account its pledgee consented to ({IPledgeRegistry-consentToTransfer}).
     /// Requirements:
     /// - the caller owns the asset and approved the Marketplace for it (ERC-721 `approve`);
-    /// - the asset is not frozen; if it is pledged, `buyer` is the recipient its pledgee consented to;
+    /// - the asset is not frozen; if it is pledged, `buyer` is the recipient its pledgee consented to
+    ///   (else {MarketplacePledgeeNotConsented});
     /// - `token` is not zero; `price` is not zero; `expiry` is in the future; `buyer` is not the caller.
     /// Emits an {AssetListed} event (and a {ListingCancelled} event for a replaced listing).
     function listAsset(uint256 assetId, address token, uint256 price, uint40 expiry, address buyer)
@@ -191,8 +206,8 @@ interface IMarketplace is IMarketplaceBase {
     /// Requirements:
     /// - the listing is open and not expired; `price` and `nonce` are the listing's;
     /// - the caller is the reserved buyer, if any, and not the seller;
-    /// - the seller still owns the asset, the Marketplace is still approved for it, it is not frozen
-    ///   and it carries no pledge but the listing's; a pledged asset moves only with its pledgee's
+    /// - the seller still owns the asset and it has not moved since listed, the Marketplace is still
+    ///   approved for it, it is not frozen and it carries no pledge but the listing's; a pledged asset moves only with its pledgee's
     ///   consent to the caller (the IPRegistry's guard decides);
     /// - the caller approved the Marketplace for `price` of the token; the token delivers exactly.
     /// Emits an {AssetSold} event (and the registry's {IERC721-Transfer}).
@@ -274,8 +289,9 @@ interface IMarketplace is IMarketplaceBase {
 
     // -- admin -------------------------------------------------------------------------------------
 
-    /// @notice Sets the protocol fee: `feeBps` basis points of every later sale (here and in the
-    /// {ILicenseMarket}) go to `treasury`.
+    /// @notice Sets the protocol fee: `feeBps` basis points of the sales of listings and offers made
+    /// from now on (here and in the {ILicenseMarket}) go to `treasury`; open listings and offers keep
+    /// the fee they were made with, or pay this one if it is lower.
     /// Requirements:
     /// - the caller holds DEFAULT_ADMIN_ROLE in the IPRegistry; `feeBps` is at most {MAX_FEE_BPS};
     /// - `treasury` is not zero unless `feeBps` is zero.

@@ -83,16 +83,28 @@ interface IMarketplaceBase {
     error MarketplaceInvalidFee(uint256 feeBps, uint256 maxFeeBps);
     /// @notice The asset is under a court freeze until `until`: it is not listed, offered for or sold.
     error MarketplaceAssetFrozen(uint256 assetId, uint256 until);
-    /// @notice The asset is pledged under `pledgeId`: it was pledged since it was listed or offered for,
-    /// or (when listing) the pledgee has not consented to a transfer to the listing's reserved buyer.
+    /// @notice The asset was pledged under `pledgeId` after it was listed or offered for (it carried no
+    /// pledge, or another one, then): the listing or offer is void.
     error MarketplaceAssetPledged(uint256 assetId, uint256 pledgeId);
-    /// @notice The asset changed hands since `seller` listed or was offered for it: `owner` holds it now.
+    /// @notice The asset is pledged under `pledgeId` and its pledgee has not consented to a transfer to
+    /// `buyer` (zero: the listing names no buyer): a pledged asset is listed only for the buyer its
+    /// pledgee consented to ({IPledgeRegistry-consentToTransfer}).
+    error MarketplacePledgeeNotConsented(uint256 assetId, uint256 pledgeId, address buyer);
+    /// @notice The asset changed hands since `seller` listed it, answered a demand with it, or was offered
+    /// for it: `owner` holds it now.
     error MarketplaceAssetChangedHands(uint256 assetId, address seller, address owner);
+    /// @notice The asset moved since it was listed (its transfer count was `transfers`, it is
+    /// `currentTransfers` now): the listing is void for good, even though its seller holds it again.
+    error MarketplaceAssetMovedSinceListed(uint256 assetId, uint256 transfers, uint256 currentTransfers);
     /// @notice The Marketplace is not approved (ERC-721 `approve`) to move the asset: a listing needs it,
     /// and a transfer of the asset clears it.
     error MarketplaceTransferNotApproved(uint256 assetId);
     /// @notice `owner` has not approved the LicenseMarket as its operator in the LicenseRegistry.
     error MarketplaceLicensingNotApproved(address owner);
+    /// @notice `owner` revoked the LicenseMarket as its operator since the license listing was made
+    /// (the approval's epoch was `epoch`, it is `currentEpoch` now): the listing is void for good, even
+    /// if the owner approved the LicenseMarket again.
+    error MarketplaceLicensingApprovalChanged(address owner, uint256 epoch, uint256 currentEpoch);
     /// @notice The listing (of an asset or of licenses) is not open: its status is `status`.
     error MarketplaceListingNotOpen(uint256 listingId, ListingStatus status);
     /// @notice The listing is reserved for `buyer`.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -76,6 +77,12 @@ def _done(sentence: str, result: Act, as_json: bool, **extra: Any) -> None:
 
 def _money(market: MarketService, token: str, units: int) -> str:
     return market.token(token).format(units)
+
+
+def _fee(bps: int) -> str:
+    """A fee in basis points as a percentage: 250 -> "2.5%"."""
+    text = f"{Decimal(bps) / 100:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
 
 
 def _when(seconds: int) -> str:
@@ -156,7 +163,9 @@ def list_asset(
         listing = market.listing_of(result.ids["listingId"])
         shown = market.token(listing.token).format(listing.price)
     _done(f"Listed asset {asset_id} as listing {listing.listing_id} for {shown} until {_when(listing.expiry)}"
-          + (f", for {reserved} only" if reserved else ""), result, as_json, listing=listing.as_json())
+          + (f", for {reserved} only" if reserved else "")
+          + f"; its sale pays a protocol fee of at most {_fee(listing.fee_bps)}, fixed now", result, as_json,
+          listing=listing.as_json())
 
 
 @market_app.command("update")
@@ -206,12 +215,12 @@ def buy(listing_id: ListingIdArg, price: SeenPrice = None, nonce: SeenNonce = No
 
 
 def _listings_table(market: MarketService, listings: list[Any]) -> Table:
-    table = Table("id", "asset", "seller", "price", "expires", "nonce", "buyer")
+    table = Table("id", "asset", "seller", "price", "fee", "expires", "nonce", "buyer")
     for column in table.columns:
         column.overflow = "fold"
     for x in listings:
         table.add_row(str(x.listing_id), str(x.asset_id), x.seller, _money(market, x.token, x.price),
-                      _when(x.expiry), str(x.nonce), x.buyer or "anyone")
+                      _fee(x.fee_bps), _when(x.expiry), str(x.nonce), x.buyer or "anyone")
     return table
 
 
@@ -291,12 +300,12 @@ def offers(asset: AssetFilter = None, limit: Limit = 50, offset: Offset = 0, as_
         if as_json:
             shell.print_json({"data": [x.as_json() for x in page], "count": count})
             return
-        table = Table("id", "asset", "buyer", "seller", "amount", "expires")
+        table = Table("id", "asset", "buyer", "seller", "amount", "fee", "expires")
         for column in table.columns:
             column.overflow = "fold"
         for x in page:
             table.add_row(str(x.offer_id), str(x.asset_id), x.buyer, x.seller, _money(market, x.token, x.amount),
-                          _when(x.expiry))
+                          _fee(x.fee_bps), _when(x.expiry))
         shell.out.print(table if page else "No open offers.")
     _page_note(len(page), count, "offers")
 
@@ -374,14 +383,16 @@ def license_offers(asset: AssetFilter = None, limit: Limit = 50, offset: Offset 
         if as_json:
             shell.print_json({"data": [x.as_json() for x in page], "count": count})
             return
-        table = Table("id", "asset", "seller", "kind", "territory", "field", "term", "price", "left", "expires")
+        table = Table("id", "asset", "seller", "kind", "territory", "field", "term", "price", "fee", "left",
+                      "expires")
         for column in table.columns:
             column.overflow = "fold"
         for x in page:
             t = x.terms
             table.add_row(str(x.listing_id), str(x.asset_id), x.seller, LicenseKind.parse(t.kind).label,
                           t.territory or "all", t.field_of_use or "all", f"{day(t.start)} – {day(t.end)}",
-                          _money(market, x.token, x.price), f"{x.supply - x.sold}/{x.supply}", _when(x.expiry))
+                          _money(market, x.token, x.price), _fee(x.fee_bps), f"{x.supply - x.sold}/{x.supply}",
+                          _when(x.expiry))
         shell.out.print(table if page else "No open license listings.")
     _page_note(len(page), count, "license listings")
 

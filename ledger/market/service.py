@@ -185,7 +185,12 @@ def _optional(address: str) -> str | None:
 
 @dataclass(frozen=True)
 class Listing:
-    """``IMarketplace.Listing``: an asset for sale, with its status now; ``buyer`` None: anyone may buy."""
+    """``IMarketplace.Listing``: an asset for sale, with its status now; ``buyer`` None: anyone may buy.
+
+    ``fee_bps`` is the protocol fee when listed, the most its sale pays (the lower of it and the fee at
+    the sale); ``transfers`` the asset's transfer count when listed: once the asset moved, the listing
+    is void for good, even if it came back to the seller.
+    """
 
     listing_id: int
     asset_id: int
@@ -197,24 +202,29 @@ class Listing:
     nonce: int
     buyer: str | None
     pledge_id: int
+    fee_bps: int = 0
+    transfers: int = 0
 
     @classmethod
     def from_tuple(cls, listing_id: int, raw: Any) -> Listing:
-        seller, asset_id, status, token, expiry, nonce, price, buyer, pledge_id = raw
+        seller, asset_id, status, fee_bps, token, expiry, nonce, price, buyer, pledge_id, transfers = raw
         return cls(int(listing_id), int(asset_id), parse_address(seller), ListingStatus(status), parse_address(token),
-                   int(price), int(expiry), int(nonce), _optional(buyer), int(pledge_id))
+                   int(price), int(expiry), int(nonce), _optional(buyer), int(pledge_id), int(fee_bps),
+                   int(transfers))
 
     def as_json(self) -> dict[str, Any]:
         return {
             "listing_id": self.listing_id, "asset_id": self.asset_id, "seller": self.seller,
             "status": self.status.label, "token": self.token, "price": self.price, "nonce": self.nonce,
             "expiry": self.expiry, "expires_on": iso(self.expiry), "buyer": self.buyer, "pledge_id": self.pledge_id,
+            "fee_bps": self.fee_bps, "transfers": self.transfers,
         }
 
 
 @dataclass(frozen=True)
 class Offer:
-    """``IMarketplace.Offer``: an amount in escrow for an asset, with its status now."""
+    """``IMarketplace.Offer``: an amount in escrow for an asset, with its status now; ``fee_bps`` is the
+    protocol fee when the offer was made, the most its acceptance pays."""
 
     offer_id: int
     asset_id: int
@@ -225,18 +235,19 @@ class Offer:
     amount: int
     expiry: int
     pledge_id: int
+    fee_bps: int = 0
 
     @classmethod
     def from_tuple(cls, offer_id: int, raw: Any) -> Offer:
-        buyer, expiry, status, seller, asset_id, token, pledge_id, amount = raw
+        buyer, expiry, status, fee_bps, seller, asset_id, token, pledge_id, amount = raw
         return cls(int(offer_id), int(asset_id), parse_address(buyer), parse_address(seller), OfferStatus(status),
-                   parse_address(token), int(amount), int(expiry), int(pledge_id))
+                   parse_address(token), int(amount), int(expiry), int(pledge_id), int(fee_bps))
 
     def as_json(self) -> dict[str, Any]:
         return {
             "offer_id": self.offer_id, "asset_id": self.asset_id, "buyer": self.buyer, "seller": self.seller,
             "status": self.status.label, "token": self.token, "amount": self.amount, "expiry": self.expiry,
-            "expires_on": iso(self.expiry), "pledge_id": self.pledge_id,
+            "expires_on": iso(self.expiry), "pledge_id": self.pledge_id, "fee_bps": self.fee_bps,
         }
 
 
@@ -252,7 +263,12 @@ def _terms_json(terms: LicenseTerms) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class LicenseListing:
-    """``ILicenseMarket.LicenseListing``: licenses for sale on ``terms`` (each buyer is the licensee)."""
+    """``ILicenseMarket.LicenseListing``: licenses for sale on ``terms`` (each buyer is the licensee).
+
+    ``fee_bps`` is the protocol fee when listed (the most each sale pays); ``transfers`` the asset's
+    transfer count and ``operator_epoch`` the epoch of the seller's operator approval when listed: once
+    either changed, the listing is void for good.
+    """
 
     listing_id: int
     asset_id: int
@@ -266,16 +282,21 @@ class LicenseListing:
     supply: int
     sold: int
     terms: LicenseTerms
+    fee_bps: int = 0
+    transfers: int = 0
+    operator_epoch: int = 0
 
     @classmethod
     def from_tuple(cls, listing_id: int, raw: Any) -> LicenseListing:
-        seller, asset_id, status, token, expiry, nonce, price, pledge_id, supply, sold, terms = raw
+        (seller, asset_id, status, token, expiry, nonce, price, pledge_id, supply, sold, transfers, operator_epoch,
+         fee_bps, terms) = raw
         _, kind, start, end, territory, field_of_use, terms_hash, fee, sublicensable = terms
         return cls(
             int(listing_id), int(asset_id), parse_address(seller), ListingStatus(status), parse_address(token),
             int(price), int(expiry), int(nonce), int(pledge_id), int(supply), int(sold),
             LicenseTerms(ZERO_ADDRESS, LicenseKind(kind), int(start), int(end), decode_ascii32(territory),
                          decode_ascii32(field_of_use), "0x" + bytes(terms_hash).hex(), int(fee), bool(sublicensable)),
+            int(fee_bps), int(transfers), int(operator_epoch),
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -284,6 +305,7 @@ class LicenseListing:
             "status": self.status.label, "token": self.token, "price": self.price, "nonce": self.nonce,
             "expiry": self.expiry, "expires_on": iso(self.expiry), "pledge_id": self.pledge_id,
             "supply": self.supply, "sold": self.sold, "remaining": self.supply - self.sold,
+            "fee_bps": self.fee_bps, "transfers": self.transfers, "operator_epoch": self.operator_epoch,
             "terms": _terms_json(self.terms),
         }
 

@@ -118,3 +118,31 @@ def test_relayed_buy_and_offer_through_the_api_move_money_and_assets(live_api, a
         assert api_ledger.client.w3.eth.get_balance(user.address) == 0  # no gas: every act was relayed
     finally:
         api.close()
+
+
+def test_relayed_buy_of_a_listing_whose_asset_came_back_is_a_409_naming_why(live_api, api_ledger, user, accounts):
+    """Issue 11 items 7 and 8 through the API: the listing shows the fee fixed when listed and the transfer
+    count it depends on; after A -> B -> A and a new approval, the relayed buy is refused (409) with the reason."""
+    market, seller, other = api_ledger.market, accounts[1], accounts[2]
+    market.set_fee(accounts[8].address, 250)
+    asset_id = register(api_ledger, seller)
+    api = ApiClient(live_api)
+    try:
+        api.faucet(user, 50 * UNIT)
+        listing_id = api.list_asset(seller, asset_id, 10 * UNIT,
+                                    api_ledger.client.block_time("latest") + 86_400)["result"]["listingId"]
+        seen = api.listing(listing_id)
+        assert (seen["fee_bps"], seen["transfers"], seen["status"]) == (250, 0, "open")
+        for sender, to in ((seller, other), (other, seller)):
+            api.call(sender, "IPRegistry", "safeTransferFrom(address,address,uint256)", sender.address, to.address,
+                     asset_id)
+        api.call(seller, "IPRegistry", "approve(address,uint256)", api.address("Marketplace"), asset_id)
+        assert api.listing(listing_id)["status"] == "void"
+        with pytest.raises(ConflictError) as refused:
+            api.buy(user, listing_id, price=seen["price"], nonce=seen["nonce"])
+        problem_json = refused.value.context["problem"]
+        assert (problem_json["status"], problem_json["error"]) == (409, "MarketplaceAssetMovedSinceListed")
+        assert "moved since it was listed (transfer count 0 then, 2 now)" in str(refused.value)
+        assert api.asset(asset_id)["owner"] == seller.address and api.market_balance(user.address) == 50 * UNIT
+    finally:
+        api.close()

@@ -70,3 +70,24 @@ def test_bad_amount_or_expiry_exits_two_before_touching_the_chain(tmp_path, args
     data = tmp_path / "data"
     refused(run(*args, data=data), 2, message)
     assert not (data / "devchain").exists()
+
+
+def test_buy_of_a_listing_whose_asset_went_away_and_came_back_exits_one_saying_why(tmp_path):
+    """Issue 11 item 7 as a user meets it: the listing shows its fixed fee, and once the asset went to the
+    buyer and back, the buyer's `market buy` of the old listing is refused (exit 1) with the reason."""
+    data = tmp_path / "data"
+    claims = tmp_path / "claims.pdf"
+    claims.write_bytes(b"%PDF-1.7 a lamp that bends " * 50)
+    seller = json.loads(ok(run("account", "new", "seller", "--json", data=data)))["address"]
+    buyer = json.loads(ok(run("account", "new", "buyer", "--json", data=data)))["address"]
+    as_seller, as_buyer = {"IPLEDGER_ACCOUNT": "seller"}, {"IPLEDGER_ACCOUNT": "buyer"}
+    asset_id = json.loads(ok(run("asset", "register", "--kind", "design", "--file", str(claims), "--title",
+                                 "A bending lamp", "--json", data=data, env=as_seller)))["asset_id"]
+    listed = ok(run("market", "list", str(asset_id), "--price", "10", data=data, env=as_seller))
+    assert "its sale pays a protocol fee of at most 0%, fixed now" in listed
+    listing_id = json.loads(ok(run("market", "listings", "--json", data=data)))["data"][0]["listing_id"]
+    ok(run("asset", "transfer", str(asset_id), buyer, data=data, env=as_seller))
+    ok(run("asset", "transfer", str(asset_id), seller, data=data, env=as_buyer))
+    ok(run("market", "faucet", "100", data=data, env=as_buyer))
+    refused(run("market", "buy", str(listing_id), "--price", "10", "--nonce", "0", data=data, env=as_buyer), 1,
+            f"asset {asset_id} moved since it was listed (transfer count 0 then, 2 now): the listing is void for good")

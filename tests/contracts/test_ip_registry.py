@@ -250,6 +250,20 @@ def test_transfer_when_free_moves_asset_and_balances(ip: IPKit):
     assert ip.call(ip.registry.functions.balanceOf(ip.other.address)) == 0
 
 
+def test_transfer_counts_every_move_in_transfer_count_of(ip: IPKit):
+    """The count only grows: an asset that went away and came back is told from one that stayed."""
+    asset_id, other_id = ip.register(), ip.register()
+    assert ip.call(ip.registry.functions.transferCountOf(asset_id)) == 0
+    ip.transfer(ip.owner, ip.other.address, asset_id)
+    ip.transfer(ip.other, ip.owner.address, asset_id)
+    ip.send(ip.registry.functions.approve(ip.other.address, asset_id), ip.owner)  # an approval is not a move
+    assert ip.owner_of(asset_id) == ip.owner.address
+    assert ip.call(ip.registry.functions.transferCountOf(asset_id)) == 2
+    assert ip.call(ip.registry.functions.transferCountOf(other_id)) == 0
+    error = ip.refused(ip.registry.functions.transferCountOf(99), ip.owner)
+    assert (error.name, error.arguments) == ("ERC721NonexistentToken", {"tokenId": 99})
+
+
 def test_transfer_when_verified_clears_verified_and_emits(ip: IPKit):
     asset_id = ip.register()
     ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)

@@ -311,13 +311,19 @@ def test_accept_after_exclusive_terminated_activates_new_license(ip: IPKit):
     assert ip.license_of(second)["status"] == L_ACTIVE
 
 
-def test_accept_beyond_active_limit_reverts_with_active_license_limit(ip: IPKit):
+def _codes(n: int) -> list[str]:
+    """``n`` territory codes none of which is a prefix of another."""
+    return [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n)]
+
+
+def test_accept_beyond_exclusive_limit_reverts_with_active_license_limit(ip: IPKit):
     asset_id = ip.register()
     limit = ip.call(ip.licenses.functions.MAX_ACTIVE_LICENSES())
     end = ip.now() + 500
-    for _ in range(limit):
-        ip.license(asset_id, end=end)
-    extra = ip.offer(asset_id, licensee=ip.other.address)
+    codes = _codes(limit + 1)
+    for code in codes[:limit]:
+        ip.license(asset_id, kind=EXCLUSIVE, territory=code, end=end)
+    extra = ip.offer(asset_id, licensee=ip.other.address, kind=SOLE, territory=codes[limit])
     error = ip.refused(ip.licenses.functions.accept(extra), ip.other)
     assert isinstance(error, ConflictError)
     assert (error.name, error.arguments) == ("LicenseRegistryActiveLicenseLimit", {"assetId": asset_id, "max": limit})
@@ -325,6 +331,49 @@ def test_accept_beyond_active_limit_reverts_with_active_license_limit(ip: IPKit)
     ip.chain.increase_time(501)  # the others expire; accepting prunes them
     ip.accept_license(extra, ip.other)
     assert ip.call(ip.licenses.functions.activeLicensesOf(asset_id))[0] == [extra]
+
+
+def test_accept_beyond_shared_scope_limit_reverts_with_shared_scope_limit(ip: IPKit):
+    """Non-exclusive licenses count by scope: a new scope past the bound is refused, one more license
+    in a scope already active is not, and the exclusive slots stay free."""
+    asset_id = ip.register()
+    limit = ip.call(ip.licenses.functions.MAX_SHARED_SCOPES())
+    start, end = ip.now(), ip.now() + 500
+    codes = _codes(limit + 2)
+    for code in codes[:limit]:
+        ip.license(asset_id, territory=code, start=start, end=end)
+    extra = ip.offer(asset_id, licensee=ip.other.address, territory=codes[limit])
+    error = ip.refused(ip.licenses.functions.accept(extra), ip.other)
+    assert (error.name, error.arguments) == ("LicenseRegistrySharedScopeLimit", {"assetId": asset_id, "max": limit})
+    same_scope = ip.license(asset_id, licensee=ip.other.address, territory=codes[0], start=start, end=end)
+    exclusive = ip.license(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, territory=codes[limit + 1])
+    assert ip.license_of(same_scope)["status"] == ip.license_of(exclusive)["status"] == L_ACTIVE
+    assert len(ip.call(ip.licenses.functions.activeLicensesOf(asset_id))[0]) == limit + 2
+    ip.chain.increase_time(501)  # the scopes expire; accepting a new scope prunes them
+    ip.accept_license(extra, ip.other)
+    assert ip.call(ip.licenses.functions.activeLicensesOf(asset_id))[0] == [extra, exclusive]
+
+
+def test_accept_many_non_exclusive_in_one_scope_leaves_exclusive_elsewhere_possible(ip: IPKit):
+    """The attacker's test: 40 non-exclusive licenses of one scope (CN) take one scope slot, so the owner
+    still licenses DE exclusively; CN stays blocked for an exclusive license while any of them is active."""
+    asset_id = ip.register()
+    start, end = ip.now(), ip.now() + YEAR
+    blocked = ip.offer(asset_id, licensee=ip.other.address, kind=SOLE, territory="CN-11")
+    ids = [ip.license(asset_id, licensee=ip.stranger.address, territory="CN", start=start, end=end)
+           for _ in range(40)]
+    exclusive = ip.license(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, territory="DE")
+    assert ip.license_of(exclusive)["status"] == L_ACTIVE
+    error = ip.refused(ip.licenses.functions.accept(blocked), ip.other)
+    assert (error.name, error.arguments) == ("LicenseRegistryExclusivityConflict", {
+        "assetId": asset_id, "conflictingLicenseId": ids[0], "conflictingKind": NON_EXCLUSIVE})
+    for license_id in ids[:-1]:
+        ip.send(ip.licenses.functions.terminate(license_id, b"\x04" * 32), ip.stranger)
+    error = ip.refused(ip.licenses.functions.accept(blocked), ip.other)  # the last one still blocks
+    assert error.name == "LicenseRegistryExclusivityConflict"
+    ip.send(ip.licenses.functions.terminate(ids[-1], b"\x04" * 32), ip.stranger)
+    ip.accept_license(blocked, ip.other)
+    assert ip.call(ip.licenses.functions.activeLicensesOf(asset_id))[0] == [blocked, exclusive]
 
 
 # -- terminate, expiry, recordal ---------------------------------------------------------------

@@ -3,7 +3,10 @@
 A Hypothesis ``RuleBasedStateMachine`` drives random sequences of market acts: list (with or
 without a reserved buyer), update the price, cancel, buy (sometimes naming a stale price or nonce),
 make an offer, accept, refuse, withdraw, approve the Marketplace for an asset, set the protocol
-fee; and the interference the market must withstand: transfers outside the market, pledges (to an
+fee (raised or lowered under open listings and offers, which pay the lower of their own fee and the
+fee now); and the interference the market must withstand: transfers outside the market, round trips (the
+asset goes away and comes back and its owner approves the Marketplace again: an epoch change that
+must not revive a listing), pledges (to an
 accredited bank), the bank's transfer consents and releases, court freezes and their lifting, and
 time travel (``evm_increaseTime``, no sleeps). Acts are done by their rightful party most of the
 time and by another trader otherwise.
@@ -105,6 +108,7 @@ class MAsset:
     frozen_until: int = 0
     pledge: int = 0
     consent: str = ZERO_ADDRESS  # the pledgee's transfer consent
+    transfers: int = 0  # the IPRegistry's transfer count: every move adds one
 
 
 @dataclass
@@ -116,6 +120,8 @@ class MListing:
     expiry: int
     buyer: str
     pledge: int
+    transfers: int  # the asset's transfer count when listed: once it changed, the listing is dead for good
+    fee_bps: int  # the protocol fee when listed: the most its sale pays
     nonce: int = 0
     status: int = OPEN
 
@@ -129,6 +135,7 @@ class MOffer:
     amount: int
     expiry: int
     pledge: int
+    fee_bps: int  # the protocol fee when made: the most its acceptance pays
     status: int = O_OPEN
 
 
@@ -155,10 +162,15 @@ class Model:
     def frozen(self, a: MAsset) -> bool:
         return a.frozen_until > self.now
 
-    def obstacle(self, asset_id: int, seller: str, pledge: int, listing: bool) -> Refusal | None:
+    def obstacle(self, asset_id: int, seller: str, pledge: int, transfers: int | None) -> Refusal | None:
+        """Why a sale cannot happen; `transfers` is a listing's recorded transfer count (None: an offer)."""
+        listing = transfers is not None
         a = self.assets[asset_id]
         if a.owner != seller:
             return Refusal("MarketplaceAssetChangedHands", {"assetId": asset_id, "seller": seller, "owner": a.owner})
+        if listing and a.transfers != transfers:
+            return Refusal("MarketplaceAssetMovedSinceListed", {"assetId": asset_id, "transfers": transfers,
+                                                                "currentTransfers": a.transfers})
         if self.frozen(a):
             return Refusal("MarketplaceAssetFrozen", {"assetId": asset_id, "until": a.frozen_until})
         if a.pledge not in (0, pledge):
@@ -172,14 +184,14 @@ class Model:
             return x.status
         if x.expiry <= self.now:
             return EXPIRED
-        return VOID if self.obstacle(x.asset, x.seller, x.pledge, True) else OPEN
+        return VOID if self.obstacle(x.asset, x.seller, x.pledge, x.transfers) else OPEN
 
     def offer_status(self, x: MOffer) -> int:
         if x.status != O_OPEN:
             return x.status
         if x.expiry <= self.now:
             return O_EXPIRED
-        return O_VOID if self.obstacle(x.asset, x.seller, x.pledge, False) else O_OPEN
+        return O_VOID if self.obstacle(x.asset, x.seller, x.pledge, None) else O_OPEN
 
     def escrow(self) -> int:
         return sum(o.amount for o in self.offers.values() if o.status in (O_OPEN, O_REFUSED))
@@ -195,12 +207,14 @@ class Model:
     def move(self, a: MAsset, to: str) -> None:
         a.owner = to
         a.approved = False
+        a.transfers += 1
         if a.pledge:
             a.consent = ZERO_ADDRESS  # used up; the pledge follows the asset
 
-    def pay(self, payer: str, seller: str, amount: int) -> None:
-        """`amount` from `payer` (a buyer, or the escrow: "market"): the fee to the treasury, the rest to the seller."""
-        fee = amount * self.fee_bps // 10_000
+    def pay(self, payer: str, seller: str, amount: int, fixed_bps: int) -> None:
+        """`amount` from `payer` (a buyer, or the escrow: "market"): the fee to the treasury (the lower of
+        `fixed_bps`, the listing's or offer's, and the fee now), the rest to the seller."""
+        fee = amount * min(fixed_bps, self.fee_bps) // 10_000
         treasury = TREASURY_ADDRESS[0]
         if payer != treasury:
             self.balances[payer] -= fee
@@ -337,14 +351,16 @@ class MarketMachine(RuleBasedStateMachine):
         elif m.frozen(a):
             refusal = Refusal("MarketplaceAssetFrozen", {"assetId": a.id, "until": a.frozen_until})
         elif a.pledge and (buyer == ZERO_ADDRESS or a.consent != buyer):
-            refusal = Refusal("MarketplaceAssetPledged", {"assetId": a.id, "pledgeId": a.pledge})
+            refusal = Refusal("MarketplacePledgeeNotConsented", {"assetId": a.id, "pledgeId": a.pledge,
+                                                                 "buyer": buyer})
         fn = self.market.functions.listAsset(a.id, self.token.address, price * UNIT, expiry, buyer)
         if self.act("list", fn, sender, refusal):
             previous = m.listing_of_asset.get(a.id)
             if previous and m.listings[previous].status == OPEN:
                 m.listings[previous].status = CANCELLED
             listing_id = len(m.listings) + 1
-            m.listings[listing_id] = MListing(listing_id, seller, a.id, price * UNIT, expiry, buyer, a.pledge)
+            m.listings[listing_id] = MListing(listing_id, seller, a.id, price * UNIT, expiry, buyer, a.pledge,
+                                              a.transfers, m.fee_bps)
             m.listing_of_asset[a.id] = listing_id
 
     def update_listing(self, data: st.DataObject) -> None:
@@ -400,10 +416,10 @@ class MarketMachine(RuleBasedStateMachine):
         elif buyer == x.seller:
             refusal = Refusal("MarketplaceInvalidCounterparty", {"account": buyer})
         else:
-            refusal = m.obstacle(x.asset, x.seller, x.pledge, True) or m.guard(a, buyer)
+            refusal = m.obstacle(x.asset, x.seller, x.pledge, x.transfers) or m.guard(a, buyer)
         if self.act("buy", self.market.functions.buy(x.id, price, nonce), sender, refusal):
             x.status = SOLD
-            m.pay(buyer, x.seller, x.price)
+            m.pay(buyer, x.seller, x.price, x.fee_bps)
             m.move(a, buyer)
 
     # -- offers -----------------------------------------------------------------------------------
@@ -424,7 +440,7 @@ class MarketMachine(RuleBasedStateMachine):
         fn = self.market.functions.makeOffer(a.id, self.token.address, amount * UNIT, expiry)
         if self.act("make offer", fn, sender, refusal):
             offer_id = len(m.offers) + 1
-            m.offers[offer_id] = MOffer(offer_id, buyer, a.owner, a.id, amount * UNIT, expiry, a.pledge)
+            m.offers[offer_id] = MOffer(offer_id, buyer, a.owner, a.id, amount * UNIT, expiry, a.pledge, m.fee_bps)
             m.balances[buyer] -= amount * UNIT
             m.balances[self.market.address] += amount * UNIT
 
@@ -444,13 +460,13 @@ class MarketMachine(RuleBasedStateMachine):
         elif x.expiry <= m.now:
             refusal = Refusal("MarketplaceOfferNotOpen", {"offerId": x.id, "status": O_EXPIRED})
         else:
-            refusal = m.obstacle(x.asset, x.seller, x.pledge, False)
+            refusal = m.obstacle(x.asset, x.seller, x.pledge, None)
             if refusal is None and not a.approved:
                 refusal = Refusal("ERC721InsufficientApproval", {"operator": self.market.address, "tokenId": a.id})
             refusal = refusal or m.guard(a, x.buyer)
         if self.act("accept offer", self.market.functions.acceptOffer(x.id), sender, refusal):
             x.status = O_ACCEPTED
-            m.pay(self.market.address, x.seller, x.amount)
+            m.pay(self.market.address, x.seller, x.amount, x.fee_bps)
             m.move(a, x.buyer)
 
     def refuse_offer(self, data: st.DataObject) -> None:
@@ -495,9 +511,12 @@ class MarketMachine(RuleBasedStateMachine):
 
     def interfere(self, data: st.DataObject) -> None:
         """The acts around the market."""
-        what = data.draw(st.sampled_from(("transfer", "pledge", "bank", "freeze", "fee", "approve")), label="what")
+        what = data.draw(st.sampled_from(("transfer", "round trip", "pledge", "bank", "freeze", "fee", "approve")),
+                         label="what")
         if what == "transfer":
             self.transfer_outside_the_market(data)
+        elif what == "round trip":
+            self.round_trip(data)
         elif what == "pledge":
             self.pledge(data)
         elif what == "bank":
@@ -518,6 +537,22 @@ class MarketMachine(RuleBasedStateMachine):
         fn = self.registry.functions.safeTransferFrom(a.owner, to, a.id)
         if self.act("transfer", fn, self.index(a.owner), self.m.guard(a, to)):
             self.m.move(a, to)
+
+    def round_trip(self, data: st.DataObject) -> None:
+        """The asset goes away and comes back, and its owner approves the Marketplace again: its listings
+        from before stay dead (the epoch change the market must withstand)."""
+        a = self.pick_asset(data)
+        owner = a.owner
+        to = self.addr[data.draw(st.sampled_from([t for t in TRADERS if self.addr[t] != owner]), label="to")]
+        if self.act("transfer", self.registry.functions.safeTransferFrom(owner, to, a.id), self.index(owner),
+                    self.m.guard(a, to)):
+            self.m.move(a, to)
+            back = self.registry.functions.safeTransferFrom(to, owner, a.id)
+            if self.act("transfer back", back, self.index(to), self.m.guard(a, owner)):
+                self.m.move(a, owner)
+                self.act("approve", self.registry.functions.approve(self.market.address, a.id), self.index(owner),
+                         None)
+                a.approved = True
 
     def pledge(self, data: st.DataObject) -> None:
         m = self.m
@@ -597,10 +632,10 @@ class MarketMachine(RuleBasedStateMachine):
         for a in m.assets.values():
             expected |= {f"owner {a.id}": a.owner, f"pledge {a.id}": a.pledge, f"frozen {a.id}": m.frozen(a)}
         for x in m.listings.values():
-            expected[f"listing {x.id}"] = (x.seller, x.asset, m.listing_status(x), self.token.address, x.expiry,
-                                           x.nonce, x.price, x.buyer, x.pledge)
+            expected[f"listing {x.id}"] = (x.seller, x.asset, m.listing_status(x), x.fee_bps, self.token.address,
+                                           x.expiry, x.nonce, x.price, x.buyer, x.pledge, x.transfers)
         for o in m.offers.values():
-            expected[f"offer {o.id}"] = (o.buyer, o.expiry, m.offer_status(o), o.seller, o.asset,
+            expected[f"offer {o.id}"] = (o.buyer, o.expiry, m.offer_status(o), o.fee_bps, o.seller, o.asset,
                                          self.token.address, o.pledge, o.amount)
         expected["openListings"] = tuple(x.id for x in m.listings.values() if m.listing_status(x) == OPEN)
         expected["openOffers"] = tuple(o.id for o in m.offers.values() if m.offer_status(o) == O_OPEN)

@@ -36,10 +36,11 @@ O_NONE, O_OPEN, O_REFUSED, O_ACCEPTED, O_WITHDRAWN, O_EXPIRED, O_VOID = range(7)
 D_NONE, D_OPEN, D_CLOSED, D_EXPIRED = range(4)
 A_NONE, A_OPEN, A_ACCEPTED, A_WITHDRAWN = range(4)
 
-LISTING_FIELDS = ("seller", "assetId", "status", "token", "expiry", "nonce", "price", "buyer", "pledgeId")
-OFFER_FIELDS = ("buyer", "expiry", "status", "seller", "assetId", "token", "pledgeId", "amount")
+LISTING_FIELDS = ("seller", "assetId", "status", "feeBps", "token", "expiry", "nonce", "price", "buyer", "pledgeId",
+                  "transfers")
+OFFER_FIELDS = ("buyer", "expiry", "status", "feeBps", "seller", "assetId", "token", "pledgeId", "amount")
 LICENSE_LISTING_FIELDS = ("seller", "assetId", "status", "token", "expiry", "nonce", "price", "pledgeId", "supply",
-                          "sold", "terms")
+                          "sold", "transfers", "operatorEpoch", "feeBps", "terms")
 DEMAND_FIELDS = ("poster", "deadline", "status", "token", "budget", "descriptionHash")
 ANSWER_FIELDS = ("answerer", "demandId", "status", "assetId", "price")
 
@@ -278,10 +279,11 @@ def test_list_by_owner_with_approval_records_listing_and_emits_asset_listed(mark
                                                             ZERO_ADDRESS), market.seller)
     assert market.events(market.market, receipt) == [("AssetListed", {
         "listingId": 1, "assetId": asset_id, "seller": market.seller.address, "token": market.token.address,
-        "price": 100 * UNIT, "expiry": expiry, "buyer": ZERO_ADDRESS, "pledgeId": 0})]
+        "price": 100 * UNIT, "expiry": expiry, "buyer": ZERO_ADDRESS, "pledgeId": 0, "feeBps": 0})]
     assert market.listing(1) == {
-        "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "token": market.token.address,
-        "expiry": expiry, "nonce": 0, "price": 100 * UNIT, "buyer": ZERO_ADDRESS, "pledgeId": 0}
+        "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "feeBps": 0,
+        "token": market.token.address,
+        "expiry": expiry, "nonce": 0, "price": 100 * UNIT, "buyer": ZERO_ADDRESS, "pledgeId": 0, "transfers": 0}
     assert market.call(market.market.functions.listingOfAsset(asset_id)) == 1
     assert market.call(market.market.functions.counts()) == [1, 0, 0, 0]
     assert market.ip.owner_of(asset_id) == market.seller.address  # non-custodial
@@ -345,7 +347,10 @@ def test_list_when_frozen_reverts_with_asset_frozen(market: MarketKit):
 
 
 @pytest.mark.parametrize("case", ["open to anyone", "reserved, no consent", "reserved, consent to another"])
-def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_asset_pledged(market: MarketKit, case):
+def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_pledgee_not_consented(market: MarketKit,
+                                                                                           case):
+    """The refusal names its true reason: the asset was never listed, so it was not "pledged after it was
+    listed"; its pledgee has not consented to a transfer to this listing's buyer."""
     asset_id = market.ip.register()
     pledge_id = market.ip.pledge(asset_id)
     market.approve_asset(asset_id)
@@ -355,7 +360,9 @@ def test_list_when_pledged_without_consent_for_the_buyer_reverts_with_asset_pled
     fn = market.market.functions.listAsset(asset_id, market.token.address, UNIT, market.later(), buyer)
     error = market.ip.refused(fn, market.seller)
     assert isinstance(error, ConflictError)
-    assert (error.name, error.arguments) == ("MarketplaceAssetPledged", {"assetId": asset_id, "pledgeId": pledge_id})
+    assert (error.name, error.arguments) == ("MarketplacePledgeeNotConsented", {
+        "assetId": asset_id, "pledgeId": pledge_id, "buyer": buyer})
+    assert "after it was listed" not in str(error)
     assert market.call(market.market.functions.counts())[0] == 0
 
 
@@ -558,17 +565,29 @@ def test_buy_after_the_asset_changed_hands_reverts_with_asset_changed_hands(mark
     assert market.ip.owner_of(asset_id) == market.ip.other.address
 
 
-def test_buy_after_the_asset_went_away_and_came_back_reverts_with_transfer_not_approved(market: MarketKit):
-    """Every transfer clears the market's approval: a listing dies with the first change of hands."""
+def test_buy_after_the_asset_went_away_and_came_back_reverts_with_asset_moved_since_listed(market: MarketKit):
+    """The attacker's test: listed at 100, the asset goes A -> B -> A and A approves the market again
+    (to accept an offer, say); the watcher who saw the old listing cannot buy it: it died for good."""
     asset_id = market.ip.register()
     listing_id = market.list_asset(asset_id)
+    assert market.listing(listing_id)["transfers"] == 0
     market.ip.transfer(market.seller, market.ip.other.address, asset_id)
     market.ip.transfer(market.ip.other, market.seller.address, asset_id)
+    assert market.listing(listing_id)["status"] == VOID
+    market.approve_asset(asset_id)
+    assert market.call(market.ip.registry.functions.transferCountOf(asset_id)) == 2
     assert market.listing(listing_id)["status"] == VOID
     with market.ledger() as moved:
         error = market.ip.refused(market.buy_fn(listing_id), market.buyer)
     assert moved == {}
-    assert (error.name, error.arguments) == ("MarketplaceTransferNotApproved", {"assetId": asset_id})
+    assert (error.name, error.arguments) == ("MarketplaceAssetMovedSinceListed", {
+        "assetId": asset_id, "transfers": 0, "currentTransfers": 2})
+    assert market.ip.owner_of(asset_id) == market.seller.address
+    # A new listing of the returned asset records the new count and sells.
+    again = market.list_asset(asset_id)
+    assert market.listing(again)["transfers"] == 2
+    market.buy(again)
+    assert market.ip.owner_of(asset_id) == market.buyer.address
 
 
 def test_buy_after_the_asset_was_pledged_reverts_with_asset_pledged(market: MarketKit):

@@ -167,7 +167,7 @@ def test_demand_to_sale_poster_accepts_answer_then_answerer_completes_the_sale(m
     assert market.events(market.market, receipt) == [
         ("OfferMade", {"offerId": 1, "assetId": asset_id, "buyer": market.buyer.address,
                        "seller": market.seller.address, "token": market.token.address, "amount": 300 * UNIT,
-                       "expiry": expiry, "pledgeId": 0}),
+                       "expiry": expiry, "pledgeId": 0, "feeBps": 0}),
         ("AnswerAccepted", {"answerId": answer_id, "demandId": demand_id, "offerId": 1}),
     ]
     assert market.answer_of(answer_id)["status"] == A_ACCEPTED

@@ -121,13 +121,14 @@ def test_list_license_records_listing_and_emits_license_listed(market: MarketKit
     assert name == "LicenseListed"
     assert {k: v for k, v in args.items() if k != "terms"} == {
         "listingId": 1, "assetId": asset_id, "seller": market.seller.address, "token": market.token.address,
-        "price": 10 * UNIT, "supply": 5, "expiry": expiry, "pledgeId": 0}
+        "price": 10 * UNIT, "supply": 5, "expiry": expiry, "pledgeId": 0, "feeBps": 0}
     # decoded events are JSON-ready: bytes32 fields of a struct come as 0x-hex like top-level ones
     assert tuple(args["terms"].values()) == tuple("0x" + v.hex() if isinstance(v, bytes) else v for v in terms)
     listing = market.license_listing(1)
     assert {k: v for k, v in listing.items() if k != "terms"} == {
         "seller": market.seller.address, "assetId": asset_id, "status": OPEN, "token": market.token.address,
-        "expiry": expiry, "nonce": 0, "price": 10 * UNIT, "pledgeId": 0, "supply": 5, "sold": 0}
+        "expiry": expiry, "nonce": 0, "price": 10 * UNIT, "pledgeId": 0, "supply": 5, "sold": 0, "transfers": 0,
+        "operatorEpoch": 1, "feeBps": 0}
     assert tuple(listing["terms"]) == terms
     assert market.call(market.licenses_market.functions.licenseListingCount()) == 1
 
@@ -198,6 +199,26 @@ def test_list_license_of_frozen_asset_reverts_with_asset_frozen(market: MarketKi
 
 
 # -- buy -----------------------------------------------------------------------------------------
+
+
+def test_buy_license_many_times_from_one_listing_leaves_the_owner_free_to_license_elsewhere(market: MarketKit):
+    """The attacker's test: a stranger buys 40 non-exclusive licenses (CN) of a supply-100 listing, more
+    than the asset's 32 slots; the owner still grants an exclusive license in DE, and a sole one in CN
+    is still refused (the licenses sold there are active)."""
+    ip = market.ip
+    asset_id = ip.register()
+    blocked = ip.offer(asset_id, licensee=ip.other.address, kind=SOLE, territory="CN")
+    listing_id = market.list_license(asset_id, UNIT, 100, territory="CN")
+    market.fund(ip.stranger, 40 * UNIT)
+    sold = [market.buy_license(listing_id, ip.stranger) for _ in range(40)]
+    assert len(sold) == 40 and market.license_listing(listing_id)["sold"] == 40
+    exclusive = ip.license(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, territory="DE")
+    assert ip.license_of(exclusive)["status"] == L_ACTIVE
+    error = ip.refused(ip.licenses.functions.accept(blocked), ip.other)
+    assert error.name == "LicenseRegistryExclusivityConflict"
+    assert len(market.call(ip.licenses.functions.activeLicensesOf(asset_id))[0]) == 41
+
+
 
 
 def test_buy_license_pays_the_seller_and_creates_the_buyers_active_license_in_one_transaction(market: MarketKit):
@@ -312,8 +333,12 @@ def test_cancel_or_update_license_listing_by_stranger_reverts_with_not_seller(ma
 # -- void license listings ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("voided_by", ["transfer", "pledge", "freeze", "operator revoked"])
+@pytest.mark.parametrize("voided_by", ["transfer", "pledge", "freeze", "operator revoked",
+                                       "operator revoked and approved again", "went away and came back"])
 def test_buy_license_of_a_void_listing_reverts_and_charges_nothing(market: MarketKit, voided_by):
+    """The last two are the attacker's tests: a watcher of a licence listing the seller ended by revoking
+    the LicenseMarket, or by selling the asset, cannot buy from it once the seller approves again or
+    gets the asset back."""
     ip = market.ip
     asset_id = ip.register()
     listing_id = market.list_license(asset_id)
@@ -329,9 +354,22 @@ def test_buy_license_of_a_void_listing_reverts_and_charges_nothing(market: Marke
         until = market.later(2)
         ip.freeze(asset_id, until=until)
         expected = ("MarketplaceAssetFrozen", {"assetId": asset_id, "until": until})
-    else:
+    elif voided_by == "operator revoked":
         market.approve_licensing(approved=False)
-        expected = ("MarketplaceLicensingNotApproved", {"owner": market.seller.address})
+        expected = ("MarketplaceLicensingApprovalChanged", {"owner": market.seller.address, "epoch": 1,
+                                                            "currentEpoch": 2})
+    elif voided_by == "operator revoked and approved again":
+        market.approve_licensing(approved=False)
+        market.approve_licensing()
+        assert market.call(ip.licenses.functions.operatorOf(market.seller.address,
+                                                            market.licenses_market.address)) == [True, 3]
+        expected = ("MarketplaceLicensingApprovalChanged", {"owner": market.seller.address, "epoch": 1,
+                                                            "currentEpoch": 3})
+    else:
+        ip.transfer(market.seller, ip.other.address, asset_id)
+        ip.transfer(ip.other, market.seller.address, asset_id)
+        expected = ("MarketplaceAssetMovedSinceListed", {"assetId": asset_id, "transfers": 0,
+                                                         "currentTransfers": 2})
     assert market.license_listing(listing_id)["status"] == VOID
     with market.ledger() as moved:
         error = ip.refused(market.buy_license_fn(listing_id), market.buyer)

@@ -43,9 +43,10 @@ def test_make_offer_moves_the_amount_into_escrow_and_emits_offer_made(market: Ma
     assert moved == {market.buyer.address: -80 * UNIT, market.market.address: 80 * UNIT}
     assert market.events(market.market, receipt) == [("OfferMade", {
         "offerId": 1, "assetId": asset_id, "buyer": market.buyer.address, "seller": market.seller.address,
-        "token": market.token.address, "amount": 80 * UNIT, "expiry": expiry, "pledgeId": 0})]
+        "token": market.token.address, "amount": 80 * UNIT, "expiry": expiry, "pledgeId": 0, "feeBps": 0})]
     assert market.offer_of(1) == {
-        "buyer": market.buyer.address, "expiry": expiry, "status": O_OPEN, "seller": market.seller.address,
+        "buyer": market.buyer.address, "expiry": expiry, "status": O_OPEN, "feeBps": 0,
+        "seller": market.seller.address,
         "assetId": asset_id, "token": market.token.address, "pledgeId": 0, "amount": 80 * UNIT}
     assert market.escrow() == 80 * UNIT
 

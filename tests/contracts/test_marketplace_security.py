@@ -106,6 +106,44 @@ def test_buy_license_pays_the_marketplaces_fee(market: MarketKit):
     assert market.events(market.licenses_market, receipt)[0][1]["fee"] == 500_000
 
 
+@pytest.mark.parametrize("sale", ["buy", "accept offer", "buy license"])
+def test_sale_after_the_admin_raised_the_fee_pays_the_fee_fixed_when_listed(market: MarketKit, sale):
+    """The attacker's test: the admin raises the fee from 2.5% to the 10% cap between the parties' look
+    and the sale; the sale still pays the 2.5% of its listing or offer."""
+    market.send(market.market.functions.setFee(market.treasury.address, 250), market.ip.admin)
+    asset_id = market.ip.register()
+    if sale == "buy":
+        item = market.list_asset(asset_id, 100 * UNIT)
+        assert market.listing(item)["feeBps"] == 250
+    elif sale == "accept offer":
+        item = market.offer(asset_id, 100 * UNIT)
+        assert market.offer_of(item)["feeBps"] == 250
+        market.approve_asset(asset_id)
+    else:
+        item = market.list_license(asset_id, 100 * UNIT)
+        assert market.license_listing(item)["feeBps"] == 250
+    market.send(market.market.functions.setFee(market.treasury.address, 1_000), market.ip.admin)
+    with market.ledger() as moved:
+        if sale == "buy":
+            receipt, contract = market.buy(item), market.market
+        elif sale == "accept offer":
+            receipt, contract = market.send(market.market.functions.acceptOffer(item), market.seller), market.market
+        else:
+            receipt, contract = market.buy_license(item), market.licenses_market
+    payer = market.market.address if sale == "accept offer" else market.buyer.address
+    assert moved == {payer: -100 * UNIT, market.seller.address: 97_500_000, market.treasury.address: 2_500_000}
+    assert market.events(contract, receipt)[0][1]["fee"] == 2_500_000
+
+
+def test_sale_after_the_admin_lowered_the_fee_pays_the_lower_fee(market: MarketKit):
+    market.send(market.market.functions.setFee(market.treasury.address, 1_000), market.ip.admin)
+    listing_id = market.list_asset(market.ip.register(), 100 * UNIT)
+    market.send(market.market.functions.setFee(ZERO_ADDRESS, 0), market.ip.admin)
+    with market.ledger() as moved:
+        market.buy(listing_id)
+    assert moved == {market.buyer.address: -100 * UNIT, market.seller.address: 100 * UNIT}
+
+
 def test_fee_rounds_down_and_a_treasury_that_buys_pays_no_fee_to_itself(market: MarketKit):
     market.send(market.market.functions.setFee(market.treasury.address, 250), market.ip.admin)
     cheap = market.list_asset(market.ip.register(), 39)  # 39 * 2.5% = 0.975 units: no fee

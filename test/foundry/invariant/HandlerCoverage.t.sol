@@ -16,15 +16,16 @@ contract HandlerCoverageTest is Suite {
     LedgerHandler internal handler;
 
     function test_handlerCarriesEveryActThrough() public {
-        bytes32[26] memory acts = [
+        bytes32[28] memory acts = [
             bytes32("register"), "transfer", "transfer pledged", "freeze", "propose", "accept pledge", "release",
             "enforce", "consent transfer", "consent license", "offer license", "accept license",
             "accept license pledged", "stamp", "unfreeze", "cancel", "list", "buy", "update listing",
-            "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer", "accept answer"
+            "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer", "accept answer",
+            "round trip", "set fee"
         ];
         bytes32[7] memory rules =
             [bytes32("moves"), "pledges", "licenses", "registrar", "stamps", "registrations", "market"];
-        uint256[26] memory total;
+        uint256[28] memory total;
         // 48 fresh suites and 4,800 acts exceed the default block gas limit; gas is not what this measures.
         vm.pauseGasMetering();
         uint256 seed = uint256(keccak256("ipledger"));
@@ -60,9 +61,11 @@ contract HandlerCoverageTest is Suite {
         uint256 which = seed % 20;
         if (which == 0) handler.timeTravel(a);
         else if (which == 1) handler.register(a, b, c, uint8(seed >> 8));
+        else if (which == 2 && (seed >> 8) % 4 == 0) handler.roundTrip(a, b, c);
         else if (which == 2) handler.transfer(a, b, c);
         else if (which == 3) handler.courtOrder(a, b, uint8(seed >> 8), c);
         else if (which == 4) handler.registrarAct(a, b, uint8(seed >> 8), c);
+        else if (which == 5 && (seed >> 8) % 3 == 0) handler.setFee(a);
         else if (which == 5) handler.attack(a, b, c, (seed >> 8) % 2 == 0);
         else if (which == 6) handler.proposePledge(a, b, c, seed >> 8);
         else if (which == 7) handler.acceptPledge(a, b);

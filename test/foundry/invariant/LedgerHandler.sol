@@ -51,7 +51,7 @@ contract LedgerHandler is Cheats {
     Marketplace public immutable market;
     SettlementToken public immutable token;
     address public immutable treasury;
-    uint16 internal immutable _feeBps;
+    uint16 internal _feeBps; // the protocol fee now (the admin changes it: {setFee})
 
     address[] internal _actors;
 
@@ -109,6 +109,8 @@ contract LedgerHandler is Cheats {
         uint32 nonce;
         uint40 expiry;
         uint256 pledgeId;
+        uint256 transfers; // the asset's transfer count when listed: the listing dies once it changed
+        uint16 feeBps; // the fee when listed: its sale pays the lower of it and the fee then
         IMarketplaceBase.ListingStatus status; // only Open, Sold, Cancelled (the stored ones)
     }
 
@@ -119,6 +121,7 @@ contract LedgerHandler is Cheats {
         uint256 amount;
         uint40 expiry;
         uint256 pledgeId;
+        uint16 feeBps; // the fee when made: its acceptance pays the lower of it and the fee then
         IMarketplaceBase.OfferStatus status; // only Open, Refused, Accepted, Withdrawn (the stored ones)
     }
 
@@ -127,6 +130,7 @@ contract LedgerHandler is Cheats {
     mapping(uint256 offerId => OfferModel) internal _marketOffers;
     /// @dev Whether the registry's ERC-721 approval of `assetId` is the Marketplace (every move clears it).
     mapping(uint256 assetId => bool) internal _marketApproved;
+    mapping(uint256 assetId => uint256) internal _transferCount;
     /// @notice The escrow the market must hold: the amounts of offers neither accepted nor withdrawn.
     uint256 public expectedEscrow;
 
@@ -744,7 +748,8 @@ contract LedgerHandler is Cheats {
                 _marketListings[previous].status = IMarketplaceBase.ListingStatus.Cancelled;
             }
             _marketListings[listingId] = ListingModel(
-                assetId, caller, buyer, price, 0, expiry, pledgeId, IMarketplaceBase.ListingStatus.Open
+                assetId, caller, buyer, price, 0, expiry, pledgeId, _transferCount[assetId], _feeBps,
+                IMarketplaceBase.ListingStatus.Open
             );
             _listingOfAsset[assetId] = listingId;
             _ok("list");
@@ -777,6 +782,55 @@ contract LedgerHandler is Cheats {
         }
     }
 
+    /// @notice The admin (or, one time in four, anyone) sets the protocol fee between the parties'
+    /// look and their sale: open listings and offers keep the fee they were made with, or pay a lower one.
+    function setFee(uint256 seed) external {
+        _tick();
+        uint16[4] memory fees = [uint16(0), 25, 250, 1_000];
+        uint16 feeBps = fees[seed % 4];
+        address caller = (seed >> 8) % 4 == 0 ? _actor(seed >> 16) : ADMIN;
+        vm.prank(caller);
+        try market.setFee(treasury, feeBps) {
+            if (caller != ADMIN) {
+                _violate(MARKET, "the fee was set by someone other than the admin");
+                return;
+            }
+            _feeBps = feeBps;
+            _ok("set fee");
+        } catch {
+            if (caller == ADMIN) _violate(MARKET, "the admin's permitted fee change reverted");
+        }
+    }
+
+    /// @dev The fee a sale pays: the lower of its listing's or offer's and the fee now.
+    function _feeAt(uint16 fixedBps) internal view returns (uint256) {
+        return _feeBps < fixedBps ? _feeBps : fixedBps;
+    }
+
+    /// @notice An asset goes away and comes back (owner -> someone -> owner), the owner approves the
+    /// Marketplace again, and a watcher tries the asset's latest listing at its price and nonce: a
+    /// listing made before the round trip is dead for good (its transfer count changed).
+    function roundTrip(uint256 assetSeed, uint256 toSeed, uint256 buyerSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address owner = expectedOwner[assetId];
+        address to = _actor(toSeed);
+        if (to == owner) return;
+        uint256 before = _transferCount[assetId];
+        _transfer(owner, assetId, to);
+        if (_transferCount[assetId] == before) return;
+        _transfer(to, assetId, owner);
+        if (expectedOwner[assetId] != owner) return;
+        _approveMarket(owner, assetId);
+        _ok("round trip");
+        uint256 listingId = _listingOfAsset[assetId];
+        if (listingId == 0) return;
+        ListingModel storage l = _marketListings[listingId];
+        address buyer = l.buyer != address(0) ? l.buyer : _actor(buyerSeed);
+        _buy(buyer, listingId, l.price, l.nonce);
+    }
+
     function _buy(address buyer, uint256 listingId, uint256 price, uint256 nonce) internal {
         ListingModel storage l = _marketListings[listingId];
         uint256 assetId = l.assetId;
@@ -785,8 +839,8 @@ contract LedgerHandler is Cheats {
         bool consented = pledgeId == 0 || _pledges[pledgeId].consent == buyer;
         bool allowed = l.status == IMarketplaceBase.ListingStatus.Open && l.expiry > block.timestamp
             && price == l.price && nonce == l.nonce && (l.buyer == address(0) || l.buyer == buyer) && buyer != l.seller
-            && expectedOwner[assetId] == l.seller && (pledgeId == 0 || pledgeId == l.pledgeId)
-            && _marketApproved[assetId] && !frozen && consented;
+            && expectedOwner[assetId] == l.seller && _transferCount[assetId] == l.transfers
+            && (pledgeId == 0 || pledgeId == l.pledgeId) && _marketApproved[assetId] && !frozen && consented;
         token.faucet(buyer, price);
         uint256 sellerBefore = token.balanceOf(l.seller);
         uint256 treasuryBefore = token.balanceOf(treasury);
@@ -800,7 +854,7 @@ contract LedgerHandler is Cheats {
                 _violate(MARKET, "a purchase went through against the market's rules (stale, reserved, unapproved)");
                 return;
             }
-            uint256 cut = price * _feeBps / 10_000;
+            uint256 cut = price * _feeAt(l.feeBps) / 10_000;
             if (token.balanceOf(l.seller) != sellerBefore + price - cut || token.balanceOf(treasury) != treasuryBefore + cut) {
                 _violate(MARKET, "a purchase paid the seller or the treasury a wrong amount");
             }
@@ -868,7 +922,8 @@ contract LedgerHandler is Cheats {
                 return;
             }
             _marketOffers[offerId] = OfferModel(
-                assetId, buyer, owner, amount, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+                assetId, buyer, owner, amount, expiry, expectedActivePledge[assetId], _feeBps,
+                IMarketplaceBase.OfferStatus.Open
             );
             expectedEscrow += amount;
             _ok("offer");
@@ -920,7 +975,7 @@ contract LedgerHandler is Cheats {
                 _violate(MARKET, "an offer was accepted by a non-seller, twice, expired or of a sold asset");
                 return;
             }
-            uint256 cut = o.amount * _feeBps / 10_000;
+            uint256 cut = o.amount * _feeAt(o.feeBps) / 10_000;
             if (token.balanceOf(o.seller) != sellerBefore + o.amount - cut) {
                 _violate(MARKET, "an accepted offer paid the seller a wrong amount");
             }
@@ -1029,7 +1084,8 @@ contract LedgerHandler is Cheats {
                 return;
             }
             _marketOffers[offerId] = OfferModel(
-                assetId, poster, owner, price, expiry, expectedActivePledge[assetId], IMarketplaceBase.OfferStatus.Open
+                assetId, poster, owner, price, expiry, expectedActivePledge[assetId], _feeBps,
+                IMarketplaceBase.OfferStatus.Open
             );
             expectedEscrow += price;
             _ok("accept answer");
@@ -1115,6 +1171,7 @@ contract LedgerHandler is Cheats {
 
     function _moved(uint256 assetId, address to) internal {
         expectedOwner[assetId] = to;
+        _transferCount[assetId] += 1;
         _records[assetId].verified = false;
         _marketApproved[assetId] = false; // every move clears the ERC-721 approval
     }

@@ -208,6 +208,88 @@ def test_a_listing_expires_and_becomes_void_when_the_asset_changes_hands(ledger:
     assert market.open_listings() == ([], 0)
 
 
+def test_a_listing_dies_for_good_when_the_asset_comes_back_and_the_buy_says_why(ledger: Ledger, accounts, seller,
+                                                                              buyer):
+    """Issue 11 item 7: listed at 10, the asset goes A -> B -> A and A approves the market again; a watcher's
+    buy of the old listing is refused with the reason, and nothing moves."""
+    market = ledger.market
+    asset_id = register(ledger, seller)
+    listing_id = market.list_asset(asset_id, 10 * UNIT, Deadline.parse("7d"), sender=seller).ids["listingId"]
+    assert market.listing_of(listing_id).transfers == 0
+    ledger.assets.transfer(asset_id, accounts[2].address, sender=seller)
+    ledger.assets.transfer(asset_id, seller.address, sender=accounts[2])
+    ledger.client.transact(ledger.assets.registry.functions.approve(market.market.address, asset_id), sender=seller)
+    assert market.listing_of(listing_id).status == ListingStatus.VOID
+    market.faucet(100 * UNIT, sender=buyer)
+    with conserved(ledger, accounts) as moved:
+        with pytest.raises(ConflictError) as refused:
+            market.buy(listing_id, 10 * UNIT, 0, sender=buyer)
+    assert moved == {}
+    assert refused.value.name == "MarketplaceAssetMovedSinceListed"  # type: ignore[attr-defined]
+    assert str(refused.value) == (
+        f"asset {asset_id} moved since it was listed (transfer count 0 then, 2 now): the listing is void for good, "
+        "even though its seller holds the asset again; list it anew")
+    assert ledger.assets.asset_of(asset_id).owner == seller.address
+
+
+def test_a_license_listing_dies_for_good_when_its_seller_revokes_the_market(ledger: Ledger, accounts, seller,
+                                                                           buyer):
+    market = ledger.market
+    asset_id = register(ledger, seller)
+    now = ledger.client.block_time("latest")
+    terms = LicenseTerms(buyer.address, "non-exclusive", now, now + 365 * DAY, "CN", "H04L", fee=UNIT)
+    listing_id = market.list_license(asset_id, terms, Amount.parse("1"), 5, Deadline.parse("30d"),
+                                     sender=seller).ids["listingId"]
+    lic = market.licenses
+    for approved in (False, True):
+        ledger.client.transact(lic.functions.setOperator(market.license_market.address, approved), sender=seller)
+    assert market.license_listing_of(listing_id).status == ListingStatus.VOID
+    market.faucet(10 * UNIT, sender=buyer)
+    with pytest.raises(ConflictError) as refused:
+        market.buy_license(listing_id, UNIT, 0, sender=buyer)
+    assert refused.value.name == "MarketplaceLicensingApprovalChanged"  # type: ignore[attr-defined]
+    assert str(refused.value).startswith(
+        f"{seller.address} revoked the license market as its operator after this license listing was made "
+        "(approval epoch 1 then, 3 now): the listing is void for good")
+
+
+def test_listing_a_pledged_asset_without_consent_says_the_pledgee_has_not_consented(ledger: Ledger, accounts,
+                                                                                   seller, buyer):
+    """Issue 11 item 9: the asset was never listed, so the refusal does not say "pledged after it was listed"."""
+    market = ledger.market
+    bank = accounts[4]
+    ledger.assets.grant_role("pledgee", bank.address)
+    asset_id = register(ledger, seller)
+    now = ledger.client.block_time("latest")
+    pledge_id = ledger.pledges.propose(asset_id, bank.address, 5 * UNIT, "cny", now + 365 * DAY, "0x" + "09" * 32,
+                                       sender=seller).ids["pledgeId"]
+    ledger.pledges.accept(pledge_id, sender=bank)
+    with pytest.raises(ConflictError) as refused:
+        market.list_asset(asset_id, 10 * UNIT, Deadline.parse("7d"), sender=seller)
+    assert refused.value.name == "MarketplacePledgeeNotConsented"  # type: ignore[attr-defined]
+    assert str(refused.value) == (
+        f"asset {asset_id} is pledged (pledge {pledge_id}) and its pledgee has not consented to a transfer to "
+        "anyone (the listing names no buyer): a pledged asset is listed only for the buyer its pledgee consented to")
+    with pytest.raises(ConflictError, match=f"has not consented to a transfer to {buyer.address}"):
+        market.list_asset(asset_id, 10 * UNIT, Deadline.parse("7d"), buyer=buyer.address, sender=seller)
+
+
+def test_a_sale_pays_the_fee_fixed_when_listed_though_the_admin_raised_it(ledger: Ledger, accounts, seller, buyer):
+    """Issue 11 item 8: the admin raises the fee from 2.5 % to 10 % after the buyer saw the listing."""
+    market = ledger.market
+    treasury = accounts[8]
+    market.set_fee(treasury.address, 250)
+    asset_id = register(ledger, seller)
+    listing_id = market.list_asset(asset_id, 100 * UNIT, Deadline.parse("7d"), sender=seller).ids["listingId"]
+    seen = market.listing_of(listing_id)
+    assert seen.fee_bps == 250 and seen.as_json()["fee_bps"] == 250
+    market.set_fee(treasury.address, 1_000)
+    market.faucet(100 * UNIT, sender=buyer)
+    with conserved(ledger, accounts) as moved:
+        market.buy(listing_id, seen.price, seen.nonce, sender=buyer)
+    assert moved == {buyer.address: -100 * UNIT, seller.address: 97_500_000, treasury.address: 2_500_000}
+
+
 # -- offers --------------------------------------------------------------------------------------------
 
 
