@@ -23,6 +23,19 @@ def api_ledger(chain, deployment, artifacts, tmp_path_factory) -> Ledger:
     return Ledger(settings, chain, deployment, artifacts, embedded=False)
 
 
+@pytest.fixture(autouse=True)
+def _relay_forgets_reverted_requests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The chain is reverted after each test, so what the session's relay sent never happened: forget it.
+
+    Without this, a test signing the same request as an earlier one (same account, nonce, calldata
+    and wall-clock second) is refused as a replay of a transaction that the revert erased.
+    """
+    yield
+    if "api_ledger" in request.fixturenames:
+        ledger: Ledger = request.getfixturevalue("api_ledger")
+        ledger.relay.seen._db.execute("DELETE FROM relayed")
+
+
 @pytest.fixture
 def client(api_ledger: Ledger) -> Iterator[TestClient]:
     with TestClient(create_app(ledger=api_ledger)) as test_client:
