@@ -8,6 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIPRegistry} from "./interfaces/IIPRegistry.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
+import {Codes} from "./types/Codes.sol";
 import {Roles} from "./types/Roles.sol";
 
 /// @title LicenseRegistry
@@ -208,6 +209,8 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         if (terms.start >= terms.end || terms.end <= block.timestamp) {
             revert LicenseRegistryInvalidTerm(terms.start, terms.end);
         }
+        if (!Codes.isCanonicalTerritory(terms.territory)) revert LicenseRegistryNonCanonicalTerritory(terms.territory);
+        if (!Codes.isCanonicalField(terms.fieldOfUse)) revert LicenseRegistryNonCanonicalField(terms.fieldOfUse);
         if (frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, frozenUntil);
         if (checkConflict) {
             _requireNoConflict(assetId, terms.kind, terms.start, terms.end, terms.territory, terms.fieldOfUse);

@@ -115,8 +115,9 @@ REGISTRAR_ROLE = "0x" + keccak(text="REGISTRAR_ROLE").hex()
 PLEDGEE_ROLE = "0x" + keccak(text="PLEDGEE_ROLE").hex()
 ADMIN_ROLE = "0x" + "00" * 32
 
-TERRITORIES = ("", "CN", "CN-11", "CN-31", "US", "US-CA")
-FIELDS = ("", "H04", "H04L", "G06", "G06F")
+TERRITORIES = ("", "CN", "CN-11", "CN-31", "US", "US-CA", "cn", "CHN", "156", "WW")
+FIELDS = ("", "H04", "H04L", "G06", "G06F", "h04l", "H04L9/32", "H4")
+NON_CANONICAL = {"cn", "CHN", "156", "WW", "h04l", "H04L9/32", "H4"}  # refused on chain (contracts/types/Codes.sol)
 PLEDGE_BLOCKING_STATUSES = (LAPSED, EXPIRED, INVALIDATED)
 
 STATS: Counter[str] = Counter()
@@ -536,6 +537,10 @@ class RegistryMachine(RuleBasedStateMachine):
             refusal = Refusal("LicenseRegistryInvalidLicensee", {"licensee": licensee})
         elif t_start >= t_end or t_end <= m.now:
             refusal = Refusal("LicenseRegistryInvalidTerm", {"start": t_start, "end": t_end})
+        elif territory in NON_CANONICAL:
+            refusal = Refusal("LicenseRegistryNonCanonicalTerritory", {"territory": "0x" + b32(territory).hex()})
+        elif fld in NON_CANONICAL:
+            refusal = Refusal("LicenseRegistryNonCanonicalField", {"fieldOfUse": "0x" + b32(fld).hex()})
         elif m.frozen(asset):
             refusal = Refusal("LicenseRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
         elif conflicts := m.conflicts(asset.id, kind, t_start, t_end, territory, fld):

@@ -606,17 +606,19 @@ contract LedgerHandler is Cheats {
         returns (uint256)
     {
         address owner = expectedOwner[assetId];
-        bool forbidden = caller != owner || _frozen(assetId);
+        bool nonCanonical = _nonCanonical(terms.territory) || _nonCanonical(terms.fieldOfUse);
+        bool forbidden = caller != owner || _frozen(assetId) || nonCanonical;
         vm.prank(caller);
         try licenses.offer(assetId, terms) returns (uint256 licenseId) {
             if (forbidden) {
-                _violate(LICENSES, "a license was offered by a non-owner or of a frozen asset");
+                _violate(LICENSES, "a license was offered by a non-owner, of a frozen asset or with a non-canonical code");
                 return 0;
             }
             _licenses[licenseId] = LicenseModel(assetId, owner, terms.licensee);
             _ok("offer license");
             return licenseId;
         } catch {
+            if (nonCanonical) _ok("non-canonical refused");
             return 0;
         }
     }
@@ -1236,7 +1238,13 @@ contract LedgerHandler is Cheats {
         return r.expiresAt == 0 || maturity <= r.expiresAt;
     }
 
-    /// @dev Terms over a few nested territories and fields, so that overlaps are common.
+    /// @dev The non-canonical spellings {_terms} tries (contracts/types/Codes.sol refuses them).
+    function _nonCanonical(bytes32 code) internal pure returns (bool) {
+        return code == bytes32("CHN") || code == bytes32("cn") || code == bytes32("156") || code == bytes32("H04L9/32");
+    }
+
+    /// @dev Terms over a few nested territories and fields, so that overlaps are common; one time in
+    /// eight a non-canonical spelling of China or of a subgroup, which the registry must refuse.
     function _terms(address licensee, uint256 termSeed, uint256 scopeSeed)
         internal
         view
@@ -1244,6 +1252,7 @@ contract LedgerHandler is Cheats {
     {
         bytes32[5] memory territories = [bytes32(0), bytes32("CN"), bytes32("CN-11"), bytes32("CN-31"), bytes32("US")];
         bytes32[4] memory fields = [bytes32(0), bytes32("H04"), bytes32("H04L"), bytes32("G06")];
+        bytes32[4] memory odd = [bytes32("CHN"), bytes32("cn"), bytes32("156"), bytes32("H04L9/32")];
         uint40 start = uint40(block.timestamp - 5 days + termSeed % 20 days);
         terms.licensee = licensee;
         terms.kind = ILicenseRegistry.LicenseKind((termSeed >> 64) % 3);
@@ -1251,6 +1260,11 @@ contract LedgerHandler is Cheats {
         terms.end = start + 1 days + uint40((termSeed >> 128) % 40 days);
         terms.territory = territories[scopeSeed % 5];
         terms.fieldOfUse = fields[(scopeSeed >> 8) % 4];
+        if ((scopeSeed >> 16) % 8 == 0) {
+            bytes32 code = odd[(scopeSeed >> 24) % 4];
+            if (code == bytes32("H04L9/32")) terms.fieldOfUse = code;
+            else terms.territory = code;
+        }
         terms.termsHash = keccak256(abi.encode(termSeed));
         terms.fee = termSeed % 1e9;
     }
