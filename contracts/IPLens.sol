@@ -61,6 +61,7 @@ contract IPLens is IIPLens {
             || (asset.expiresAt != 0 && asset.expiresAt <= block.timestamp);
         flags.frozen = report.frozen;
         flags.pledged = report.pledgeId != 0;
+        flags.holderDisputed = asset.holderDisputed;
         for (uint256 i = 0; i < report.licenses.length; ++i) {
             if (report.licenses[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) {
                 flags.exclusivelyLicensed = true;

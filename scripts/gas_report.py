@@ -225,6 +225,9 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
     out["PledgeRegistry.enforce (after maturity)"] = gas(pledges.functions.enforce(2, "0x" + "00" * 20), bank)
     # An owner's first asset pays for its ERC-721 balance slot (0 -> 1): 17,100 more than its next ones.
     out["IPRegistry.register (owner's first asset)"] = register(4, ref(4), newcomer)
+    # The registrar's remedy against squatting: free the official number of asset 4, mark the holder.
+    out["IPRegistry.unbindRef"] = gas(registry.functions.unbindRef(ref(4), _ip_hash(93)), admin)
+    out["IPRegistry.setHolderDisputed"] = gas(registry.functions.setHolderDisputed(4, False, _ip_hash(94)), admin)
     return out
 
 

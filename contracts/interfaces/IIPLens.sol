@@ -9,7 +9,8 @@ import {IPledgeRegistry} from "./IPledgeRegistry.sol";
 /// @notice Reads the three registries and returns everything their state says about an asset,
 /// with the red flags for a loan maturing at a given time.
 interface IIPLens {
-    /// @notice What should make a lender pause. All false is a clean asset.
+    /// @notice What should make a lender pause. All false is a clean asset. `holderDisputed`: the
+    /// registrar found that the registrant is not the holder in the official register.
     struct RedFlags {
         bool unverified;
         bool expiresBeforeMaturity;
@@ -19,6 +20,7 @@ interface IIPLens {
         bool frozen;
         bool pledged;
         bool exclusivelyLicensed;
+        bool holderDisputed;
     }
 
     /// @notice The answer. `pledgeId` is 0 (and `pledge` empty) when the asset is not pledged.

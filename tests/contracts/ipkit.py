@@ -143,12 +143,13 @@ class IPKit:
         return str(self.call(self.registry.functions.ownerOf(asset_id)))
 
     def asset(self, asset_id: int) -> dict[str, Any]:
-        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until = self.call(
+        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until, holder_disputed = self.call(
             self.registry.functions.assetOf(asset_id)
         )
         return {
             "owner": owner, "kind": kind, "status": status, "verified": verified,
             "expiresAt": expires_at, "feesPaidUntil": fees_paid_until, "frozenUntil": frozen_until,
+            "holderDisputed": holder_disputed,
         }
 
     def transfer(self, sender: LocalAccount, to: str, asset_id: int, *, owner: str | None = None) -> Receipt:

@@ -22,7 +22,7 @@ from tests.contracts.ipkit import (
 )
 
 FLAGS = ("unverified", "expiresBeforeMaturity", "feesUnpaid", "invalidationPending", "notPledgeable", "frozen",
-         "pledged", "exclusivelyLicensed")
+         "pledged", "exclusivelyLicensed", "holderDisputed")
 
 
 def report(ip: IPKit, asset_id: int, maturity: int = 0) -> dict:
@@ -45,7 +45,7 @@ def test_due_diligence_of_clean_verified_asset_raises_no_flags(ip: IPKit):
     ip.license(asset_id, kind=NON_EXCLUSIVE)
     got = report(ip, asset_id, ip.now() + 2 * YEAR)
     assert got["flags"] == set()
-    assert got["asset"] == (ip.owner.address, TRADEMARK, GRANTED, True, expires, fees, 0)
+    assert got["asset"] == (ip.owner.address, TRADEMARK, GRANTED, True, expires, fees, 0, False)
     assert (got["frozen"], got["pledgeId"], got["licenseIds"]) == (False, 0, [1])
     assert got["pledge"][2] == 0  # PledgeStatus.None: no pledge
     assert got["freeze"] == ("", "", b"\0" * 32, 0, 0, 0)
@@ -133,3 +133,26 @@ def test_due_diligence_of_unknown_asset_reverts_with_nonexistent_token(ip: IPKit
     with pytest.raises(NotFoundError) as caught:
         ip.call(ip.lens.functions.dueDiligence(12, 0))
     assert caught.value.name == "ERC721NonexistentToken"  # type: ignore[attr-defined]
+
+
+def test_due_diligence_of_ref_after_unbinding_no_longer_reports_squatter(ip: IPKit):
+    ref = b32("CN202010123456.7")
+    squatter = ip.register(ip.stranger, ref=ref)
+    assert ip.call(ip.lens.functions.dueDiligenceOfRef(ref, 0))[0] == squatter
+    ip.send(ip.registry.functions.unbindRef(ref, b"\x5a" * 32), ip.admin)
+    with pytest.raises(NotFoundError) as caught:
+        ip.call(ip.lens.functions.dueDiligenceOfRef(ref, 0))
+    assert caught.value.name == "IPLensUnknownRef"  # type: ignore[attr-defined]
+    real = ip.register(ref=ref)
+    got = ip.call(ip.lens.functions.dueDiligenceOfRef(ref, 0))
+    assert got[0] == real
+    assert "holderDisputed" not in report(ip, real)["flags"]
+
+
+def test_due_diligence_of_asset_of_disputed_holder_raises_holder_disputed(ip: IPKit):
+    ref = b32("CN202010123456.7")
+    squatter = ip.register(ip.stranger, ref=ref)
+    ip.send(ip.registry.functions.setVerified(squatter, True), ip.admin)
+    assert report(ip, squatter)["flags"] == set()
+    ip.send(ip.registry.functions.unbindRef(ref, b"\x5a" * 32), ip.admin)
+    assert report(ip, squatter)["flags"] == {"holderDisputed", "unverified"}

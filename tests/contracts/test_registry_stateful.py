@@ -152,6 +152,9 @@ class MAsset:
     fees_paid_until: int = 0
     frozen_until: int = 0
     freeze: tuple[str, str, bytes, int, bool] | None = None  # court, case, reason, until, lifted
+    holder_disputed: bool = False
+    ref_bound: bool = True  # whether the registry still binds `ref` / `content` to this asset
+    content_bound: bool = True
 
 
 @dataclass
@@ -347,8 +350,8 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _register(self, owner: int, content: bytes, kind: int, ref: bytes, metadata: bytes) -> None:
         m = self.m
-        by_content = {a.content: a.id for a in m.assets.values()}
-        by_ref = {a.ref: a.id for a in m.assets.values() if a.ref != ZERO32}
+        by_content = {a.content: a.id for a in m.assets.values() if a.content_bound}
+        by_ref = {a.ref: a.id for a in m.assets.values() if a.ref != ZERO32 and a.ref_bound}
         refusal = None
         if content == ZERO32:
             refusal = Refusal("IPRegistryZeroContentHash", {})
@@ -470,6 +473,39 @@ class RegistryMachine(RuleBasedStateMachine):
             fn = role_fn(PLEDGEE_ROLE, bank)
             if self.act("grant/revoke PLEDGEE_ROLE", fn, sender, refusal):
                 (m.accredited.add if grant else m.accredited.discard)(bank)
+        self.step = ("registrar", None)
+
+    @rule(data=st.data(), what=st.sampled_from(("ref", "content", "mark")))
+    def squatting_remedy(self, data: st.DataObject, what: str) -> None:
+        """The registrar unbinds an asset's official number or content hash (the official register
+        names another holder), or marks / clears the disputed holder; anybody else is refused."""
+        m = self.m
+        asset = self.pick_asset(data)
+        sender = self.party(data, ADMIN)
+        reason = keccak(b"finding %d" % self.fresh())
+        refusal = self._registrar_refusal(sender)
+        if what == "mark":
+            disputed = data.draw(st.booleans(), label="disputed")
+            if self.act("setHolderDisputed", self.registry.functions.setHolderDisputed(asset.id, disputed, reason),
+                        sender, refusal):
+                asset.holder_disputed = disputed
+            self.step = ("registrar", None)
+            return
+        key = asset.ref if what == "ref" else asset.content
+        bound = next((a for a in m.assets.values()
+                      if (a.ref_bound and a.ref == key and key != ZERO32 if what == "ref"
+                          else a.content_bound and a.content == key)), None)
+        if refusal is None and bound is None:
+            refusal = (Refusal("IPRegistryUnknownRef", {"ref": "0x" + key.hex()}) if what == "ref"
+                       else Refusal("IPRegistryUnknownContent", {"contentHash": "0x" + key.hex()}))
+        fn = (self.registry.functions.unbindRef if what == "ref" else self.registry.functions.unbindContent)(key, reason)
+        if self.act(f"unbind {what}", fn, sender, refusal):
+            assert bound is not None
+            if what == "ref":
+                bound.ref_bound = False
+            else:
+                bound.content_bound = False
+            bound.holder_disputed, bound.verified = True, False
         self.step = ("registrar", None)
 
     @rule(data=st.data(), term=st.integers(-1, 12), court_pick=st.integers(0, 9))
@@ -934,12 +970,12 @@ class RegistryMachine(RuleBasedStateMachine):
         for a in m.assets.values():
             pledge = m.active_pledge(a.id)
             view[f"asset {a.id}"] = (a.owner, a.kind, a.status, a.verified, a.expires_at, a.fees_paid_until,
-                                     a.frozen_until)
+                                     a.frozen_until, a.holder_disputed)
             view[f"ownerOf {a.id}"] = a.owner
             view[f"isFrozen {a.id}"] = m.frozen(a)
-            view[f"content {a.id}"] = a.id
+            view[f"content {a.id}"] = next((b.id for b in m.assets.values() if b.content_bound and b.content == a.content), 0)
             if a.ref != ZERO32:
-                view[f"ref {a.id}"] = a.id
+                view[f"ref {a.id}"] = next((b.id for b in m.assets.values() if b.ref_bound and b.ref == a.ref), 0)
             view[f"activePledge {a.id}"] = pledge.id if pledge else 0
             view[f"licenses {a.id}"] = tuple(sorted(x.id for x in m.licenses.values() if x.asset_id == a.id))
             active = sorted(m.active_licenses(a.id), key=lambda x: x.id)

@@ -317,11 +317,49 @@ contract LedgerHandler is Cheats {
         }
     }
 
-    /// @notice The registrar (or, one time in four, anyone) sets a legal status, verification or dates.
+    /// @notice The registrar (or, one time in four, anyone) sets a legal status, verification or
+    /// dates, or unbinds a squatted official number or content hash.
     function registrarAct(uint256 callerSeed, uint256 assetSeed, uint8 mode, uint256 valueSeed) external {
-        if (mode % 3 == 0) _setLegalStatus(callerSeed, assetSeed, valueSeed);
-        else if (mode % 3 == 1) _setVerified(callerSeed, assetSeed, valueSeed % 2 == 0);
-        else _setDates(callerSeed, assetSeed, valueSeed, valueSeed >> 128);
+        if (mode % 4 == 0) _setLegalStatus(callerSeed, assetSeed, valueSeed);
+        else if (mode % 4 == 1) _setVerified(callerSeed, assetSeed, valueSeed % 2 == 0);
+        else if (mode % 4 == 2) _setDates(callerSeed, assetSeed, valueSeed, valueSeed >> 128);
+        else _unbind(callerSeed, valueSeed);
+    }
+
+    /// @dev The keys {register} uses: one of 16 content hashes or 8 refs; bound or not.
+    function _unbind(uint256 callerSeed, uint256 keySeed) internal {
+        _tick();
+        address caller = _registrarOrAnyone(callerSeed);
+        bool ofRef = keySeed % 2 == 0;
+        bytes32 key = ofRef ? keccak256(abi.encode("ref", (keySeed >> 8) % 8))
+            : keccak256(abi.encode("content", (keySeed >> 8) % 16));
+        uint256 bound = ofRef ? registry.assetIdOfRef(key) : registry.assetIdOfContent(key);
+        bool allowed = caller == REGISTRAR && bound != 0;
+        bool done;
+        vm.prank(caller);
+        if (ofRef) {
+            try registry.unbindRef(key, keccak256("official register")) {
+                done = true;
+            } catch {}
+        } else {
+            try registry.unbindContent(key, keccak256("official register")) {
+                done = true;
+            } catch {}
+        }
+        if (!done) {
+            if (allowed) _violate(REGISTRAR_ACTS, "a permitted unbinding reverted");
+            return;
+        }
+        if (!allowed) {
+            _violate(REGISTRAR_ACTS, "a ref or content hash was unbound by a non-registrar or while unbound");
+            return;
+        }
+        if ((ofRef ? registry.assetIdOfRef(key) : registry.assetIdOfContent(key)) != 0) {
+            _violate(REGISTRATIONS, "an unbound ref or content hash still names an asset");
+        }
+        if (!registry.assetOf(bound).holderDisputed) _violate(REGISTRAR_ACTS, "an unbound asset is not disputed");
+        _records[bound].verified = false;
+        _ok("unbind");
     }
 
     function _setLegalStatus(uint256 callerSeed, uint256 assetSeed, uint256 statusSeed) internal {
