@@ -51,7 +51,9 @@ contract IPLens is IIPLens {
         IIPRegistry.LegalStatus status = asset.status;
         flags.unverified = !asset.verified;
         flags.expiresBeforeMaturity = maturity != 0 && asset.expiresAt != 0 && asset.expiresAt < maturity;
-        flags.feesUnpaid = asset.feesPaidUntil != 0 && asset.feesPaidUntil < block.timestamp;
+        // Fees must be paid at least until the loan matures (until now when there is no loan).
+        uint256 horizon = maturity > block.timestamp ? maturity : block.timestamp;
+        flags.feesUnpaid = asset.feesPaidUntil != 0 && asset.feesPaidUntil < horizon;
         // Enum comparisons, not balance or time equalities (security/slither-triage.md).
         // slither-disable-next-line incorrect-equality
         flags.invalidationPending = status == IIPRegistry.LegalStatus.InvalidationRequested;

@@ -9,8 +9,19 @@ import {IPledgeRegistry} from "./IPledgeRegistry.sol";
 /// @notice Reads the three registries and returns everything their state says about an asset,
 /// with the red flags for a loan maturing at a given time.
 interface IIPLens {
-    /// @notice What should make a lender pause. All false is a clean asset. `holderDisputed`: the
-    /// registrar found that the registrant is not the holder in the official register.
+    /// @notice What should make a lender pause. All false is a clean asset. Each flag is judged over
+    /// the life of the loan, from now to its `maturity` (a report without a maturity looks at now):
+    /// - `unverified`: the registrar has not reconciled the asset with the official register;
+    /// - `expiresBeforeMaturity`: the asset's expiry is known and earlier than the maturity
+    ///   (expiring exactly at maturity is not flagged: {IPledgeRegistry-propose} allows it);
+    /// - `feesUnpaid`: annual fees are known to be paid only until a date earlier than the maturity
+    ///   (or than now): paid until exactly the maturity is not flagged;
+    /// - `invalidationPending`: an invalidation request is pending;
+    /// - `notPledgeable`: invalidated, lapsed, expired, or past its expiry date now;
+    /// - `frozen`: under a court freeze now; `pledged`: under an active pledge now;
+    /// - `exclusivelyLicensed`: an exclusive or sole license is active (it has not ended);
+    /// - `holderDisputed`: the registrar found that the registrant is not the holder in the official
+    ///   register.
     struct RedFlags {
         bool unverified;
         bool expiresBeforeMaturity;

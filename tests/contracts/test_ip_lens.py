@@ -40,7 +40,7 @@ def test_due_diligence_of_clean_verified_asset_raises_no_flags(ip: IPKit):
     asset_id = ip.register(kind=TRADEMARK)
     ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)
     ip.send(ip.registry.functions.setLegalStatus(asset_id, GRANTED), ip.admin)
-    expires, fees = ip.now() + 5 * YEAR, ip.now() + YEAR
+    expires, fees = ip.now() + 5 * YEAR, ip.now() + 3 * YEAR  # fees paid beyond the loan's maturity
     ip.set_dates(asset_id, expires, fees)
     ip.license(asset_id, kind=NON_EXCLUSIVE)
     got = report(ip, asset_id, ip.now() + 2 * YEAR)
@@ -156,3 +156,68 @@ def test_due_diligence_of_asset_of_disputed_holder_raises_holder_disputed(ip: IP
     assert report(ip, squatter)["flags"] == set()
     ip.send(ip.registry.functions.unbindRef(ref, b"\x5a" * 32), ip.admin)
     assert report(ip, squatter)["flags"] == {"holderDisputed", "unverified"}
+
+
+# -- every dated flag against the loan's maturity, at its boundaries --------------------------------
+
+
+@pytest.mark.parametrize(("paid_until", "flagged"), [(-DAY, True), (-1, True), (0, False), (1, False), (DAY, False)])
+def test_due_diligence_fees_paid_until_around_maturity_flags_only_before_maturity(ip: IPKit, paid_until, flagged):
+    """Fees paid until 2026-12-31 and a loan maturing 2027-06-30 raised no flag: the fees were judged
+    against now. They are judged against the maturity: a day before, a second before, equal, after."""
+    asset_id = ip.register()
+    maturity = ip.now() + 212 * DAY
+    ip.set_dates(asset_id, 0, maturity + paid_until)
+    assert ("feesUnpaid" in report(ip, asset_id, maturity)["flags"]) is flagged
+
+
+def test_due_diligence_fees_paid_until_before_maturity_but_after_now_flags_fees_unpaid(ip: IPKit):
+    """The issue's case: paid until the end of the year, the loan matures half a year later."""
+    asset_id = ip.register()
+    paid_until, maturity = ip.now() + 31 * DAY, ip.now() + 212 * DAY
+    ip.set_dates(asset_id, 0, paid_until)
+    assert "feesUnpaid" in report(ip, asset_id, maturity)["flags"]
+    assert "feesUnpaid" not in report(ip, asset_id)["flags"]  # without a loan: paid for now
+    assert "feesUnpaid" not in report(ip, asset_id, paid_until)["flags"]
+
+
+def test_due_diligence_fees_unpaid_now_flags_even_for_past_maturity(ip: IPKit):
+    asset_id = ip.register()
+    ip.set_dates(asset_id, 0, ip.now() + 10)
+    ip.chain.increase_time(11)
+    assert "feesUnpaid" in report(ip, asset_id, ip.now() - DAY)["flags"]
+    assert "feesUnpaid" in report(ip, asset_id)["flags"]
+
+
+@pytest.mark.parametrize(("expires", "flagged"), [(-DAY, True), (-1, True), (0, False), (DAY, False)])
+def test_due_diligence_expiry_around_maturity_flags_only_before_maturity(ip: IPKit, expires, flagged):
+    asset_id = ip.register()
+    maturity = ip.now() + 212 * DAY
+    ip.set_dates(asset_id, maturity + expires, 0)
+    assert ("expiresBeforeMaturity" in report(ip, asset_id, maturity)["flags"]) is flagged
+    assert "notPledgeable" not in report(ip, asset_id, maturity)["flags"]
+
+
+@pytest.mark.parametrize(("ends", "flagged"), [(-DAY, True), (0, True), (DAY, True)])
+def test_due_diligence_exclusive_license_ending_around_maturity_flags_while_active(ip: IPKit, ends, flagged):
+    """An exclusive license active now encumbers the loan whether it ends before, at or after maturity."""
+    asset_id = ip.register()
+    maturity = ip.now() + 212 * DAY
+    ip.license(asset_id, kind=EXCLUSIVE, end=maturity + ends)
+    assert ("exclusivelyLicensed" in report(ip, asset_id, maturity)["flags"]) is flagged
+
+
+@pytest.mark.parametrize(("until", "flagged"), [(-DAY, True), (0, True), (DAY, True)])
+def test_due_diligence_freeze_ending_around_maturity_flags_while_frozen(ip: IPKit, until, flagged):
+    asset_id = ip.register()
+    maturity = ip.now() + 212 * DAY
+    ip.freeze(asset_id, until=maturity + until)
+    assert ("frozen" in report(ip, asset_id, maturity)["flags"]) is flagged
+
+
+def test_due_diligence_past_expiry_flags_not_pledgeable_for_any_maturity(ip: IPKit):
+    asset_id = ip.register()
+    ip.set_dates(asset_id, ip.now() + 10)
+    ip.chain.increase_time(10)
+    for maturity in (0, ip.now() - 1, ip.now(), ip.now() + YEAR):
+        assert "notPledgeable" in report(ip, asset_id, maturity)["flags"], maturity
