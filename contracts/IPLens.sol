@@ -8,7 +8,10 @@ import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 
 /// @title IPLens
 /// @notice A bank's due diligence in one `eth_call`: the asset, its freeze, its active pledge, its
-/// active licenses and the red flags for a loan, all read in the same block. Stateless; it holds
+/// active licenses, its pending license offers, its encumbrance version and the red flags for a
+/// loan, all read in the same block. (Licence listings of the LicenseMarket are not here: the
+/// LicenseMarket is deployed after the lens. A listing sold after the check changes the encumbrance
+/// version, which makes the bank's acceptance fail; a sale after the pledge needs the bank's consent.) Stateless; it holds
 /// no rules of its own beyond what counts as a red flag.
 contract IPLens is IIPLens {
     /// @notice The asset registry.
@@ -33,6 +36,8 @@ contract IPLens is IIPLens {
         report.pledgeId = pledges.activePledgeOf(assetId);
         if (report.pledgeId != 0) report.pledge = pledges.pledgeOf(report.pledgeId);
         (report.licenseIds, report.licenses) = licenses.activeLicensesOf(assetId);
+        (report.offerIds, report.offers) = licenses.offeredLicensesOf(assetId);
+        report.encumbranceVersion = licenses.encumbranceVersionOf(assetId);
         report.flags = _flags(report, maturity);
         report.blockNumber = block.number;
         report.timestamp = block.timestamp;
@@ -64,11 +69,14 @@ contract IPLens is IIPLens {
         flags.frozen = report.frozen;
         flags.pledged = report.pledgeId != 0;
         flags.holderDisputed = asset.holderDisputed;
-        for (uint256 i = 0; i < report.licenses.length; ++i) {
-            if (report.licenses[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) {
-                flags.exclusivelyLicensed = true;
-                break;
-            }
+        flags.exclusivelyLicensed = _anyExclusive(report.licenses);
+        flags.exclusivelyOffered = _anyExclusive(report.offers);
+    }
+
+    function _anyExclusive(ILicenseRegistry.License[] memory list) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) return true;
         }
+        return false;
     }
 }

@@ -21,7 +21,9 @@ interface IIPLens {
     /// - `frozen`: under a court freeze now; `pledged`: under an active pledge now;
     /// - `exclusivelyLicensed`: an exclusive or sole license is active (it has not ended);
     /// - `holderDisputed`: the registrar found that the registrant is not the holder in the official
-    ///   register.
+    ///   register;
+    /// - `exclusivelyOffered`: an exclusive or sole license is offered and not yet accepted (its
+    ///   licensee may accept it at any time before the pledge is accepted).
     struct RedFlags {
         bool unverified;
         bool expiresBeforeMaturity;
@@ -32,11 +34,15 @@ interface IIPLens {
         bool pledged;
         bool exclusivelyLicensed;
         bool holderDisputed;
+        bool exclusivelyOffered;
     }
 
     /// @notice The answer. `pledgeId` is 0 (and `pledge` empty) when the asset is not pledged.
     /// `ref` is the official number when the report was asked by it, zero otherwise (it is in the
-    /// asset's {IIPRegistry-AssetRegistered} event).
+    /// asset's {IIPRegistry-AssetRegistered} event). `offerIds` / `offers` are the pending license
+    /// offers; `encumbranceVersion` is {ILicenseRegistry-encumbranceVersionOf}, which the bank names
+    /// when it accepts a pledge ({IPledgeRegistry-accept}) so that a change after this report makes
+    /// the acceptance fail.
     struct Report {
         uint256 assetId;
         bytes32 ref;
@@ -50,6 +56,9 @@ interface IIPLens {
         RedFlags flags;
         uint256 blockNumber;
         uint256 timestamp;
+        uint256[] offerIds;
+        ILicenseRegistry.License[] offers;
+        uint256 encumbranceVersion;
     }
 
     /// @notice No asset is registered with the official number `ref`.

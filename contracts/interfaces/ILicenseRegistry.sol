@@ -160,7 +160,8 @@ interface ILicenseRegistry {
     /// Requirements:
     /// - the caller is the licensee; the offer is pending and its term has not ended;
     /// - the offeror still owns the asset; the asset is not frozen;
-    /// - if the asset is pledged, its pledgee consented to this license;
+    /// - if the asset is pledged, its pledgee consented to these terms under the active pledge
+    ///   ({IPledgeRegistry-consentToLicense}; the consent is used up);
     /// - no active license conflicts with it; an exclusive or sole license needs one of the asset's
     ///   {MAX_ACTIVE_LICENSES} slots, a non-exclusive one a scope already active or one of the
     ///   {MAX_SHARED_SCOPES} scope slots.
@@ -187,12 +188,12 @@ interface ILicenseRegistry {
     /// @notice Offers and activates a license in one step, on behalf of the asset's owner: the owner
     /// agreed by approving the caller as its operator (and, for the Marketplace, by listing the
     /// license), the licensee by paying the operator. Every rule of {offer} and {accept} applies;
-    /// a pledged asset needs its pledgee's consent to this license's id (`licenseCount() + 1`).
+    /// a pledged asset needs its pledgee's consent to these terms (for this licensee or for any).
     /// Requirements:
     /// - the caller is an operator of the asset's current owner (see {setOperator});
     /// - `terms.licensee` is not zero or the owner; `terms.start < terms.end` and `terms.end` is in the future;
     /// - `terms.territory` and `terms.fieldOfUse` are canonical codes (see the contract notes);
-    /// - the asset is not frozen; if it is pledged, its pledgee consented to this license;
+    /// - the asset is not frozen; if it is pledged, its pledgee consented to these terms;
     /// - no active license conflicts with it; there is room for it (as for {accept}).
     /// Emits {LicenseOffered}, {LicenseAccepted} and {LicenseGranted} events.
     function grant(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
@@ -215,6 +216,18 @@ interface ILicenseRegistry {
         external
         view
         returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice The asset's pending offers now (offered, neither accepted nor terminated, not ended),
+    /// with their data. Offers of an earlier owner are included: they revive if it owns the asset again.
+    function offeredLicensesOf(uint256 assetId)
+        external
+        view
+        returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice A counter of the asset's license changes: every offer, acceptance, grant and
+    /// termination raises it. A bank's check reports it, and {IPledgeRegistry-accept} refuses if it
+    /// moved since (the asset's encumbrances changed after the check).
+    function encumbranceVersionOf(uint256 assetId) external view returns (uint256);
 
     /// @notice Whether `operator` may grant licenses of `owner`'s assets (see {setOperator}).
     function isOperator(address owner, address operator) external view returns (bool);

@@ -22,17 +22,18 @@ from tests.contracts.ipkit import (
 )
 
 FLAGS = ("unverified", "expiresBeforeMaturity", "feesUnpaid", "invalidationPending", "notPledgeable", "frozen",
-         "pledged", "exclusivelyLicensed", "holderDisputed")
+         "pledged", "exclusivelyLicensed", "holderDisputed", "exclusivelyOffered")
 
 
 def report(ip: IPKit, asset_id: int, maturity: int = 0) -> dict:
     (asset_id_, ref, asset, frozen, freeze, pledge_id, pledge, license_ids, licenses, flags, block_number,
-     timestamp) = ip.call(ip.lens.functions.dueDiligence(asset_id, maturity))
+     timestamp, offer_ids, offers, version) = ip.call(ip.lens.functions.dueDiligence(asset_id, maturity))
     return {
         "assetId": asset_id_, "ref": ref, "asset": asset, "frozen": frozen, "freeze": freeze, "pledgeId": pledge_id,
         "pledge": pledge, "licenseIds": license_ids, "licenses": licenses,
         "flags": {name for name, on in zip(FLAGS, flags, strict=True) if on},
-        "blockNumber": block_number, "timestamp": timestamp,
+        "blockNumber": block_number, "timestamp": timestamp, "offerIds": offer_ids, "offers": offers,
+        "encumbranceVersion": version,
     }
 
 
@@ -221,3 +222,35 @@ def test_due_diligence_past_expiry_flags_not_pledgeable_for_any_maturity(ip: IPK
     ip.chain.increase_time(10)
     for maturity in (0, ip.now() - 1, ip.now(), ip.now() + YEAR):
         assert "notPledgeable" in report(ip, asset_id, maturity)["flags"], maturity
+
+
+# -- open offers and the encumbrance version (issue 11 item 2) ----------------------------------------
+
+
+def test_due_diligence_shows_pending_offers_and_flags_exclusive_offer(ip: IPKit):
+    """The check showed active licences only: a pre-made exclusive offer was invisible to the bank."""
+    asset_id = ip.register()
+    ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)
+    exclusive = ip.offer(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, territory="CN")
+    plain = ip.offer(asset_id, kind=NON_EXCLUSIVE, territory="US")
+    ended = ip.offer(asset_id, kind=SOLE, territory="JP", end=ip.now() + 50)
+    withdrawn = ip.offer(asset_id, kind=SOLE, territory="DE")
+    ip.send(ip.licenses.functions.terminate(withdrawn, b"\1" * 32), ip.owner)
+    ip.chain.increase_time(51)
+    got = report(ip, asset_id)
+    assert got["offerIds"] == [exclusive, plain] and ended not in got["offerIds"]
+    assert [o[5] for o in got["offers"]] == [ip.other.address, ip.licensee.address]  # their licensees
+    assert got["flags"] == {"exclusivelyOffered"}
+    assert got["encumbranceVersion"] == 5  # four offers and one withdrawal
+    ip.accept_license(exclusive, ip.other)
+    got = report(ip, asset_id)
+    assert got["offerIds"] == [plain] and got["flags"] == {"exclusivelyLicensed"}
+    assert got["encumbranceVersion"] == 6
+
+
+def test_due_diligence_non_exclusive_offer_raises_no_flag(ip: IPKit):
+    asset_id = ip.register()
+    ip.send(ip.registry.functions.setVerified(asset_id, True), ip.admin)
+    ip.offer(asset_id, kind=NON_EXCLUSIVE)
+    got = report(ip, asset_id)
+    assert got["flags"] == set() and len(got["offerIds"]) == 1

@@ -193,7 +193,7 @@ def test_accept_when_pledged_with_consent_for_that_license_activates_it(ip: IPKi
     consented = ip.offer(asset_id)
     other = ip.offer(asset_id, licensee=ip.other.address)
     pledge_id = ip.pledge(asset_id)
-    ip.send(ip.pledges.functions.consentToLicense(pledge_id, consented), ip.bank)
+    ip.consent_to_license(pledge_id, ip.license_terms(consented))
     ip.accept_license(consented)
     assert ip.license_of(consented)["status"] == L_ACTIVE
     error = ip.refused(ip.licenses.functions.accept(other), ip.other)  # consent is per license
