@@ -495,7 +495,8 @@ def _canonical_territory(code: str) -> bool:
 
 def _canonical_field(code: str) -> bool:
     """The reference model: zero, or an IPC section, class, subclass or main group."""
-    return re.fullmatch(r"|[A-H]|[A-H][0-9]{2}|[A-H][0-9]{2}[A-Z]|[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/00", code) is not None
+    grammar = r"|[A-H]|[A-H][0-9]{2}|[A-H][0-9]{2}[A-Z]|[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/00"
+    return re.fullmatch(grammar, code) is not None
 
 
 @pytest.mark.parametrize("territory", ["cn", "CHN", "156", "Cn", "C", "CN-", "CN-1234", "CN_11", "XX", "WW", "ZZ",
@@ -504,7 +505,9 @@ def test_offer_with_non_canonical_territory_reverts_with_non_canonical_territory
     asset_id = ip.register()
     count = ip.call(ip.licenses.functions.licenseCount())
     error = ip.refused(ip.licenses.functions.offer(asset_id, ip.terms(territory=territory)), ip.owner)
-    assert (error.name, error.arguments) == ("LicenseRegistryNonCanonicalTerritory", {"territory": hex32(b32(territory))})
+    assert isinstance(error, ValidationError)
+    assert (error.name, error.arguments) == (
+        "LicenseRegistryNonCanonicalTerritory", {"territory": hex32(b32(territory))})
     assert ip.call(ip.licenses.functions.licenseCount()) == count
     assert ip.call(ip.licenses.functions.licensesOf(asset_id)) == []
 

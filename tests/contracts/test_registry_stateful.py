@@ -509,7 +509,8 @@ class RegistryMachine(RuleBasedStateMachine):
         if refusal is None and bound is None:
             refusal = (Refusal("IPRegistryUnknownRef", {"ref": "0x" + key.hex()}) if what == "ref"
                        else Refusal("IPRegistryUnknownContent", {"contentHash": "0x" + key.hex()}))
-        fn = (self.registry.functions.unbindRef if what == "ref" else self.registry.functions.unbindContent)(key, reason)
+        unbind = self.registry.functions.unbindRef if what == "ref" else self.registry.functions.unbindContent
+        fn = unbind(key, reason)
         if self.act(f"unbind {what}", fn, sender, refusal):
             assert bound is not None
             if what == "ref":
@@ -1052,7 +1053,8 @@ class RegistryMachine(RuleBasedStateMachine):
                                      a.frozen_until, a.holder_disputed)
             view[f"ownerOf {a.id}"] = a.owner
             view[f"isFrozen {a.id}"] = m.frozen(a)
-            view[f"content {a.id}"] = next((b.id for b in m.assets.values() if b.content_bound and b.content == a.content), 0)
+            view[f"content {a.id}"] = next(
+                (b.id for b in m.assets.values() if b.content_bound and b.content == a.content), 0)
             if a.ref != ZERO32:
                 view[f"ref {a.id}"] = next((b.id for b in m.assets.values() if b.ref_bound and b.ref == a.ref), 0)
             view[f"activePledge {a.id}"] = pledge.id if pledge else 0
