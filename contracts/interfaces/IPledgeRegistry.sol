@@ -130,7 +130,7 @@ interface IPledgeRegistry {
     );
     /// @notice The admin wired the LicenseRegistry whose encumbrance versions and license activations
     /// this registry answers.
-    event LicenseRegistrySet(address licenseRegistry);
+    event LicenseRegistrySet(address indexed licenseRegistry);
 
     /// @notice Proposes to pledge the caller's asset to `pledgee`.
     /// Requirements:
@@ -215,7 +215,7 @@ interface IPledgeRegistry {
     /// Requirements:
     /// - the caller holds DEFAULT_ADMIN_ROLE in the IPRegistry; none is wired yet; it is not zero.
     /// Emits a {LicenseRegistrySet} event.
-    function setLicenseRegistry(address licenseRegistry) external;
+    function setLicenseRegistry(address licenseRegistry_) external;
 
     /// @notice Called by the IPRegistry on every move of an asset that is not an enforcement:
     /// returns 0 if the asset is not pledged or its pledgee consented to a transfer to `to` (the
