@@ -118,7 +118,10 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     }
 
     /// @inheritdoc IIPRegistry
-    function unbindRef(bytes32 ref, bytes32 reasonHash) external onlyRole(REGISTRAR_ROLE) {
+    /// @dev Bad input (the zero ref, never bound) is refused before the role, as with any caller.
+    function unbindRef(bytes32 ref, bytes32 reasonHash) external {
+        if (ref == bytes32(0)) revert IPRegistryZeroRef();
+        _checkRole(REGISTRAR_ROLE);
         uint256 assetId = _assetIdOfRef[ref];
         if (assetId == 0) revert IPRegistryUnknownRef(ref);
         delete _assetIdOfRef[ref];
@@ -127,7 +130,10 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     }
 
     /// @inheritdoc IIPRegistry
-    function unbindContent(bytes32 contentHash, bytes32 reasonHash) external onlyRole(REGISTRAR_ROLE) {
+    /// @dev As {unbindRef}: the zero hash (never registered) is refused before the role.
+    function unbindContent(bytes32 contentHash, bytes32 reasonHash) external {
+        if (contentHash == bytes32(0)) revert IPRegistryZeroContentHash();
+        _checkRole(REGISTRAR_ROLE);
         uint256 assetId = _assetIdOfContent[contentHash];
         if (assetId == 0) revert IPRegistryUnknownContent(contentHash);
         delete _assetIdOfContent[contentHash];

@@ -166,6 +166,7 @@ SENTENCES: dict[str, str] = {
     ),
     "PledgeRegistryZeroAddress": "the zero address is not a license registry",
     "IPRegistryUnknownRef": "no asset is bound to the official number {ref:ref}",
+    "IPRegistryZeroRef": "name the official number to unbind; an empty one is never bound",
     "IPRegistryUnknownContent": "no asset is bound to the content hash {contentHash}",
     # IPLens
     "IPLensUnknownRef": "no asset is registered with the official number {ref:ref}",

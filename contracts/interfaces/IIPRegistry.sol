@@ -86,6 +86,8 @@ interface IIPRegistry {
     error IPRegistryZeroAddress();
     /// @notice No asset is bound to the official number `ref`.
     error IPRegistryUnknownRef(bytes32 ref);
+    /// @notice An official number to unbind must not be zero (the zero ref means "none" and is never bound).
+    error IPRegistryZeroRef();
     /// @notice No asset is bound to the content hash `contentHash`.
     error IPRegistryUnknownContent(bytes32 contentHash);
 
@@ -168,14 +170,14 @@ interface IIPRegistry {
     /// it. The asset keeps existing, marked `holderDisputed` and no longer verified; the real holder can
     /// then register with `ref`, and {assetIdOfRef} no longer names the squatter.
     /// Requirements:
-    /// - the caller holds REGISTRAR_ROLE; `ref` is bound to an asset.
+    /// - `ref` is not zero; the caller holds REGISTRAR_ROLE; `ref` is bound to an asset.
     /// Emits a {RefUnbound} event, a {HolderDisputeChanged} event, and a {VerificationChanged} event if
     /// the asset was verified.
     function unbindRef(bytes32 ref, bytes32 reasonHash) external;
 
     /// @notice The same remedy for a squatted content hash: frees `contentHash` for its real holder.
     /// Requirements:
-    /// - the caller holds REGISTRAR_ROLE; `contentHash` is bound to an asset.
+    /// - `contentHash` is not zero; the caller holds REGISTRAR_ROLE; `contentHash` is bound to an asset.
     /// Emits a {ContentUnbound} event, a {HolderDisputeChanged} event, and a {VerificationChanged} event
     /// if the asset was verified.
     function unbindContent(bytes32 contentHash, bytes32 reasonHash) external;

@@ -551,3 +551,14 @@ def test_set_holder_disputed_by_registrar_marks_and_clears_with_events(ip: IPKit
 def test_set_holder_disputed_on_unknown_asset_reverts_with_nonexistent_token(ip: IPKit):
     error = ip.refused(ip.registry.functions.setHolderDisputed(9, True, REASON), ip.admin)
     assert (error.name, error.arguments) == ("ERC721NonexistentToken", {"tokenId": 9})
+
+
+@pytest.mark.parametrize("act", ["unbindRef", "unbindContent"])
+def test_unbind_zero_key_reverts_with_zero_before_the_role(ip: IPKit, act):
+    ip.register(ref=REF)
+    fn = getattr(ip.registry.functions, act)(b"\0" * 32, REASON)
+    for sender in (ip.admin, ip.stranger):  # bad input is bad input, whoever sends it
+        error = ip.refused(fn, sender)
+        assert isinstance(error, ValidationError)
+        assert error.name == ("IPRegistryZeroRef" if act == "unbindRef" else "IPRegistryZeroContentHash")
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == 1
