@@ -506,7 +506,9 @@ class RegistryMachine(RuleBasedStateMachine):
         bound = next((a for a in m.assets.values()
                       if (a.ref_bound and a.ref == key and key != ZERO32 if what == "ref"
                           else a.content_bound and a.content == key)), None)
-        if refusal is None and bound is None:
+        if key == ZERO32:  # bad input, refused before the role
+            refusal = Refusal("IPRegistryZeroRef" if what == "ref" else "IPRegistryZeroContentHash", {})
+        elif refusal is None and bound is None:
             refusal = (Refusal("IPRegistryUnknownRef", {"ref": "0x" + key.hex()}) if what == "ref"
                        else Refusal("IPRegistryUnknownContent", {"contentHash": "0x" + key.hex()}))
         unbind = self.registry.functions.unbindRef if what == "ref" else self.registry.functions.unbindContent
