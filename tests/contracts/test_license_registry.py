@@ -316,8 +316,9 @@ def test_accept_after_exclusive_terminated_activates_new_license(ip: IPKit):
 
 
 def _codes(n: int) -> list[str]:
-    """``n`` territory codes none of which is a prefix of another."""
-    return [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n)]
+    """``n`` territory codes none of which is a prefix of another: assigned ISO 3166-1 countries (the
+    registry accepts only canonical codes)."""
+    return sorted(c.alpha_2 for c in pycountry.countries)[:n]
 
 
 def test_accept_beyond_exclusive_limit_reverts_with_active_license_limit(ip: IPKit):
