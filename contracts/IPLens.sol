@@ -8,7 +8,10 @@ import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 
 /// @title IPLens
 /// @notice A bank's due diligence in one `eth_call`: the asset, its freeze, its active pledge, its
-/// active licenses and the red flags for a loan, all read in the same block. Stateless; it holds
+/// active licenses, its pending license offers, its encumbrance version and the red flags for a
+/// loan, all read in the same block. (Licence listings of the LicenseMarket are not here: the
+/// LicenseMarket is deployed after the lens. A listing sold after the check changes the encumbrance
+/// version, which makes the bank's acceptance fail; a sale after the pledge needs the bank's consent.) Stateless; it holds
 /// no rules of its own beyond what counts as a red flag.
 contract IPLens is IIPLens {
     /// @notice The asset registry.
@@ -33,6 +36,8 @@ contract IPLens is IIPLens {
         report.pledgeId = pledges.activePledgeOf(assetId);
         if (report.pledgeId != 0) report.pledge = pledges.pledgeOf(report.pledgeId);
         (report.licenseIds, report.licenses) = licenses.activeLicensesOf(assetId);
+        (report.offerIds, report.offers) = licenses.offeredLicensesOf(assetId);
+        report.encumbranceVersion = licenses.encumbranceVersionOf(assetId);
         report.flags = _flags(report, maturity);
         report.blockNumber = block.number;
         report.timestamp = block.timestamp;
@@ -51,7 +56,9 @@ contract IPLens is IIPLens {
         IIPRegistry.LegalStatus status = asset.status;
         flags.unverified = !asset.verified;
         flags.expiresBeforeMaturity = maturity != 0 && asset.expiresAt != 0 && asset.expiresAt < maturity;
-        flags.feesUnpaid = asset.feesPaidUntil != 0 && asset.feesPaidUntil < block.timestamp;
+        // Fees must be paid at least until the loan matures (until now when there is no loan).
+        uint256 horizon = maturity > block.timestamp ? maturity : block.timestamp;
+        flags.feesUnpaid = asset.feesPaidUntil != 0 && asset.feesPaidUntil < horizon;
         // Enum comparisons, not balance or time equalities (security/slither-triage.md).
         // slither-disable-next-line incorrect-equality
         flags.invalidationPending = status == IIPRegistry.LegalStatus.InvalidationRequested;
@@ -61,11 +68,15 @@ contract IPLens is IIPLens {
             || (asset.expiresAt != 0 && asset.expiresAt <= block.timestamp);
         flags.frozen = report.frozen;
         flags.pledged = report.pledgeId != 0;
-        for (uint256 i = 0; i < report.licenses.length; ++i) {
-            if (report.licenses[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) {
-                flags.exclusivelyLicensed = true;
-                break;
-            }
+        flags.holderDisputed = asset.holderDisputed;
+        flags.exclusivelyLicensed = _anyExclusive(report.licenses);
+        flags.exclusivelyOffered = _anyExclusive(report.offers);
+    }
+
+    function _anyExclusive(ILicenseRegistry.License[] memory list) private pure returns (bool) {
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i].kind != ILicenseRegistry.LicenseKind.NonExclusive) return true;
         }
+        return false;
     }
 }

@@ -33,10 +33,10 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     /// @notice An accredited bank's role (accepts pledges).
     bytes32 public constant PLEDGEE_ROLE = Roles.PLEDGEE;
 
-    /// @dev One slot per asset (31 bytes: one is left, so the record stays one slot): what a
-    /// registration writes and the transfer guard reads. `registrant` is the owner until the first
-    /// transfer writes ERC721's owner slot; `transfers` counts the asset's moves (see {transferCountOf})
-    /// modulo 2^24: it wraps rather than stop an asset from moving, and a wrap needs 16,777,216 moves.
+    /// @dev One slot per asset (32 bytes): what a registration writes and the transfer guard reads.
+    /// `registrant` is the owner until the first transfer writes ERC721's owner slot; `transfers` counts
+    /// the asset's moves (see {transferCountOf}) modulo 2^24: it wraps rather than stop an asset from
+    /// moving, and a wrap needs 16,777,216 moves; `holderDisputed` is the registrar's squatting mark.
     struct Record {
         address registrant;
         AssetKind kind;
@@ -44,6 +44,7 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         bool verified;
         uint40 frozenUntil;
         uint24 transfers;
+        bool holderDisputed;
     }
 
     /// @dev The registrar's official dates, written only by the registrar.
@@ -89,7 +90,7 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
             _assetIdOfRef[ref] = assetId;
         }
         address owner = _msgSender();
-        _records[assetId] = Record(owner, kind, LegalStatus.Filed, false, 0, 0);
+        _records[assetId] = Record(owner, kind, LegalStatus.Filed, false, 0, 0, false);
         _increaseBalance(owner, 1);
         emit Transfer(address(0), owner, assetId);
         emit AssetRegistered(assetId, owner, ref, kind, contentHash, metadataHash, uri);
@@ -114,6 +115,36 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         _existing(assetId);
         _dates[assetId] = Dates(expiresAt, feesPaidUntil);
         emit DatesChanged(assetId, expiresAt, feesPaidUntil, _msgSender());
+    }
+
+    /// @inheritdoc IIPRegistry
+    /// @dev Bad input (the zero ref, never bound) is refused before the role, as with any caller.
+    function unbindRef(bytes32 ref, bytes32 reasonHash) external {
+        if (ref == bytes32(0)) revert IPRegistryZeroRef();
+        _checkRole(REGISTRAR_ROLE);
+        uint256 assetId = _assetIdOfRef[ref];
+        if (assetId == 0) revert IPRegistryUnknownRef(ref);
+        delete _assetIdOfRef[ref];
+        emit RefUnbound(ref, assetId, reasonHash, _msgSender());
+        _disputeHolder(assetId, reasonHash);
+    }
+
+    /// @inheritdoc IIPRegistry
+    /// @dev As {unbindRef}: the zero hash (never registered) is refused before the role.
+    function unbindContent(bytes32 contentHash, bytes32 reasonHash) external {
+        if (contentHash == bytes32(0)) revert IPRegistryZeroContentHash();
+        _checkRole(REGISTRAR_ROLE);
+        uint256 assetId = _assetIdOfContent[contentHash];
+        if (assetId == 0) revert IPRegistryUnknownContent(contentHash);
+        delete _assetIdOfContent[contentHash];
+        emit ContentUnbound(contentHash, assetId, reasonHash, _msgSender());
+        _disputeHolder(assetId, reasonHash);
+    }
+
+    /// @inheritdoc IIPRegistry
+    function setHolderDisputed(uint256 assetId, bool disputed, bytes32 reasonHash) external onlyRole(REGISTRAR_ROLE) {
+        _existing(assetId).holderDisputed = disputed;
+        emit HolderDisputeChanged(assetId, disputed, reasonHash, _msgSender());
     }
 
     /// @inheritdoc IIPRegistry
@@ -189,7 +220,8 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
             record.verified,
             dates.expiresAt,
             dates.feesPaidUntil,
-            record.frozenUntil
+            record.frozenUntil,
+            record.holderDisputed
         );
     }
 
@@ -275,6 +307,17 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     function _existing(uint256 assetId) private view returns (Record storage record) {
         record = _records[assetId];
         if (record.registrant == address(0)) revert ERC721NonexistentToken(assetId);
+    }
+
+    /// @dev Marks `assetId` as registered by someone who is not the official holder, and unverified.
+    function _disputeHolder(uint256 assetId, bytes32 reasonHash) private {
+        Record storage record = _records[assetId];
+        record.holderDisputed = true;
+        emit HolderDisputeChanged(assetId, true, reasonHash, _msgSender());
+        if (record.verified) {
+            record.verified = false;
+            emit VerificationChanged(assetId, false, _msgSender());
+        }
     }
 
     function _frozen(uint256 assetId) private view returns (Record storage record) {

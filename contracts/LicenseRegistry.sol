@@ -8,6 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIPRegistry} from "./interfaces/IIPRegistry.sol";
 import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
+import {Codes} from "./types/Codes.sol";
 import {Roles} from "./types/Roles.sol";
 
 /// @title LicenseRegistry
@@ -60,6 +61,8 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     mapping(uint256 assetId => mapping(bytes32 scope => SharedScope)) private _shared;
     mapping(address owner => mapping(address operator => Operator)) private _operators;
     uint256 private _licenseCount;
+    /// @dev Bumped by every offer, activation and termination of a license of the asset.
+    mapping(uint256 assetId => uint256 version) private _encumbranceVersion;
 
     constructor(address trustedForwarder, IIPRegistry registry_, IPledgeRegistry pledges_)
         ERC2771Context(trustedForwarder)
@@ -129,6 +132,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
             revert LicenseRegistryNotParty(licenseId, caller);
         }
         license.status = LicenseStatus.Terminated;
+        ++_encumbranceVersion[assetId];
         if (status == LicenseStatus.Active) _deactivate(assetId, licenseId, license);
         emit LicenseTerminated(licenseId, assetId, caller, reasonHash);
     }
@@ -182,6 +186,34 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
     }
 
     /// @inheritdoc ILicenseRegistry
+    function offeredLicensesOf(uint256 assetId)
+        external
+        view
+        returns (uint256[] memory licenseIds, License[] memory licenses)
+    {
+        uint256[] storage all = _licensesOf[assetId];
+        licenseIds = new uint256[](all.length);
+        licenses = new License[](all.length);
+        uint256 n = 0;
+        for (uint256 i = 0; i < all.length; ++i) {
+            License storage license = _licenses[all[i]];
+            if (license.status != LicenseStatus.Offered || license.end <= block.timestamp) continue;
+            licenseIds[n] = all[i];
+            licenses[n] = license;
+            ++n;
+        }
+        assembly ("memory-safe") {
+            mstore(licenseIds, n)
+            mstore(licenses, n)
+        }
+    }
+
+    /// @inheritdoc ILicenseRegistry
+    function encumbranceVersionOf(uint256 assetId) external view returns (uint256) {
+        return _encumbranceVersion[assetId];
+    }
+
+    /// @inheritdoc ILicenseRegistry
     function isOperator(address owner, address operator) external view returns (bool) {
         return _operators[owner][operator].approved;
     }
@@ -208,6 +240,8 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         if (terms.start >= terms.end || terms.end <= block.timestamp) {
             revert LicenseRegistryInvalidTerm(terms.start, terms.end);
         }
+        if (!Codes.isCanonicalTerritory(terms.territory)) revert LicenseRegistryNonCanonicalTerritory(terms.territory);
+        if (!Codes.isCanonicalField(terms.fieldOfUse)) revert LicenseRegistryNonCanonicalField(terms.fieldOfUse);
         if (frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, frozenUntil);
         if (checkConflict) {
             _requireNoConflict(assetId, terms.kind, terms.start, terms.end, terms.territory, terms.fieldOfUse);
@@ -228,15 +262,17 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
         license.termsHash = terms.termsHash;
         license.fee = terms.fee;
         _licensesOf[assetId].push(licenseId);
+        ++_encumbranceVersion[assetId];
         emit LicenseOffered(licenseId, assetId, terms.licensee, owner, terms);
     }
 
     /// @dev The rules of an acceptance that do not depend on who accepts, then the activation:
-    /// the pledgee's consent, the exclusivity rules and the bounds on active licenses.
+    /// the pledgee's consent to these terms (used up), the exclusivity rules and the bounds on active
+    /// licenses. The PledgeRegistry is trusted: it calls no one.
     function _activate(uint256 assetId, uint256 licenseId, License storage license) private {
-        uint256 pledgeId = pledges.activePledgeOf(assetId);
-        if (pledgeId != 0 && !pledges.isLicenseConsented(pledgeId, licenseId)) {
-            revert LicenseRegistryAssetPledged(assetId, pledgeId);
+        if (pledges.activePledgeOf(assetId) != 0) {
+            uint256 pledgeId = pledges.authorizeLicense(assetId, licenseId, _termsOf(license));
+            if (pledgeId != 0) revert LicenseRegistryAssetPledged(assetId, pledgeId);
         }
         LicenseKind kind = license.kind;
         uint40 start = license.start;
@@ -265,6 +301,7 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
             active.push(licenseId);
         }
         license.status = LicenseStatus.Active;
+        ++_encumbranceVersion[assetId];
         emit LicenseAccepted(licenseId, assetId, license.licensee);
     }
 
@@ -334,6 +371,21 @@ contract LicenseRegistry is ILicenseRegistry, ERC2771Context {
                 set.pop();
             }
         }
+    }
+
+    /// @dev The terms a license was offered on (what a pledgee's consent names).
+    function _termsOf(License storage license) private view returns (LicenseTerms memory) {
+        return LicenseTerms(
+            license.licensee,
+            license.kind,
+            license.start,
+            license.end,
+            license.territory,
+            license.fieldOfUse,
+            license.termsHash,
+            license.fee,
+            license.sublicensable
+        );
     }
 
     function _remove(uint256[] storage set, uint256 licenseId) private {

@@ -5,6 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIPRegistry} from "./interfaces/IIPRegistry.sol";
+import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 import {Roles} from "./types/Roles.sol";
 
@@ -12,7 +13,8 @@ import {Roles} from "./types/Roles.sol";
 /// @notice Pledges of IP assets to accredited banks: at most one active pledge per asset. The
 /// IPRegistry's transfer guard asks this contract about every move ({authorizeTransfer}) and lets
 /// it alone move a pledged asset without consent ({enforce}); the LicenseRegistry asks it whether
-/// the pledgee consented to a license.
+/// the pledgee consented to a license's terms ({authorizeLicense}), and it asks the LicenseRegistry
+/// whether the asset's licenses changed since the pledgee's check ({accept}).
 contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
     /// @notice The asset registry and role authority this registry serves.
     IIPRegistry public immutable registry;
@@ -20,8 +22,10 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
     mapping(uint256 pledgeId => Pledge) private _pledges;
     mapping(uint256 assetId => uint256 pledgeId) private _activePledge;
     mapping(uint256 pledgeId => address recipient) private _transferConsent;
-    mapping(uint256 pledgeId => mapping(uint256 licenseId => bool)) private _licenseConsent;
+    /// @dev Keyed by pledge: a released or enforced pledge's consents are never read again.
+    mapping(uint256 pledgeId => mapping(bytes32 consentId => bool)) private _licenseConsent;
     uint256 private _pledgeCount;
+    ILicenseRegistry private _licenseRegistry;
 
     constructor(address trustedForwarder, IIPRegistry registry_) ERC2771Context(trustedForwarder) {
         registry = registry_;
@@ -52,7 +56,7 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IPledgeRegistry
-    function accept(uint256 pledgeId) external {
+    function accept(uint256 pledgeId, uint256 encumbranceVersion) external {
         Pledge storage pledge = _pledgeeOf(pledgeId, PledgeStatus.Proposed);
         address pledgee = pledge.pledgee;
         _requireAccredited(pledgee);
@@ -60,6 +64,12 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         if (asset.owner != pledge.pledgor) revert PledgeRegistryProposalStale(pledgeId, pledge.pledgor, asset.owner);
         _requirePledgeable(assetId, asset, pledge.maturity);
+        ILicenseRegistry licenses = _licenseRegistry;
+        if (address(licenses) == address(0)) revert PledgeRegistryLicenseRegistryNotSet();
+        uint256 version = licenses.encumbranceVersionOf(assetId);
+        if (version != encumbranceVersion) {
+            revert PledgeRegistryEncumbrancesChanged(pledgeId, encumbranceVersion, version);
+        }
         pledge.status = PledgeStatus.Active;
         _activePledge[assetId] = pledgeId;
         emit PledgeAccepted(pledgeId, assetId, pledgee);
@@ -107,10 +117,61 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IPledgeRegistry
-    function consentToLicense(uint256 pledgeId, uint256 licenseId) external {
+    function consentToLicense(uint256 pledgeId, ILicenseRegistry.LicenseTerms calldata terms)
+        external
+        returns (bytes32 consentId)
+    {
         Pledge storage pledge = _pledgeeOf(pledgeId, PledgeStatus.Active);
-        _licenseConsent[pledgeId][licenseId] = true;
-        emit LicenseConsented(pledgeId, pledge.assetId, licenseId);
+        consentId = keccak256(abi.encode(terms));
+        mapping(bytes32 => bool) storage consents = _licenseConsent[pledgeId];
+        if (consents[consentId]) revert PledgeRegistryLicenseConsentExists(pledgeId, consentId);
+        consents[consentId] = true;
+        emit LicenseConsented(pledgeId, pledge.assetId, consentId, terms);
+    }
+
+    /// @inheritdoc IPledgeRegistry
+    function withdrawLicenseConsent(uint256 pledgeId, bytes32 consentId) external {
+        Pledge storage pledge = _pledgeeOf(pledgeId, PledgeStatus.Active);
+        mapping(bytes32 => bool) storage consents = _licenseConsent[pledgeId];
+        if (!consents[consentId]) revert PledgeRegistryNoLicenseConsent(pledgeId, consentId);
+        delete consents[consentId];
+        emit LicenseConsentWithdrawn(pledgeId, pledge.assetId, consentId);
+    }
+
+    /// @inheritdoc IPledgeRegistry
+    /// @dev The caller is read from `msg.sender`: this is the LicenseRegistry calling.
+    function authorizeLicense(uint256 assetId, uint256 licenseId, ILicenseRegistry.LicenseTerms calldata terms)
+        external
+        returns (uint256 blockingPledgeId)
+    {
+        if (msg.sender != address(_licenseRegistry)) revert PledgeRegistryUnauthorizedCaller(msg.sender);
+        uint256 pledgeId = _activePledge[assetId];
+        if (pledgeId == 0) return 0;
+        mapping(bytes32 => bool) storage consents = _licenseConsent[pledgeId];
+        bytes32 consentId = keccak256(abi.encode(terms));
+        if (!consents[consentId]) {
+            ILicenseRegistry.LicenseTerms memory anyone = terms;
+            anyone.licensee = address(0);
+            consentId = keccak256(abi.encode(anyone));
+            if (!consents[consentId]) return pledgeId;
+        }
+        delete consents[consentId];
+        emit LicenseConsentUsed(pledgeId, assetId, consentId, licenseId);
+        return 0;
+    }
+
+    /// @inheritdoc IPledgeRegistry
+    function setLicenseRegistry(address licenseRegistry_) external {
+        address caller = _msgSender();
+        if (!IAccessControl(address(registry)).hasRole(Roles.ADMIN, caller)) {
+            revert IAccessControl.AccessControlUnauthorizedAccount(caller, Roles.ADMIN);
+        }
+        if (address(_licenseRegistry) != address(0)) {
+            revert PledgeRegistryLicenseRegistryAlreadySet(address(_licenseRegistry));
+        }
+        if (licenseRegistry_ == address(0)) revert PledgeRegistryZeroAddress();
+        _licenseRegistry = ILicenseRegistry(licenseRegistry_);
+        emit LicenseRegistrySet(licenseRegistry_);
     }
 
     /// @inheritdoc IPledgeRegistry
@@ -141,8 +202,18 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
     }
 
     /// @inheritdoc IPledgeRegistry
-    function isLicenseConsented(uint256 pledgeId, uint256 licenseId) external view returns (bool) {
-        return _licenseConsent[pledgeId][licenseId];
+    function isLicenseConsented(uint256 pledgeId, bytes32 consentId) external view returns (bool) {
+        return _pledges[pledgeId].status == PledgeStatus.Active && _licenseConsent[pledgeId][consentId];
+    }
+
+    /// @inheritdoc IPledgeRegistry
+    function licenseConsentId(ILicenseRegistry.LicenseTerms calldata terms) external pure returns (bytes32) {
+        return keccak256(abi.encode(terms));
+    }
+
+    /// @inheritdoc IPledgeRegistry
+    function licenseRegistry() external view returns (address) {
+        return address(_licenseRegistry);
     }
 
     /// @inheritdoc IPledgeRegistry

@@ -105,9 +105,9 @@ _DOMAIN_BY_PATTERN: tuple[tuple[re.Pattern[str], type[LedgerError]], ...] = (
     (re.compile(r"Unauthorized|Not(Owner|Pledgee|Licensee|Party|Seller|Buyer|Poster|Authorized)|Forbidden"
                 r"|InsufficientApproval|Invalid(Approver|Operator|Signer)|IncorrectOwner|Untrustful"),
      PermissionDeniedError),
-    (re.compile(r"Nonexistent|Unknown|NotFound"), NotFoundError),
+    (re.compile(r"Nonexistent|Unknown|NotFound|NoLicenseConsent"), NotFoundError),
     # "Invalid" but not "Invalidation"/"Invalidated": those are legal states, i.e. conflicts
-    (re.compile(r"Invalid(?!at)|Zero|Empty|TooLong|TooMany|Malformed|ExpiredRequest|MismatchedValue"),
+    (re.compile(r"Invalid(?!at)|Zero|Empty|TooLong|TooMany|Malformed|ExpiredRequest|MismatchedValue|NonCanonical"),
      ValidationError),
 )
 

@@ -89,7 +89,8 @@ SENTENCES: dict[str, str] = {
         "asset {assetId} is frozen by a court order until {until:time}; it cannot be licensed"
     ),
     "LicenseRegistryAssetPledged": (
-        "asset {assetId} is pledged (pledge {pledgeId}) and the pledgee has not consented to this license"
+        "asset {assetId} is pledged (pledge {pledgeId}) and the pledgee has not consented to a license on "
+        "exactly these terms (or withdrew or used that consent)"
     ),
     "LicenseRegistryExclusivityConflict": (
         "the license overlaps the {conflictingKind:license_kind} license {conflictingLicenseId} of asset {assetId} "
@@ -110,6 +111,14 @@ SENTENCES: dict[str, str] = {
     ),
     "LicenseRegistryLicenseEnded": "the term of license {licenseId} ended at {end:time}; it can no longer be accepted",
     "LicenseRegistryZeroRecordalNo": "a license recordal needs its filing number",
+    "LicenseRegistryNonCanonicalTerritory": (
+        "the territory {territory:ref} is not a canonical code: use an ISO 3166-1 alpha-2 country in capitals "
+        "(\"CN\"), optionally with an ISO 3166-2 subdivision (\"CN-11\"), or nothing for the whole world"
+    ),
+    "LicenseRegistryNonCanonicalField": (
+        "the field of use {fieldOfUse:ref} is not a canonical IPC code: use a section (\"H\"), class (\"H04\"), "
+        "subclass (\"H04L\") or main group (\"H04L9/00\"), or nothing for every field"
+    ),
     "LicenseRegistryUnauthorizedOperator": (
         "{operator} is not an operator of {owner}, the asset's owner, so it may not grant licenses of it"
     ),
@@ -138,7 +147,27 @@ SENTENCES: dict[str, str] = {
         "pledge {pledgeId} was proposed by {pledgor}, but the asset changed hands: {owner} owns it now"
     ),
     "PledgeRegistryNotMatured": "pledge {pledgeId} can be enforced only after its maturity, {maturity:time}",
-    "PledgeRegistryUnauthorizedCaller": "only the asset registry may do this, not {caller}",
+    "PledgeRegistryUnauthorizedCaller": "only the asset registry (or the license registry) may do this, not {caller}",
+    "PledgeRegistryEncumbrancesChanged": (
+        "the licenses of the asset of pledge {pledgeId} changed since your check (version {expectedVersion}, "
+        "now {version}): an offer, acceptance or termination happened; check the asset again, then accept"
+    ),
+    "PledgeRegistryNoLicenseConsent": (
+        "pledge {pledgeId} has no unused license consent {consentId} (never given, already used or withdrawn)"
+    ),
+    "PledgeRegistryLicenseConsentExists": (
+        "the pledgee already consented to these terms under pledge {pledgeId} (consent {consentId}, unused)"
+    ),
+    "PledgeRegistryLicenseRegistryAlreadySet": (
+        "the pledge registry is already wired to the license registry {licenseRegistry}"
+    ),
+    "PledgeRegistryLicenseRegistryNotSet": (
+        "the pledge registry is not wired to the license registry yet; the admin must wire it (ipledger deploy)"
+    ),
+    "PledgeRegistryZeroAddress": "the zero address is not a license registry",
+    "IPRegistryUnknownRef": "no asset is bound to the official number {ref:ref}",
+    "IPRegistryZeroRef": "name the official number to unbind; an empty one is never bound",
+    "IPRegistryUnknownContent": "no asset is bound to the content hash {contentHash}",
     # IPLens
     "IPLensUnknownRef": "no asset is registered with the official number {ref:ref}",
     # Marketplace and LicenseMarket (statuses: ListingStatus, OfferStatus, DemandStatus, AnswerStatus)

@@ -92,7 +92,8 @@ def register_encumbered_asset(chain: ChainClient, deployment, artifacts, data: P
                                                   "CN", "H04L", fee=500_000), sender=owner)
     licenses.accept(offer.ids["licenseId"], sender=licensee)
     proposal = pledges.propose(asset_id, bank.address, 5_000_000, "CNY", now + 4 * 365 * 86_400, sender=owner)
-    pledges.accept(proposal.ids["pledgeId"], sender=bank)
+    version = int(chain.call(contract("LicenseRegistry").functions.encumbranceVersionOf(asset_id)))
+    pledges.accept(proposal.ids["pledgeId"], version, sender=bank)
     return asset_id
 
 

@@ -193,12 +193,26 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
         return gas(fn, owner)
 
     out["PledgeRegistry.propose"] = propose(2, _ip_time(now + 365 * 86_400))  # pledge 1
-    out["PledgeRegistry.accept"] = gas(pledges.functions.accept(1), bank)
+    def version(asset_id: int) -> int:  # what the bank's check shows, named by its acceptance
+        return int(chain.call(licenses.functions.encumbranceVersionOf(asset_id)))
+
+    out["PledgeRegistry.accept"] = gas(pledges.functions.accept(1, version(2)), bank)
+    # The pledgee's consent to one licence's exact terms, and its withdrawal.
+    # Fixed dates (2033-05-18 to 2036-07-18): the consent id, a hash in the calldata, then has the same
+    # zero bytes on every run, so the figures are deterministic.
+    consented = (licensee.address, 2, 2_000_000_000, 2_100_000_000, b"US".ljust(32, b"\0"),
+                 b"".ljust(32, b"\0"), _ip_hash(95), 10_000, False)  # non-exclusive, US
+    out["PledgeRegistry.consentToLicense"] = gas(pledges.functions.consentToLicense(1, consented), bank)
+    consent_id = chain.call(pledges.functions.licenseConsentId(consented))
+    out["PledgeRegistry.withdrawLicenseConsent"] = gas(pledges.functions.withdrawLicenseConsent(1, consent_id), bank)
+    gas(pledges.functions.consentToLicense(1, consented), bank)
+    gas(licenses.functions.offer(2, consented), owner)
+    out["LicenseRegistry.accept (pledged, consented terms)"] = gas(licenses.functions.accept(2), licensee)
     out["PledgeRegistry.release"] = gas(pledges.functions.release(1), bank)
 
     maturity = _ip_time(now + 86_400)
     propose(1, maturity)  # pledge 2, of the verified, exclusively licensed asset 1
-    gas(pledges.functions.accept(2), bank)
+    gas(pledges.functions.accept(2, version(1)), bank)
 
     # The bank's check of asset 1 (pledged, licensed, verified: every part of the report is there).
     call = lens.functions.dueDiligence(1, maturity)
@@ -225,6 +239,9 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
     out["PledgeRegistry.enforce (after maturity)"] = gas(pledges.functions.enforce(2, "0x" + "00" * 20), bank)
     # An owner's first asset pays for its ERC-721 balance slot (0 -> 1): 17,100 more than its next ones.
     out["IPRegistry.register (owner's first asset)"] = register(4, ref(4), newcomer)
+    # The registrar's remedy against squatting: free the official number of asset 4, mark the holder.
+    out["IPRegistry.unbindRef"] = gas(registry.functions.unbindRef(ref(4), _ip_hash(93)), admin)
+    out["IPRegistry.setHolderDisputed"] = gas(registry.functions.setHolderDisputed(4, False, _ip_hash(94)), admin)
     return out
 
 

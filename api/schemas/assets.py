@@ -67,6 +67,8 @@ class AssetPublic(BaseModel):
     fees_paid_until: int = Field(description="unix seconds; 0: not known")
     fees_paid_until_on: str | None
     frozen_until: int
+    holder_disputed: bool = Field(default=False, description=(
+        "the registrar found that whoever registered it is not the holder in the official register"))
     frozen: bool
     freeze: FreezePublic | None
     registration: RegistrationPublic | None
@@ -85,7 +87,8 @@ class AssetsPublic(BaseModel):
 
 class RedFlagPublic(BaseModel):
     code: str = Field(description="frozen, pledged, not_pledgeable, invalidation_pending, expires_before_maturity, "
-                                  "fees_unpaid, exclusively_licensed or unverified")
+                                  "holder_disputed, fees_unpaid, exclusively_licensed, exclusively_offered or "
+                                  "unverified")
     message: str
 
 
@@ -113,7 +116,7 @@ class CheckPublic(BaseModel):
         "kind": "invention-patent", "legal_status": "granted", "verified": True, "expires_at": 1798761600,
         "expires_on": "2027-01-01T00:00:00Z", "fees_paid_until": 1798675200,
         "fees_paid_until_on": "2026-12-31T00:00:00Z", "frozen": False, "freeze": None, "pledge": PLEDGE_EXAMPLE,
-        "licenses": [LICENSE_EXAMPLE], "clean": False,
+        "licenses": [LICENSE_EXAMPLE], "offers": [], "encumbrance_version": 2, "clean": False,
         "red_flags": [
             {"code": "pledged", "message": f"already pledged to {EXAMPLE_BANK} (pledge 1) for 5,000,000 CNY, "
                                            "maturing 2027-06-30"},
@@ -122,7 +125,7 @@ class CheckPublic(BaseModel):
         ],
         "flags": {"unverified": False, "expiresBeforeMaturity": True, "feesUnpaid": False,
                   "invalidationPending": False, "notPledgeable": False, "frozen": False, "pledged": True,
-                  "exclusivelyLicensed": True},
+                  "exclusivelyLicensed": True, "holderDisputed": False, "exclusivelyOffered": False},
         "registration": ASSET_EXAMPLE["registration"],
         "history": [{"block_number": 9, "block_time": 1767225600, "time": "2026-01-01T00:00:00Z",
                      "tx_hash": EXAMPLE_TX, "log_index": 1, "contract": "IPRegistry", "event": "AssetRegistered",
@@ -148,6 +151,12 @@ class CheckPublic(BaseModel):
     freeze: FreezePublic | None
     pledge: PledgePublic | None
     licenses: list[LicensePublic] = Field(description="the active licenses")
+    offers: list[LicensePublic] = Field(
+        default_factory=list, description="the pending license offers (their licensees may accept them any time)")
+    encumbrance_version: int = Field(description=(
+        "LicenseRegistry.encumbranceVersionOf the asset: name it when accepting a pledge "
+        "(PledgeRegistry.accept(pledgeId, encumbranceVersion)); the chain refuses if a license was offered, "
+        "accepted or ended since this report"))
     clean: bool = Field(description="no red flags")
     red_flags: list[RedFlagPublic]
     flags: dict[str, bool] = Field(description="the IPLens's flags as the contract returns them")

@@ -33,7 +33,9 @@ interface IIPRegistry {
     }
 
     /// @notice An asset as the contracts see it now. Dates are unix seconds; 0 means "not known"
-    /// (for `expiresAt` and `feesPaidUntil`) or "not frozen" (`frozenUntil`).
+    /// (for `expiresAt` and `feesPaidUntil`) or "not frozen" (`frozenUntil`). `holderDisputed` is the
+    /// registrar's mark that the registrant is not the holder in the official register (set when the
+    /// registrar unbinds a squatted official number or content hash, or by {setHolderDisputed}).
     struct Asset {
         address owner;
         AssetKind kind;
@@ -42,6 +44,7 @@ interface IIPRegistry {
         uint40 expiresAt;
         uint40 feesPaidUntil;
         uint40 frozenUntil;
+        bool holderDisputed;
     }
 
     /// @notice The latest court freeze of an asset. It binds while `until` is in the future; it stays
@@ -81,6 +84,12 @@ interface IIPRegistry {
     error IPRegistryPledgeRegistryAlreadySet(address pledgeRegistry);
     /// @notice The zero address is not a PledgeRegistry.
     error IPRegistryZeroAddress();
+    /// @notice No asset is bound to the official number `ref`.
+    error IPRegistryUnknownRef(bytes32 ref);
+    /// @notice An official number to unbind must not be zero (the zero ref means "none" and is never bound).
+    error IPRegistryZeroRef();
+    /// @notice No asset is bound to the content hash `contentHash`.
+    error IPRegistryUnknownContent(bytes32 contentHash);
 
     /// @notice `owner` registered `assetId`. The token's {IERC721-Transfer} from address 0 comes first.
     event AssetRegistered(
@@ -112,6 +121,16 @@ interface IIPRegistry {
     event FreezeRenewed(uint256 indexed assetId, uint40 until, address indexed registrar);
     /// @notice The registrar lifted the current freeze (a court's lifting order, by its hash).
     event AssetUnfrozen(uint256 indexed assetId, bytes32 reasonHash, address indexed registrar);
+    /// @notice The registrar `registrar` unbound the official number `ref` from `assetId` (the official
+    /// register names another holder; `reasonHash` binds the finding). The number is free to register.
+    event RefUnbound(bytes32 indexed ref, uint256 indexed assetId, bytes32 reasonHash, address indexed registrar);
+    /// @notice The registrar unbound `contentHash` from `assetId`; the content is free to register.
+    event ContentUnbound(
+        bytes32 indexed contentHash, uint256 indexed assetId, bytes32 reasonHash, address indexed registrar
+    );
+    /// @notice The registrar marked (or cleared) the asset as registered by someone who is not the
+    /// holder in the official register.
+    event HolderDisputeChanged(uint256 indexed assetId, bool disputed, bytes32 reasonHash, address indexed registrar);
     /// @notice The admin wired the PledgeRegistry whose enforcement and consents the guard obeys.
     event PledgeRegistrySet(address pledgeRegistry);
     /// @notice The admin set the base of {IERC721Metadata-tokenURI} (`baseURI` followed by the id).
@@ -145,6 +164,30 @@ interface IIPRegistry {
     /// - the caller holds REGISTRAR_ROLE; the asset exists.
     /// Emits a {DatesChanged} event.
     function setDates(uint256 assetId, uint40 expiresAt, uint40 feesPaidUntil) external;
+
+    /// @notice The remedy against squatting: frees the official number `ref` from the asset it is bound
+    /// to, after the registrar found in the official register that the asset's registrant does not hold
+    /// it. The asset keeps existing, marked `holderDisputed` and no longer verified; the real holder can
+    /// then register with `ref`, and {assetIdOfRef} no longer names the squatter.
+    /// Requirements:
+    /// - `ref` is not zero; the caller holds REGISTRAR_ROLE; `ref` is bound to an asset.
+    /// Emits a {RefUnbound} event, a {HolderDisputeChanged} event, and a {VerificationChanged} event if
+    /// the asset was verified.
+    function unbindRef(bytes32 ref, bytes32 reasonHash) external;
+
+    /// @notice The same remedy for a squatted content hash: frees `contentHash` for its real holder.
+    /// Requirements:
+    /// - `contentHash` is not zero; the caller holds REGISTRAR_ROLE; `contentHash` is bound to an asset.
+    /// Emits a {ContentUnbound} event, a {HolderDisputeChanged} event, and a {VerificationChanged} event
+    /// if the asset was verified.
+    function unbindContent(bytes32 contentHash, bytes32 reasonHash) external;
+
+    /// @notice Marks (or clears) the asset as registered by someone who is not the holder in the
+    /// official register; banks see it as a red flag.
+    /// Requirements:
+    /// - the caller holds REGISTRAR_ROLE; the asset exists.
+    /// Emits a {HolderDisputeChanged} event.
+    function setHolderDisputed(uint256 assetId, bool disputed, bytes32 reasonHash) external;
 
     /// @notice Records a court freeze: until `until` the asset cannot move (not even by pledge
     /// enforcement), be licensed or pledged. It lapses by itself at `until`.

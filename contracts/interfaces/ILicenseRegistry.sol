@@ -20,6 +20,10 @@ pragma solidity ^0.8.24;
 /// Territories are ISO 3166 codes ("CN" covers "CN-11", Beijing, and "CN-31", Shanghai); fields are
 /// IPC classes ("H04" covers "H04L" and "H04L9/00"). Two scopes overlap when one code is a prefix of
 /// the other: equal codes overlap, zero overlaps everything, "CN-11" and "CN-31" do not.
+/// Only canonical codes are accepted ({Codes}): the zero code (the world, every field), an assigned
+/// ISO 3166-1 alpha-2 country in capitals with an optional ISO 3166-2 subdivision ("CN", "CN-11"),
+/// and IPC sections, classes, subclasses and main groups ("H", "H04", "H04L", "H04L9/00"); "CHN",
+/// "156", "cn" and "H04L9/32" are refused.
 /// Time is the half-open interval [start, end).
 interface ILicenseRegistry {
     /// @notice 独占 exclusive (not even the owner uses it), 排他 sole (the owner may use it, nobody
@@ -84,6 +88,12 @@ interface ILicenseRegistry {
     error LicenseRegistryInvalidLicensee(address licensee);
     /// @notice The term must start before it ends, and end in the future.
     error LicenseRegistryInvalidTerm(uint256 start, uint256 end);
+    /// @notice `territory` is not a canonical territory code (the zero code, an assigned ISO 3166-1
+    /// alpha-2 country in capitals, or such a country, "-" and 1 to 3 capitals or digits).
+    error LicenseRegistryNonCanonicalTerritory(bytes32 territory);
+    /// @notice `fieldOfUse` is not a canonical IPC code (the zero code, a section "H", a class "H04",
+    /// a subclass "H04L" or a main group "H04L9/00").
+    error LicenseRegistryNonCanonicalField(bytes32 fieldOfUse);
     /// @notice The asset is under a court freeze until `until`.
     error LicenseRegistryAssetFrozen(uint256 assetId, uint256 until);
     /// @notice The asset is pledged under `pledgeId` and the pledgee has not consented to this license.
@@ -141,6 +151,7 @@ interface ILicenseRegistry {
     /// Requirements:
     /// - the caller owns the asset; the asset is not frozen;
     /// - `terms.licensee` is not zero or the caller; `terms.start < terms.end` and `terms.end` is in the future;
+    /// - `terms.territory` and `terms.fieldOfUse` are canonical codes (see the contract notes);
     /// - no active license conflicts with it (see the contract notes).
     /// Emits a {LicenseOffered} event.
     function offer(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
@@ -149,7 +160,8 @@ interface ILicenseRegistry {
     /// Requirements:
     /// - the caller is the licensee; the offer is pending and its term has not ended;
     /// - the offeror still owns the asset; the asset is not frozen;
-    /// - if the asset is pledged, its pledgee consented to this license;
+    /// - if the asset is pledged, its pledgee consented to these terms under the active pledge
+    ///   ({IPledgeRegistry-consentToLicense}; the consent is used up);
     /// - no active license conflicts with it; an exclusive or sole license needs one of the asset's
     ///   {MAX_ACTIVE_LICENSES} slots, a non-exclusive one a scope already active or one of the
     ///   {MAX_SHARED_SCOPES} scope slots.
@@ -176,11 +188,12 @@ interface ILicenseRegistry {
     /// @notice Offers and activates a license in one step, on behalf of the asset's owner: the owner
     /// agreed by approving the caller as its operator (and, for the Marketplace, by listing the
     /// license), the licensee by paying the operator. Every rule of {offer} and {accept} applies;
-    /// a pledged asset needs its pledgee's consent to this license's id (`licenseCount() + 1`).
+    /// a pledged asset needs its pledgee's consent to these terms (for this licensee or for any).
     /// Requirements:
     /// - the caller is an operator of the asset's current owner (see {setOperator});
     /// - `terms.licensee` is not zero or the owner; `terms.start < terms.end` and `terms.end` is in the future;
-    /// - the asset is not frozen; if it is pledged, its pledgee consented to this license;
+    /// - `terms.territory` and `terms.fieldOfUse` are canonical codes (see the contract notes);
+    /// - the asset is not frozen; if it is pledged, its pledgee consented to these terms;
     /// - no active license conflicts with it; there is room for it (as for {accept}).
     /// Emits {LicenseOffered}, {LicenseAccepted} and {LicenseGranted} events.
     function grant(uint256 assetId, LicenseTerms calldata terms) external returns (uint256 licenseId);
@@ -203,6 +216,18 @@ interface ILicenseRegistry {
         external
         view
         returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice The asset's pending offers now (offered, neither accepted nor terminated, not ended),
+    /// with their data. Offers of an earlier owner are included: they revive if it owns the asset again.
+    function offeredLicensesOf(uint256 assetId)
+        external
+        view
+        returns (uint256[] memory licenseIds, License[] memory licenses);
+
+    /// @notice A counter of the asset's license changes: every offer, acceptance, grant and
+    /// termination raises it. A bank's check reports it, and {IPledgeRegistry-accept} refuses if it
+    /// moved since (the asset's encumbrances changed after the check).
+    function encumbranceVersionOf(uint256 assetId) external view returns (uint256);
 
     /// @notice Whether `operator` may grant licenses of `owner`'s assets (see {setOperator}).
     function isOperator(address owner, address operator) external view returns (bool);

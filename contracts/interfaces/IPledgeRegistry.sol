@@ -2,11 +2,24 @@
 pragma solidity ^0.8.24;
 
 import {IIPRegistry} from "./IIPRegistry.sol";
+import {ILicenseRegistry} from "./ILicenseRegistry.sol";
 
 /// @title Pledges of IP assets to accredited banks (质押).
 /// @notice The owner proposes, the pledgee (a holder of PLEDGEE_ROLE) accepts; only then is the asset
 /// pledged. While pledged it moves only by enforcement or with the pledgee's one-time consent for a
-/// recipient, and is licensed only with the pledgee's consent for that license.
+/// recipient, and is licensed only with the pledgee's one-time consent to that license's exact terms.
+///
+/// A license consent is for terms, not for a license number: its id is {licenseConsentId}, the hash
+/// of the whole {ILicenseRegistry-LicenseTerms} (licensee, kind, start, end, territory, field, terms
+/// hash, fee, sublicensable). A license activates under the pledge only if its terms hash to a
+/// consent the pledgee gave under this pledge (or to one with licensee zero: "these terms, to
+/// whoever takes them", e.g. buyers of a licence listing); the consent is then used up. The pledgee
+/// withdraws an unused consent at will. Consents belong to their pledge: once it is released or
+/// enforced they are void, and a later pledge of the same asset starts with none.
+///
+/// The pledgee accepts a proposal naming the asset's encumbrance version it checked
+/// ({ILicenseRegistry-encumbranceVersionOf}, shown by the bank check): if a license was offered,
+/// accepted, granted or terminated since, the acceptance fails and the bank checks again.
 interface IPledgeRegistry {
     /// @notice Where a pledge is. Append only.
     enum PledgeStatus {
@@ -65,8 +78,21 @@ interface IPledgeRegistry {
     error PledgeRegistryProposalStale(uint256 pledgeId, address pledgor, address owner);
     /// @notice A pledge is enforced only after its maturity.
     error PledgeRegistryNotMatured(uint256 pledgeId, uint256 maturity);
-    /// @notice Only the IPRegistry may call this function.
+    /// @notice Only the IPRegistry (or, for licenses, the wired LicenseRegistry) may call this function.
     error PledgeRegistryUnauthorizedCaller(address caller);
+    /// @notice The asset's licenses changed since the pledgee's check: it saw encumbrance version
+    /// `expectedVersion`, the asset is at `version` now. Check again, then accept.
+    error PledgeRegistryEncumbrancesChanged(uint256 pledgeId, uint256 expectedVersion, uint256 version);
+    /// @notice The pledgee gave no unused consent `consentId` under this pledge.
+    error PledgeRegistryNoLicenseConsent(uint256 pledgeId, bytes32 consentId);
+    /// @notice The pledgee already gave consent `consentId` under this pledge, unused.
+    error PledgeRegistryLicenseConsentExists(uint256 pledgeId, bytes32 consentId);
+    /// @notice The LicenseRegistry is wired once; it already is, to `licenseRegistry`.
+    error PledgeRegistryLicenseRegistryAlreadySet(address licenseRegistry);
+    /// @notice No LicenseRegistry is wired yet: pledges cannot be accepted.
+    error PledgeRegistryLicenseRegistryNotSet();
+    /// @notice The zero address is not a LicenseRegistry.
+    error PledgeRegistryZeroAddress();
 
     /// @notice The owner proposed a pledge of `assetId` to `pledgee`.
     event PledgeProposed(
@@ -91,8 +117,20 @@ interface IPledgeRegistry {
     event TransferConsented(uint256 indexed pledgeId, uint256 indexed assetId, address recipient);
     /// @notice The consented transfer happened; the consent is used up. The pledge stays active.
     event TransferConsentUsed(uint256 indexed pledgeId, uint256 indexed assetId, address recipient);
-    /// @notice The pledgee consented to license `licenseId` of the pledged asset.
-    event LicenseConsented(uint256 indexed pledgeId, uint256 indexed assetId, uint256 indexed licenseId);
+    /// @notice The pledgee consented to one license of the pledged asset on `terms` (licensee zero:
+    /// to whoever takes these terms); `consentId` is {licenseConsentId} of `terms`.
+    event LicenseConsented(
+        uint256 indexed pledgeId, uint256 indexed assetId, bytes32 indexed consentId, ILicenseRegistry.LicenseTerms terms
+    );
+    /// @notice The pledgee withdrew its unused consent `consentId`.
+    event LicenseConsentWithdrawn(uint256 indexed pledgeId, uint256 indexed assetId, bytes32 indexed consentId);
+    /// @notice License `licenseId` activated under the pledge on consent `consentId`, which is used up.
+    event LicenseConsentUsed(
+        uint256 indexed pledgeId, uint256 indexed assetId, bytes32 indexed consentId, uint256 licenseId
+    );
+    /// @notice The admin wired the LicenseRegistry whose encumbrance versions and license activations
+    /// this registry answers.
+    event LicenseRegistrySet(address indexed licenseRegistry);
 
     /// @notice Proposes to pledge the caller's asset to `pledgee`.
     /// Requirements:
@@ -110,11 +148,14 @@ interface IPledgeRegistry {
     ) external returns (uint256 pledgeId);
 
     /// @notice Accepts a proposal: the asset is pledged from now on.
+    /// @param encumbranceVersion The asset's {ILicenseRegistry-encumbranceVersionOf} in the check the
+    /// pledgee relies on (the bank check reports it).
     /// Requirements:
     /// - the caller is the proposal's pledgee and holds PLEDGEE_ROLE; the proposal is pending;
-    /// - the proposer still owns the asset; the rules of {propose} still hold.
+    /// - the proposer still owns the asset; the rules of {propose} still hold;
+    /// - the asset's encumbrance version is still `encumbranceVersion` (a LicenseRegistry is wired).
     /// Emits a {PledgeAccepted} event.
-    function accept(uint256 pledgeId) external;
+    function accept(uint256 pledgeId, uint256 encumbranceVersion) external;
 
     /// @notice Withdraws (pledgor) or declines (pledgee) a pending proposal.
     /// Requirements:
@@ -143,11 +184,38 @@ interface IPledgeRegistry {
     /// Emits a {TransferConsented} event.
     function consentToTransfer(uint256 pledgeId, address recipient) external;
 
-    /// @notice Consents to license `licenseId` of the pledged asset.
+    /// @notice Consents to one license of the pledged asset on exactly `terms` (a licensee of zero
+    /// admits any licensee on otherwise these terms). The consent is used by the first license that
+    /// activates on these terms under this pledge, and dies with the pledge.
     /// Requirements:
-    /// - the caller is the pledgee; the pledge is active.
+    /// - the caller is the pledgee; the pledge is active; no unused consent to the same terms exists.
     /// Emits a {LicenseConsented} event.
-    function consentToLicense(uint256 pledgeId, uint256 licenseId) external;
+    function consentToLicense(uint256 pledgeId, ILicenseRegistry.LicenseTerms calldata terms)
+        external
+        returns (bytes32 consentId);
+
+    /// @notice Withdraws an unused license consent.
+    /// Requirements:
+    /// - the caller is the pledgee; the pledge is active; the consent exists and is unused.
+    /// Emits a {LicenseConsentWithdrawn} event.
+    function withdrawLicenseConsent(uint256 pledgeId, bytes32 consentId) external;
+
+    /// @notice Called by the LicenseRegistry when a license of a pledged asset is about to activate:
+    /// returns 0 if the asset is not pledged or its pledgee consented to these terms (for this
+    /// licensee, or for any) under the active pledge (the consent is then used up), otherwise the id
+    /// of the pledge that forbids the license.
+    /// Requirements:
+    /// - the caller is the wired LicenseRegistry.
+    /// Emits a {LicenseConsentUsed} event when a consent is used.
+    function authorizeLicense(uint256 assetId, uint256 licenseId, ILicenseRegistry.LicenseTerms calldata terms)
+        external
+        returns (uint256 blockingPledgeId);
+
+    /// @notice Wires the LicenseRegistry, once.
+    /// Requirements:
+    /// - the caller holds DEFAULT_ADMIN_ROLE in the IPRegistry; none is wired yet; it is not zero.
+    /// Emits a {LicenseRegistrySet} event.
+    function setLicenseRegistry(address licenseRegistry_) external;
 
     /// @notice Called by the IPRegistry on every move of an asset that is not an enforcement:
     /// returns 0 if the asset is not pledged or its pledgee consented to a transfer to `to` (the
@@ -166,8 +234,14 @@ interface IPledgeRegistry {
     /// @notice The recipient the pledgee consented to for the next transfer, or 0.
     function transferConsentOf(uint256 pledgeId) external view returns (address);
 
-    /// @notice Whether the pledgee consented to license `licenseId` under `pledgeId`.
-    function isLicenseConsented(uint256 pledgeId, uint256 licenseId) external view returns (bool);
+    /// @notice Whether consent `consentId` is given, unused, under `pledgeId`, and the pledge is active.
+    function isLicenseConsented(uint256 pledgeId, bytes32 consentId) external view returns (bool);
+
+    /// @notice The id of a consent to `terms`: `keccak256(abi.encode(terms))`.
+    function licenseConsentId(ILicenseRegistry.LicenseTerms calldata terms) external pure returns (bytes32);
+
+    /// @notice The wired LicenseRegistry (0 until wired).
+    function licenseRegistry() external view returns (address);
 
     /// @notice How many pledges were proposed (the latest id).
     function pledgeCount() external view returns (uint256);

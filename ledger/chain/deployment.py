@@ -62,12 +62,17 @@ SUITE: list[tuple[str, ConstructorArgs]] = [
 (ERC-721 ``approve``) and the LicenseMarket (``LicenseRegistry.setOperator``) themselves, and the
 protocol fee starts at zero until the admin sets it (``Marketplace.setFee``)."""
 
-COUPLED: dict[str, list[str]] = {"IPRegistry": ["PledgeRegistry"]}
+COUPLED: dict[str, list[str]] = {
+    "IPRegistry": ["PledgeRegistry", "LicenseRegistry"],
+    "PledgeRegistry": ["LicenseRegistry"],
+}
 """Contracts wired to a later one by a one-time setter: kept only while that one's code is unchanged.
 
-The IPRegistry obeys exactly one PledgeRegistry, fixed once (so no admin can free pledged assets
-by rewiring). A PledgeRegistry with new code therefore needs a new IPRegistry, and everything
-built on the IPRegistry follows through the constructor arguments.
+The IPRegistry obeys exactly one PledgeRegistry, and the PledgeRegistry answers exactly one
+LicenseRegistry (its encumbrance versions and licence activations), each fixed once (so no admin
+can free pledged assets by rewiring). A LicenseRegistry with new code therefore needs a new
+PledgeRegistry, which needs a new IPRegistry, and everything built on the IPRegistry follows
+through the constructor arguments.
 """
 
 
@@ -148,6 +153,7 @@ def _wire(
     """Connect the suite's contracts; each step is sent only if the chain lacks it.
 
     - the IPRegistry obeys the PledgeRegistry (its enforcement and consents), set once;
+    - the PledgeRegistry answers the LicenseRegistry (encumbrance versions, licence consents), set once;
     - with ``dev_roles``, the admin (the deployer) also holds REGISTRAR_ROLE.
     """
     registry = client.contract(artifacts["IPRegistry"].abi, addresses["IPRegistry"])
@@ -158,6 +164,15 @@ def _wire(
         raise ConfigurationError(
             f"the IPRegistry at {addresses['IPRegistry']} obeys the PledgeRegistry at {wired}, "
             f"not {addresses['PledgeRegistry']}; deploy a fresh suite"
+        )
+    pledges = client.contract(artifacts["PledgeRegistry"].abi, addresses["PledgeRegistry"])
+    wired = client.call(pledges.functions.licenseRegistry())
+    if int(wired, 16) == 0:
+        client.transact(pledges.functions.setLicenseRegistry(addresses["LicenseRegistry"]), sender=signer)
+    elif wired.lower() != addresses["LicenseRegistry"].lower():
+        raise ConfigurationError(
+            f"the PledgeRegistry at {addresses['PledgeRegistry']} answers the LicenseRegistry at {wired}, "
+            f"not {addresses['LicenseRegistry']}; deploy a fresh suite"
         )
     if dev_roles:
         registrar = client.call(registry.functions.REGISTRAR_ROLE())

@@ -322,7 +322,8 @@ def license_offer(
     supply: Annotated[int, typer.Option("--supply", min=1, max=65_535, help="How many can be sold (1 if exclusive "
                                                                             "or sole).")] = 1,
     start: Annotated[str | None, typer.Option("--start", help="Start of the term (default: now).")] = None,
-    territory: Annotated[str, typer.Option("--territory", help="ISO 3166 prefix, e.g. CN (default all).")] = "",
+    territory: Annotated[str, typer.Option(
+        "--territory", help="A country (CN, CHN, China) or subdivision (CN-BJ); default: the world.")] = "",
     field: Annotated[str, typer.Option("--field", help="IPC prefix of the field of use, e.g. H04L (default all).")]
     = "",
     terms_hash: Annotated[str | None, typer.Option("--terms-hash", help="SHA-256 (0x...) of the contract.")] = None,

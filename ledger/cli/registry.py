@@ -319,6 +319,48 @@ def asset_unfreeze(
     _done(f"Asset {asset_id} is no longer frozen", result, as_json)
 
 
+@asset_app.command("unbind-ref")
+def asset_unbind_ref(
+    ref: Annotated[str, typer.Argument(help="The squatted official number, e.g. CN202010123456.7.")],
+    reason_hash: ReasonOption = None, reason_file: ReasonFileOption = None, as_json: JsonOption = False,
+) -> None:
+    """Free an official number registered by someone who does not hold it (registrar), after checking the
+    official register: the real holder can then register it; the squatter's asset is marked "not the
+    official holder", a red flag in every bank check."""
+    reason = _hash_option(reason_hash, reason_file, "the reason")
+    with shell.ledger() as opened:
+        result = opened.assets.unbind_ref(ref, reason)
+    _done(f"Official number {ref.strip().upper()} is free again; asset {result.ids.get('assetId')} is marked "
+          "not the official holder", result, as_json)
+
+
+@asset_app.command("unbind-content")
+def asset_unbind_content(
+    content_hash: Annotated[str, typer.Argument(help="The squatted content hash (0x...).")],
+    reason_hash: ReasonOption = None, reason_file: ReasonFileOption = None, as_json: JsonOption = False,
+) -> None:
+    """Free a content hash registered by someone who does not hold it (registrar); the asset is marked."""
+    content = parse_hash32(content_hash, "the content hash")
+    reason = _hash_option(reason_hash, reason_file, "the reason")
+    with shell.ledger() as opened:
+        result = opened.assets.unbind_content(content, reason)
+    _done(f"Content {content_hash} is free again; asset {result.ids.get('assetId')} is marked not the official "
+          "holder", result, as_json)
+
+
+@asset_app.command("dispute-holder")
+def asset_dispute_holder(
+    asset_id: AssetIdArg,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the mark instead.")] = False,
+    reason_hash: ReasonOption = None, reason_file: ReasonFileOption = None, as_json: JsonOption = False,
+) -> None:
+    """Mark an asset as registered by someone who is not the official holder (registrar); --clear lifts it."""
+    reason = _hash_option(reason_hash, reason_file, "the reason")
+    with shell.ledger() as opened:
+        result = opened.assets.set_holder_disputed(asset_id, not clear, reason)
+    _done(f"Asset {asset_id} is {'no longer ' if clear else ''}marked not the official holder", result, as_json)
+
+
 # -- licenses ----------------------------------------------------------------------------------------
 
 
@@ -330,10 +372,12 @@ def license_offer(
                                       "(exclusive and sole licenses may not overlap others).")],
     end: Annotated[str, typer.Option("--end", help="End of the term (exclusive), e.g. 2030-12-31.")],
     start: Annotated[str | None, typer.Option("--start", help="Start of the term (default: now).")] = None,
-    territory: Annotated[str, typer.Option("--territory", help="ISO 3166 prefix, e.g. CN or CN-11 (default all).")]
-    = "",
-    field: Annotated[str, typer.Option("--field", help="IPC prefix of the field of use, e.g. H04L (default all).")]
-    = "",
+    territory: Annotated[str, typer.Option("--territory", help=(
+        "A country (CN; also CHN, 156, cn or China) or an ISO 3166-2 subdivision (CN-BJ); "
+        "default, WW or *: the whole world."))] = "",
+    field: Annotated[str, typer.Option("--field", help=(
+        "An IPC section, class, subclass or main group of the field of use (H, H04, H04L, H04L9/00); "
+        "default: every field."))] = "",
     fee: Annotated[str, typer.Option("--fee", help="The fee in token units (an integer).")] = "0",
     terms_hash: Annotated[str | None, typer.Option("--terms-hash", help="SHA-256 (0x...) of the contract.")] = None,
     terms_file: Annotated[Path | None, typer.Option("--terms-file", help="The license contract (hashed).")] = None,
@@ -472,8 +516,38 @@ def _pledge_act(verb: str, what: str) -> Any:
     return command
 
 
-pledge_app.command("accept", help="Accept a pledge proposed to you (an accredited bank): the asset is pledged.")(
-    _pledge_act("accept", "is active: the asset is pledged"))
+@pledge_app.command("accept")
+def pledge_accept(
+    pledge_id: PledgeIdArg,
+    version: Annotated[int | None, typer.Option(
+        "--encumbrance-version", min=0,
+        help="The encumbrance version of the check you rely on (`ipledger check --json`: encumbrance_version). "
+             "Default: check the asset now, show its red flags, and accept on that check.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Accept a pledge proposed to you (an accredited bank): the asset is pledged. The acceptance names the
+    asset's encumbrance version your check saw: if a license was offered, accepted or ended since, the chain
+    refuses and you check again."""
+    with shell.ledger() as opened:
+        pledge = opened.pledges.pledge_of(pledge_id)
+        report = None
+        if version is None:
+            report = opened.check.due_diligence(pledge.asset_id, pledge.maturity)
+            version = report.encumbrance_version
+        result = opened.pledges.accept(pledge_id, version)
+    if as_json:
+        shell.print_json({**result.as_json(), "encumbrance_version": version,
+                          "red_flags": [f.as_json() for f in report.red_flags] if report else None})
+        return
+    if report is not None:
+        shell.out.print(f"Checked asset {pledge.asset_id} at block {report.block_number} "
+                        f"(encumbrance version {version}): "
+                        + (f"{len(report.red_flags)} red flag(s)" if report.red_flags else "no red flags"),
+                        highlight=False)
+        for flag in report.red_flags:
+            shell.out.print(f"  • {flag.message}", highlight=False)
+    _done(f"Pledge {pledge_id} is active: the asset is pledged", result, False)
+
 pledge_app.command("cancel", help="Withdraw (pledgor) or decline (pledgee) a pending proposal.")(
     _pledge_act("cancel", "is cancelled"))
 pledge_app.command("release", help="Release a pledge: the loan was repaid (pledgee).")(
@@ -512,11 +586,34 @@ def pledge_consent_transfer(
 
 
 @pledge_app.command("consent-license")
-def pledge_consent_license(pledge_id: PledgeIdArg, license_id: LicenseIdArg, as_json: JsonOption = False) -> None:
-    """Consent to a license of the pledged asset (pledgee)."""
+def pledge_consent_license(
+    pledge_id: PledgeIdArg, license_id: LicenseIdArg,
+    any_licensee: Annotated[bool, typer.Option(
+        "--any-licensee", help="Consent to these terms for whoever takes them (e.g. buyers of a licence listing).")]
+    = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Consent to one license of the pledged asset on exactly the terms of offer LICENSE (pledgee): licensee,
+    kind, term, territory, field, fee, terms hash and sublicensing. Other terms need another consent; the
+    consent is used by one license, can be withdrawn until then, and ends with the pledge."""
     with shell.ledger() as opened:
-        result = opened.pledges.consent_to_license(pledge_id, license_id)
-    _done(f"Pledge {pledge_id}: license {license_id} consented", result, as_json)
+        offered = opened.licenses.license_of(license_id)
+        result, consent_id = opened.pledges.consent_to_offered_license(pledge_id, offered, any_licensee=any_licensee)
+    _done(f"Pledge {pledge_id}: consent {consent_id} to the terms of license {license_id} "
+          f"({offered.kind.label}, {offered.scope()}, fee {offered.fee:,})", result, as_json, consent_id=consent_id)
+
+
+@pledge_app.command("withdraw-consent")
+def pledge_withdraw_consent(
+    pledge_id: PledgeIdArg,
+    consent_id: Annotated[str, typer.Argument(help="The consent id (0x...) that consent-license printed.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Withdraw an unused license consent (pledgee)."""
+    consent = parse_hash32(consent_id, "the consent id")
+    with shell.ledger() as opened:
+        result = opened.pledges.withdraw_license_consent(pledge_id, consent)
+    _done(f"Pledge {pledge_id}: consent {consent_id} withdrawn", result, as_json)
 
 
 @pledge_app.command("show")
@@ -642,6 +739,13 @@ def print_report(report: Any) -> None:
         out.print(_license_table(report.licenses))
     else:
         out.print("Active licenses: none")
+    if report.offers:
+        out.print("[bold]Pending license offers[/bold] (the licensee may accept them at any time)")
+        out.print(_license_table(report.offers))
+    else:
+        out.print("Pending license offers: none")
+    out.print(f"Encumbrance version: {report.encumbrance_version} (a pledge accepted on this check names it)",
+              highlight=False)
     if report.red_flags:
         out.print(f"[bold red]Red flags ({len(report.red_flags)})[/bold red]")
         for flag in report.red_flags:

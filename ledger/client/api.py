@@ -181,8 +181,10 @@ class ApiClient:
             parse_date(maturity, "the maturity", allow_zero=False), parse_hash32(contract_hash, "the contract hash"),
         )
 
-    def accept_pledge(self, account: LocalAccount, pledge_id: int) -> dict[str, Any]:
-        return self.call(account, "PledgeRegistry", "accept(uint256)", pledge_id)
+    def accept_pledge(self, account: LocalAccount, pledge_id: int, encumbrance_version: int) -> dict[str, Any]:
+        """Accept a pledge as its pledgee, naming the ``encumbrance_version`` of the check relied on
+        (``check(...)["encumbrance_version"]``): the chain refuses if a license changed since."""
+        return self.call(account, "PledgeRegistry", "accept(uint256,uint256)", pledge_id, encumbrance_version)
 
     def cancel_pledge(self, account: LocalAccount, pledge_id: int) -> dict[str, Any]:
         return self.call(account, "PledgeRegistry", "cancel(uint256)", pledge_id)
@@ -198,8 +200,20 @@ class ApiClient:
         to = parse_address(recipient, "the recipient") if recipient else ZERO_ADDRESS
         return self.call(account, "PledgeRegistry", "consentToTransfer(uint256,address)", pledge_id, to)
 
-    def consent_to_license(self, account: LocalAccount, pledge_id: int, license_id: int) -> dict[str, Any]:
-        return self.call(account, "PledgeRegistry", "consentToLicense(uint256,uint256)", pledge_id, license_id)
+    def consent_to_license(self, account: LocalAccount, pledge_id: int, terms: LicenseTerms) -> dict[str, Any]:
+        """Consent to one license of the pledged asset on exactly ``terms`` (licensee zero: anyone);
+        ``result["consentId"]`` is the consent's id, which :meth:`withdraw_license_consent` takes."""
+        signature = "consentToLicense(uint256,(address,uint8,uint40,uint40,bytes32,bytes32,bytes32,uint256,bool))"
+        return self.call(account, "PledgeRegistry", signature, pledge_id, terms.encode(), gas=300_000)
+
+    def withdraw_license_consent(self, account: LocalAccount, pledge_id: int, consent_id: str) -> dict[str, Any]:
+        return self.call(account, "PledgeRegistry", "withdrawLicenseConsent(uint256,bytes32)", pledge_id,
+                         parse_hash32(consent_id, "the consent id"))
+
+    def unbind_ref(self, account: LocalAccount, ref: str, reason_hash: bytes | str | None = None) -> dict[str, Any]:
+        """Free a squatted official number (registrar); ``result["assetId"]`` is the squatter's asset."""
+        return self.call(account, "IPRegistry", "unbindRef(bytes32,bytes32)", encode_ref(ref),
+                         parse_hash32(reason_hash, "the reason hash"))
 
     # -- the market: reads -----------------------------------------------------------------------------
 

@@ -63,19 +63,21 @@ class Asset:
     expires_at: int
     fees_paid_until: int
     frozen_until: int
+    holder_disputed: bool = False
+    """The registrar found the registrant is not the official holder (see :meth:`AssetService.unbind_ref`)."""
 
     @classmethod
     def from_tuple(cls, asset_id: int, raw: Any) -> Asset:
-        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until = raw
+        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until, holder_disputed = raw
         return cls(asset_id, parse_address(owner), AssetKind(kind), LegalStatus(status), bool(verified),
-                   int(expires_at), int(fees_paid_until), int(frozen_until))
+                   int(expires_at), int(fees_paid_until), int(frozen_until), bool(holder_disputed))
 
     def as_json(self) -> dict[str, Any]:
         return {
             "asset_id": self.asset_id, "owner": self.owner, "kind": self.kind.label, "status": self.status.label,
             "verified": self.verified, "expires_at": self.expires_at, "expires_on": iso(self.expires_at),
             "fees_paid_until": self.fees_paid_until, "fees_paid_until_on": iso(self.fees_paid_until),
-            "frozen_until": self.frozen_until,
+            "frozen_until": self.frozen_until, "holder_disputed": self.holder_disputed,
         }
 
 
@@ -307,6 +309,32 @@ class AssetService:
                  sender: LocalAccount | None = None) -> Act:
         """Lift the current freeze before its term (registrar), citing the lifting order's hash."""
         fn = self.registry.functions.unfreeze(asset_id, parse_hash32(reason_hash, "the reason hash"))
+        return self._send(fn, asset_id, sender)
+
+    def unbind_ref(self, ref: str, reason_hash: bytes | str | None = None, *,
+                   sender: LocalAccount | None = None) -> Act:
+        """Free a squatted official number (registrar): after checking the official register, unbind
+        ``ref`` from the asset that claimed it, which is marked "not the official holder" (and
+        unverified); the real holder can then register with it. The act's ids carry ``assetId``."""
+        encoded = encode_ref(ref)
+        if encoded == ZERO32:
+            raise ValidationError("name the official number to unbind")
+        fn = self.registry.functions.unbindRef(encoded, parse_hash32(reason_hash, "the reason hash"))
+        return act(self.client, self.registry, self.client.transact(fn, sender=sender), "assetId")
+
+    def unbind_content(self, content_hash: bytes | str, reason_hash: bytes | str | None = None, *,
+                       sender: LocalAccount | None = None) -> Act:
+        """Free a squatted content hash the same way (registrar)."""
+        content = parse_hash32(content_hash, "the content hash")
+        if content == ZERO32:
+            raise ValidationError("name the content hash to unbind")
+        fn = self.registry.functions.unbindContent(content, parse_hash32(reason_hash, "the reason hash"))
+        return act(self.client, self.registry, self.client.transact(fn, sender=sender), "assetId")
+
+    def set_holder_disputed(self, asset_id: int, disputed: bool = True, reason_hash: bytes | str | None = None, *,
+                            sender: LocalAccount | None = None) -> Act:
+        """Mark (or clear) the asset as registered by someone who is not the official holder (registrar)."""
+        fn = self.registry.functions.setHolderDisputed(asset_id, disputed, parse_hash32(reason_hash, "the reason hash"))
         return self._send(fn, asset_id, sender)
 
     # -- the admin ---------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 :meth:`CheckService.due_diligence` sends ONE JSON-RPC batch (one HTTP request to the node):
 
 1. ``eth_call`` of ``IPLens.dueDiligence(assetId, maturity)``: the asset, its freeze, its active
-   pledge, its active licenses and the lens's red flags, all read in one block;
+   pledge, its active licenses, its pending license offers, its encumbrance version and the lens's
+   red flags, all read in one block;
 2. ``eth_getLogs`` of the IPRegistry's events whose first topic is the asset id (registration,
    verification, status, dates, freezes);
 3. ``eth_getLogs`` of its ``Transfer`` and ``Approval`` events of the token;
@@ -61,13 +62,14 @@ from ledger.registry.metadata import MetadataStore
 from ledger.registry.pledges import Pledge
 
 FLAG_NAMES = ("unverified", "expiresBeforeMaturity", "feesUnpaid", "invalidationPending", "notPledgeable", "frozen",
-              "pledged", "exclusivelyLicensed")
+              "pledged", "exclusivelyLicensed", "holderDisputed", "exclusivelyOffered")
 """``IIPLens.RedFlags`` in declaration order."""
 
 FLAG_CODES = {
     "frozen": "frozen", "pledged": "pledged", "notPledgeable": "not_pledgeable",
     "invalidationPending": "invalidation_pending", "expiresBeforeMaturity": "expires_before_maturity",
-    "feesUnpaid": "fees_unpaid", "exclusivelyLicensed": "exclusively_licensed", "unverified": "unverified",
+    "holderDisputed": "holder_disputed", "feesUnpaid": "fees_unpaid", "exclusivelyLicensed": "exclusively_licensed",
+    "exclusivelyOffered": "exclusively_offered", "unverified": "unverified",
 }
 """Flags as codes in the order a lender reads them: what blocks a loan first."""
 
@@ -123,6 +125,11 @@ class DueDiligence:
     freeze: Freeze | None
     pledge: Pledge | None
     licenses: list[License]
+    offers: list[License]
+    """Pending license offers (their licensees may accept them at any time)."""
+    encumbrance_version: int
+    """``LicenseRegistry.encumbranceVersionOf``: what the bank names when it accepts a pledge, so that
+    a license offered, accepted or ended after this report makes the acceptance fail."""
     flags: dict[str, bool]
     red_flags: list[RedFlag]
     history: list[LogEvent]
@@ -166,6 +173,8 @@ class DueDiligence:
                 "freeze": self.freeze.as_json() if self.freeze else None,
                 "pledge": self.pledge.as_json() if self.pledge else None,
                 "licenses": [lic.as_json() for lic in self.licenses],
+                "offers": [lic.as_json() for lic in self.offers],
+                "encumbrance_version": self.encumbrance_version,
                 "clean": self.clean, "red_flags": [f.as_json() for f in self.red_flags], "flags": self.flags,
                 "registration": self.registration.as_json() if self.registration else None,
                 "history": [history_json(e) for e in self.history],
@@ -179,7 +188,7 @@ class DueDiligence:
 
 
 def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freeze | None, pledge: Pledge | None,
-              licenses: list[License]) -> list[RedFlag]:
+              licenses: list[License], offers: list[License] | None = None) -> list[RedFlag]:
     """The lens's flags as sentences with the facts behind each."""
     out: list[RedFlag] = []
     for name, code in FLAG_CODES.items():
@@ -202,12 +211,24 @@ def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freez
         elif name == "expiresBeforeMaturity":
             message = f"it expires on {day(asset.expires_at)}, before the loan matures on {day(maturity)}"
         elif name == "feesUnpaid":
-            message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, which has passed: "
-                       "the right lapses unless they are paid")
+            if maturity and asset.fees_paid_until < maturity:
+                message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, before the loan "
+                           f"matures on {day(maturity)}: the right lapses during the loan unless they are paid")
+            else:
+                message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, which has passed: "
+                           "the right lapses unless they are paid")
         elif name == "exclusivelyLicensed":
             held = [f"{lic.kind.label} license {lic.license_id} to {lic.licensee} ({lic.scope()})"
                     for lic in licenses if lic.exclusive]
             message = "exclusively licensed: " + "; ".join(held)
+        elif name == "exclusivelyOffered":
+            held = [f"{lic.kind.label} license {lic.license_id} offered to {lic.licensee} ({lic.scope()})"
+                    for lic in offers or [] if lic.exclusive]
+            message = ("an exclusive license is offered and may be accepted at any time: " + "; ".join(held)
+                       + " (accepting the pledge fails if it is accepted after this check)")
+        elif name == "holderDisputed":
+            message = ("the registrar found that whoever registered it is not the holder in the official register "
+                       "(its official number or content was freed for the real holder)")
         elif name == "unverified":
             message = ("not verified: the registrar has not reconciled this record with the official register "
                        "(owner and official number)")
@@ -384,7 +405,7 @@ class CheckService:
         round_trips = 1
         (report,) = decode_output(self._report_fn, result)
         (_, _, raw_asset, frozen, raw_freeze, pledge_id, raw_pledge, license_ids, raw_licenses, raw_flags,
-         block_number, block_time) = report
+         block_number, block_time, offer_ids, raw_offers, version) = report
         history = self._history(asset_id, [*own, *token, *deals], int(block_number))
         if any(e.block_time == 0 for e in history):
             history = self._with_block_times(history)
@@ -400,11 +421,12 @@ class CheckService:
         freeze = Freeze.from_tuple(raw_freeze)
         pledge = Pledge.from_tuple(int(pledge_id), raw_pledge) if pledge_id else None
         licenses = [License.from_tuple(int(i), raw) for i, raw in zip(license_ids, raw_licenses, strict=True)]
+        offers = [License.from_tuple(int(i), raw) for i, raw in zip(offer_ids, raw_offers, strict=True)]
         flags = {name: bool(on) for name, on in zip(FLAG_NAMES, raw_flags, strict=True)}
         return DueDiligence(
             asset=asset, registration=registration, title=title, frozen=bool(frozen), freeze=freeze, pledge=pledge,
-            licenses=licenses, flags=flags,
-            red_flags=red_flags(flags, asset, maturity, freeze, pledge, licenses),
+            licenses=licenses, offers=offers, encumbrance_version=int(version), flags=flags,
+            red_flags=red_flags(flags, asset, maturity, freeze, pledge, licenses, offers),
             history=history, maturity=maturity, block_number=int(block_number), block_time=int(block_time),
             block_hash=str(header["hash"]) if header and int(header["number"], 16) == block_number else None,
             round_trips=round_trips,

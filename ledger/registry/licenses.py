@@ -1,7 +1,8 @@
 """Licenses of IP assets (LicenseRegistry): offer, accept, terminate, record the filing, list.
 
 The owner offers, the licensee accepts; only then is a license active. Territory and field of
-use are prefix codes (``CN`` covers ``CN-11``; empty covers everything), the term is the
+use are canonical prefix codes (``CN`` covers ``CN-BJ``; empty covers everything; other
+spellings are mapped or refused by :mod:`ledger.registry.codes`), the term is the
 half-open interval [start, end) in unix seconds, and the fee is an integer in token units.
 """
 
@@ -28,6 +29,7 @@ from ledger.encoding import (
 )
 from ledger.errors import ValidationError
 from ledger.registry.assets import act
+from ledger.registry.codes import canonical_field, canonical_territory
 
 MAX_PAGE = 500
 
@@ -54,7 +56,8 @@ class LicenseTerms:
             raise ValidationError(f"a license term must start before it ends (start {iso(start)}, end {iso(end)})")
         return (
             parse_address(self.licensee, "the licensee"), int(LicenseKind.parse(self.kind)), start, end,
-            encode_code(self.territory, "the territory"), encode_code(self.field_of_use, "the field of use"),
+            encode_code(canonical_territory(self.territory), "the territory"),
+            encode_code(canonical_field(self.field_of_use), "the field of use"),
             parse_hash32(self.terms_hash, "the terms hash"), parse_amount(self.fee, "the fee"), self.sublicensable,
         )
 

@@ -1,9 +1,11 @@
 """Pledges of IP assets to accredited banks (PledgeRegistry): propose, accept, release, enforce, consent.
 
 The owner proposes (pledgee, principal in token units of ``currency``, maturity in unix
-seconds, the loan contract's hash); the pledgee, a holder of ``PLEDGEE_ROLE``, accepts. While
-the pledge is active the asset moves only by enforcement or with the pledgee's consent to one
-recipient, and is licensed only with the pledgee's consent to that license.
+seconds, the loan contract's hash); the pledgee, a holder of ``PLEDGEE_ROLE``, accepts naming
+the encumbrance version its bank check showed (the acceptance fails if a license changed since).
+While the pledge is active the asset moves only by enforcement or with the pledgee's consent to
+one recipient, and is licensed only with the pledgee's one-time consent to that license's exact
+terms (withdrawable until used; void once the pledge ends).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ledger.encoding import (
 )
 from ledger.errors import NotFoundError, ValidationError
 from ledger.registry.assets import act
+from ledger.registry.licenses import LicenseTerms
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,16 @@ class PledgeService:
     def _act(self, fn: Any, sender: LocalAccount | None) -> Act:
         return act(self.client, self.contract, self.client.transact(fn, sender=sender), "pledgeId", "assetId")
 
-    def accept(self, pledge_id: int, *, sender: LocalAccount | None = None) -> Act:
-        """Accept a proposal as its pledgee: the asset is pledged from now on."""
-        return self._act(self.contract.functions.accept(pledge_id), sender)
+    def accept(self, pledge_id: int, encumbrance_version: int, *, sender: LocalAccount | None = None) -> Act:
+        """Accept a proposal as its pledgee: the asset is pledged from now on.
+
+        ``encumbrance_version`` is the one the bank check showed (``DueDiligence.encumbrance_version``):
+        if a license of the asset was offered, accepted or ended since, the chain refuses
+        (``PledgeRegistryEncumbrancesChanged``) and the bank checks again.
+        """
+        if encumbrance_version < 0:
+            raise ValidationError("the encumbrance version is a count, at least 0")
+        return self._act(self.contract.functions.accept(pledge_id, encumbrance_version), sender)
 
     def cancel(self, pledge_id: int, *, sender: LocalAccount | None = None) -> Act:
         """Withdraw (pledgor) or decline (pledgee) a pending proposal."""
@@ -117,9 +127,33 @@ class PledgeService:
         to = parse_address(recipient, "the recipient") if recipient else ZERO_ADDRESS
         return self._act(self.contract.functions.consentToTransfer(pledge_id, to), sender)
 
-    def consent_to_license(self, pledge_id: int, license_id: int, *, sender: LocalAccount | None = None) -> Act:
-        """Consent to license ``license_id`` of the pledged asset (pledgee)."""
-        return self._act(self.contract.functions.consentToLicense(pledge_id, license_id), sender)
+    def consent_to_license(self, pledge_id: int, terms: LicenseTerms | tuple[Any, ...], *,
+                           sender: LocalAccount | None = None) -> tuple[Act, str]:
+        """Consent to one license of the pledged asset on exactly ``terms`` (pledgee); a licensee of
+        the zero address admits any licensee on these terms. Returns the act and the consent id
+        (``0x`` hex; :meth:`withdraw_license_consent` takes it)."""
+        encoded = terms.encode() if isinstance(terms, LicenseTerms) else terms
+        receipt = self.client.transact(self.contract.functions.consentToLicense(pledge_id, encoded), sender=sender)
+        return act(self.client, self.contract, receipt, "pledgeId", "assetId"), self.consent_id(encoded)
+
+    def consent_to_offered_license(self, pledge_id: int, license: Any, *, any_licensee: bool = False,
+                                   sender: LocalAccount | None = None) -> tuple[Act, str]:
+        """Consent to the exact terms of a license offer (``License``); ``any_licensee``: to these
+        terms for whoever takes them (e.g. a licence listing's buyers)."""
+        terms = (ZERO_ADDRESS if any_licensee else license.licensee, int(license.kind), license.start, license.end,
+                 license.territory.encode().ljust(32, b"\0"), license.field_of_use.encode().ljust(32, b"\0"),
+                 bytes.fromhex(license.terms_hash[2:]), license.fee, license.sublicensable)
+        return self.consent_to_license(pledge_id, terms, sender=sender)
+
+    def withdraw_license_consent(self, pledge_id: int, consent_id: bytes | str, *,
+                                 sender: LocalAccount | None = None) -> Act:
+        """Withdraw an unused license consent (pledgee)."""
+        fn = self.contract.functions.withdrawLicenseConsent(pledge_id, parse_hash32(consent_id, "the consent id"))
+        return self._act(fn, sender)
+
+    def consent_id(self, terms: tuple[Any, ...]) -> str:
+        """The id of a consent to ``terms`` (encoded), as the contract computes it."""
+        return "0x" + bytes(self.client.call(self.contract.functions.licenseConsentId(terms))).hex()
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -142,8 +176,10 @@ class PledgeService:
         recipient = str(self.client.call(self.contract.functions.transferConsentOf(pledge_id)))
         return None if int(recipient, 16) == 0 else parse_address(recipient)
 
-    def is_license_consented(self, pledge_id: int, license_id: int) -> bool:
-        return bool(self.client.call(self.contract.functions.isLicenseConsented(pledge_id, license_id)))
+    def is_license_consented(self, pledge_id: int, consent_id: bytes | str) -> bool:
+        """Whether consent ``consent_id`` is given, unused, under the active pledge ``pledge_id``."""
+        fn = self.contract.functions.isLicenseConsented(pledge_id, parse_hash32(consent_id, "the consent id"))
+        return bool(self.client.call(fn))
 
     def pledge_count(self) -> int:
         return int(self.client.call(self.contract.functions.pledgeCount()))

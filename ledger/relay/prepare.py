@@ -28,6 +28,7 @@ from ledger import encoding
 from ledger.chain.client import ChainClient
 from ledger.encoding import LabelledEnum
 from ledger.errors import ChainError, ValidationError
+from ledger.registry.codes import canonical_field, canonical_territory
 from ledger.relay.service import FORWARD_REQUEST_TYPES, domain
 
 ENUMS: tuple[type[LabelledEnum], ...] = (
@@ -53,8 +54,9 @@ GAS_MARGIN_FIXED = 10_000
 
 _BYTES32_BY_NAME: dict[str, Callable[[Any], bytes]] = {
     "ref": encoding.encode_ref,
-    "territory": lambda v: encoding.encode_code(v, "the territory"),
-    "fieldOfUse": lambda v: encoding.encode_code(v, "the field of use"),
+    # licence codes in any spelling people use, as the one the LicenseRegistry accepts (issue 11 item 3)
+    "territory": lambda v: encoding.encode_code(canonical_territory(v), "the territory"),
+    "fieldOfUse": lambda v: encoding.encode_code(canonical_field(v), "the field of use"),
     "recordalNo": encoding.encode_filing_no,
 }
 """bytes32 arguments that hold text, by parameter name, with the parser users' input goes through."""

@@ -20,6 +20,7 @@ from eth_account import Account
 from eth_utils import keccak
 
 from ledger.encoding import AssetKind, encode_ref
+from ledger.registry.metadata import build_document
 from ledger.relay.prepare import ENUMS, signature_of, solidity_member
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,3 +284,33 @@ def test_prepare_many_from_one_client_address_is_429_like_relay(chain, deploymen
         statuses = [limited.post("/relay/prepare", json={"from": Account.create().address, **REGISTER}).status_code
                     for _ in range(8)]
     assert statuses[0] == 200 and statuses.count(429) >= 4, statuses  # a burst of 1, then one per 2 s
+
+
+@pytest.mark.parametrize(("territory", "field_of_use"),
+                         [("China", "h04l 9/00"), ("CHN", "H04L9/00"), ("156", "h04l9/0")])
+def test_prepare_license_offer_maps_any_spelling_to_the_canonical_codes(client, api_ledger, accounts,
+                                                                        territory, field_of_use):
+    owner = accounts[1]
+    asset_id = api_ledger.assets.register(os.urandom(32), "invention-patent", None, build_document("T"),
+                                          sender=owner).asset_id
+    now = api_ledger.client.block_time("latest")
+    terms = {"licensee": accounts[3].address, "kind": "exclusive", "start": now, "end": now + 86_400 * 365,
+             "territory": territory, "fieldOfUse": field_of_use, "termsHash": "0x" + "07" * 32, "fee": 5,
+             "sublicensable": False}
+    response = client.post("/relay/prepare", json={
+        "from": owner.address, "contract": "LicenseRegistry", "function": "offer",
+        "args": {"assetId": asset_id, "terms": terms}})
+    assert response.status_code == 200, response.text
+    data = bytes.fromhex(response.json()["message"]["data"][2:])
+    (_, encoded) = abi_decode(["uint256", "(address,uint8,uint40,uint40,bytes32,bytes32,bytes32,uint256,bool)"],
+                              data[4:])
+    assert (encoded[4], encoded[5]) == (b"CN".ljust(32, b"\0"), b"H04L9/00".ljust(32, b"\0"))
+
+
+def test_prepare_license_offer_with_unknown_territory_answers_400_naming_it(client, accounts):
+    terms = {"licensee": accounts[3].address, "kind": "exclusive", "start": 1, "end": 2, "territory": "Narnia",
+             "fieldOfUse": "", "termsHash": "0x" + "07" * 32, "fee": 5, "sublicensable": False}
+    body = problem(client.post("/relay/prepare", json={
+        "from": accounts[1].address, "contract": "LicenseRegistry", "function": "offer",
+        "args": {"assetId": 1, "terms": terms}}), 400)
+    assert "the territory 'Narnia' is not a country" in body["detail"]

@@ -81,7 +81,7 @@ def test_pledge_routes_and_the_bank_check_with_maturity(client, api_ledger, acco
     assert "is not pledged" in problem(client.get(f"/assets/{asset_id}/pledge"), 404)["detail"]
     pledge_id = api_ledger.pledges.propose(asset_id, bank.address, 5_000_000, "CNY", "2027-06-30",
                                            sender=owner).ids["pledgeId"]
-    api_ledger.pledges.accept(pledge_id, sender=bank)
+    api_ledger.pledges.accept(pledge_id, api_ledger.check.due_diligence(asset_id).encumbrance_version, sender=bank)
     pledge = client.get(f"/assets/{asset_id}/pledge").json()
     assert (pledge["pledge_id"], pledge["pledgee"], pledge["principal"], pledge["currency"]) == (
         pledge_id, bank.address, 5_000_000, "CNY")
@@ -147,7 +147,7 @@ def test_relayed_registration_returns_the_new_asset_id_and_the_user_owns_it(live
         api_ledger.assets.grant_role("pledgee", bank.address)
         proposed = api.propose_pledge(user, asset_id, bank.address, 1_000_000, "CNY", "2030-06-30")
         pledge_id = proposed["result"]["pledgeId"]
-        api.accept_pledge(bank, pledge_id)
+        api.accept_pledge(bank, pledge_id, api.check(asset_id)["encumbrance_version"])
         assert api.pledge(pledge_id)["status"] == "active"
         assert [f["code"] for f in api.check(asset_id)["red_flags"]] == ["pledged", "unverified"]
         with pytest.raises(ConflictError, match="already registered"):
@@ -192,3 +192,46 @@ def test_relayed_license_offer_and_accept_return_the_license_id(live_api, api_le
         assert api_ledger.licenses.license_of(license_id).status.name.lower() == "active"
     finally:
         api.close()
+
+
+@pytest.mark.parametrize(("spelling", "code"), [("CHN", "CN"), ("156", "CN"), ("cn", "CN"), ("China", "CN"),
+                                                ("WW", ""), ("", ""), ("us-ca", "US-CA")])
+def test_license_codes_map_every_spelling_of_a_country_to_its_canonical_code(client, spelling, code):
+    response = client.get("/licenses/codes", params={"territory": spelling, "field_of_use": "h04l 9/00"})
+    assert response.status_code == 200
+    assert response.json() == {"territory": code, "field_of_use": "H04L9/00"}
+
+
+@pytest.mark.parametrize(("params", "says"), [({"territory": "Narnia"}, "is not a country"),
+                                              ({"territory": "CN-99"}, "not an ISO 3166-2 subdivision"),
+                                              ({"field_of_use": "H04L9/32"}, "is an IPC subgroup"),
+                                              ({"field_of_use": "medicine"}, "is not an IPC code")])
+def test_license_codes_unknown_is_422_with_the_reason(client, params, says):
+    body = problem(client.get("/licenses/codes", params=params), 422)
+    assert says in body["detail"]
+
+
+def test_unbound_ref_shows_the_squatter_disputed_in_asset_and_check(client, api_ledger, accounts):
+    squatter, owner = accounts[7], accounts[1]
+    squatted = register(api_ledger, squatter, "CN2020555555")
+    assert client.get(f"/assets/{squatted}").json()["holder_disputed"] is False
+    api_ledger.assets.unbind_ref("CN2020555555", "0x" + "5a" * 32)
+    report = client.get(f"/assets/{squatted}/check").json()
+    assert [f["code"] for f in report["red_flags"]] == ["holder_disputed", "unverified"]
+    assert report["flags"]["holderDisputed"] is True
+    assert client.get(f"/assets/{squatted}").json()["holder_disputed"] is True
+    real = register(api_ledger, owner, "CN2020555555")
+    assert client.get(f"/assets/{real}").json()["registration"]["ref"] == "CN2020555555"
+
+
+def test_check_shows_pending_offers_and_the_encumbrance_version(client, api_ledger, accounts):
+    owner, licensee = accounts[1], accounts[3]
+    asset_id = register(api_ledger, owner, "CN2020666666")
+    now = api_ledger.client.block_time("latest")
+    before = client.get(f"/assets/{asset_id}/check").json()["encumbrance_version"]
+    offer = api_ledger.licenses.offer(asset_id, LicenseTerms(licensee.address, "exclusive", now, now + YEAR, "China"),
+                                      sender=owner).ids["licenseId"]
+    report = client.get(f"/assets/{asset_id}/check").json()
+    assert [(o["license_id"], o["territory"], o["status"]) for o in report["offers"]] == [(offer, "CN", "offered")]
+    assert report["encumbrance_version"] == before + 1
+    assert "exclusively_offered" in [f["code"] for f in report["red_flags"]]

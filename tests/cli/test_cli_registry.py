@@ -83,3 +83,36 @@ def test_bad_kind_ref_or_date_exits_two_before_touching_the_chain(tmp_path, clai
     data = tmp_path / "data"
     refused(run(*(a.replace("{claims}", str(claims)) for a in args), data=data), 2, message)
     assert not (data / "devchain").exists()
+
+
+BANK_KEY = "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a"  # Anvil's account 4 (BANK)
+LICENSEE = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+
+def test_pledge_accept_names_its_check_consents_bind_terms_and_the_registrar_unbinds_a_ref(tmp_path, claims):
+    """Issue 11 from the command line: canonical codes, the bank's accept on its check, consents to terms
+    that can be withdrawn, and the registrar freeing a squatted official number."""
+    data = tmp_path / "data"
+    bank = {"IPLEDGER_PRIVATE_KEY": BANK_KEY}
+    ok(run("asset", "register", "--kind", "invention-patent", "--ref", "CN202010123456.7", "--file", str(claims),
+           "--title", "T", data=data))
+    ok(run("role", "grant", "pledgee", BANK, data=data))
+    offered = json.loads(ok(run("license", "offer", "1", "--to", LICENSEE, "--kind", "exclusive", "--end", "2031-01-01",
+                                "--territory", "China", "--field", "h04l", "--json", data=data)))
+    assert json.loads(ok(run("license", "show", str(offered["licenseId"]), "--json", data=data)))["territory"] == "CN"
+    refused(run("license", "offer", "1", "--to", LICENSEE, "--kind", "sole", "--end", "2031-01-01",
+                "--territory", "Narnia", data=data), 2, "the territory 'Narnia' is not a country")
+    ok(run("pledge", "propose", "1", "--to", BANK, "--principal", "1000000", "--maturity", "2030-06-30", data=data))
+    refused(run("pledge", "accept", "1", "--encumbrance-version", "0", data=data, env=bank), 1,
+            "changed since your check (version 0, now 1)")
+    accepted = json.loads(ok(run("pledge", "accept", "1", "--json", data=data, env=bank)))
+    assert accepted["encumbrance_version"] == 1
+    assert "exclusively_offered" in [f["code"] for f in accepted["red_flags"]]
+    consent = json.loads(ok(run("pledge", "consent-license", "1", str(offered["licenseId"]), "--json", data=data,
+                                env=bank)))["consent_id"]
+    ok(run("pledge", "withdraw-consent", "1", consent, data=data, env=bank))
+    refused(run("pledge", "withdraw-consent", "1", consent, data=data, env=bank), 1, "no unused license consent")
+    ok(run("asset", "unbind-ref", "cn202010123456.7", data=data))
+    report = json.loads(ok(run("check", "1", "--json", data=data)))
+    assert "holder_disputed" in [f["code"] for f in report["red_flags"]]
+    refused(run("check", "CN202010123456.7", data=data), 1, "no asset is registered with the official number")

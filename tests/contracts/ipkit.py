@@ -143,12 +143,13 @@ class IPKit:
         return str(self.call(self.registry.functions.ownerOf(asset_id)))
 
     def asset(self, asset_id: int) -> dict[str, Any]:
-        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until = self.call(
+        owner, kind, status, verified, expires_at, fees_paid_until, frozen_until, holder_disputed = self.call(
             self.registry.functions.assetOf(asset_id)
         )
         return {
             "owner": owner, "kind": kind, "status": status, "verified": verified,
             "expiresAt": expires_at, "feesPaidUntil": fees_paid_until, "frozenUntil": frozen_until,
+            "holderDisputed": holder_disputed,
         }
 
     def transfer(self, sender: LocalAccount, to: str, asset_id: int, *, owner: str | None = None) -> Receipt:
@@ -228,8 +229,31 @@ class IPKit:
         [event] = [e for e in self.chain.events(self.pledges, receipt) if e.name == "PledgeProposed"]
         return int(event.args["pledgeId"])
 
-    def accept_pledge(self, pledge_id: int, bank: LocalAccount | None = None) -> Receipt:
-        return self.send(self.pledges.functions.accept(pledge_id), bank or self.bank)
+    def encumbrance_version(self, asset_id: int) -> int:
+        return int(self.call(self.licenses.functions.encumbranceVersionOf(asset_id)))
+
+    def accept_fn(self, pledge_id: int, version: int | None = None) -> ContractFunction:
+        """``accept`` naming the encumbrance version of the pledge's asset now (what a fresh check shows)."""
+        if version is None:
+            asset_id = self.call(self.pledges.functions.pledgeOf(pledge_id))[0] if pledge_id <= self.call(
+                self.pledges.functions.pledgeCount()) else 0
+            version = self.encumbrance_version(asset_id) if asset_id else 0
+        return self.pledges.functions.accept(pledge_id, version)
+
+    def accept_pledge(self, pledge_id: int, bank: LocalAccount | None = None, version: int | None = None) -> Receipt:
+        return self.send(self.accept_fn(pledge_id, version), bank or self.bank)
+
+    def consent_to_license(self, pledge_id: int, terms: tuple[Any, ...], bank: LocalAccount | None = None) -> bytes:
+        """The pledgee consents to one license on exactly `terms`; returns the consent id."""
+        receipt = self.send(self.pledges.functions.consentToLicense(pledge_id, terms), bank or self.bank)
+        [event] = [e for e in self.chain.events(self.pledges, receipt) if e.name == "LicenseConsented"]
+        return bytes.fromhex(str(event.args["consentId"])[2:])
+
+    def license_terms(self, license_id: int) -> tuple[Any, ...]:
+        """The terms license `license_id` was offered on (what a consent names)."""
+        x = self.license_of(license_id)
+        return (x["licensee"], x["kind"], x["start"], x["end"], x["territory"], x["fieldOfUse"], x["termsHash"],
+                x["fee"], x["sublicensable"])
 
     def pledge(self, asset_id: int, *, owner: LocalAccount | None = None, bank: LocalAccount | None = None,
                maturity: int | None = None) -> int:

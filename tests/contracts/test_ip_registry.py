@@ -46,7 +46,7 @@ def test_register_when_new_mints_to_caller_and_emits_transfer_and_asset_register
     assert ip.call(ip.registry.functions.balanceOf(ip.owner.address)) == 1
     assert ip.asset(1) == {
         "owner": ip.owner.address, "kind": INVENTION_PATENT, "status": FILED, "verified": False,
-        "expiresAt": 0, "feesPaidUntil": 0, "frozenUntil": 0,
+        "expiresAt": 0, "feesPaidUntil": 0, "frozenUntil": 0, "holderDisputed": False,
     }
     assert ip.call(ip.registry.functions.assetIdOfContent(content)) == 1
     assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == 1
@@ -142,7 +142,7 @@ def test_registrar_act_by_non_registrar_reverts_with_access_control(ip: IPKit, a
     assert error.arguments == {"account": ip.owner.address, "neededRole": REGISTRAR_ROLE}
     assert ip.asset(asset_id) == {
         "owner": ip.owner.address, "kind": INVENTION_PATENT, "status": FILED, "verified": False,
-        "expiresAt": 0, "feesPaidUntil": 0, "frozenUntil": 0,
+        "expiresAt": 0, "feesPaidUntil": 0, "frozenUntil": 0, "holderDisputed": False,
     }
 
 
@@ -462,3 +462,103 @@ def test_transfer_after_release_moves_asset(ip: IPKit):
     ip.send(ip.pledges.functions.release(pledge_id), ip.bank)
     ip.transfer(ip.owner, ip.other.address, asset_id)
     assert ip.owner_of(asset_id) == ip.other.address
+
+
+# -- squatting: the registrar's remedy -----------------------------------------------------------
+
+REASON = b"\x5a" * 32
+
+
+def test_unbind_ref_of_squatter_frees_ref_for_real_holder_and_marks_squatter(ip: IPKit):
+    """The attack: a stranger registers a public patent number first; the real owner could never register."""
+    squatter = ip.register(ip.stranger, ref=REF)
+    ip.send(ip.registry.functions.setVerified(squatter, True), ip.admin)
+    assert ip.refused(ip.registry.functions.register(os.urandom(32), INVENTION_PATENT, REF, os.urandom(32), URI),
+                      ip.owner).name == "IPRegistryRefAlreadyRegistered"
+    receipt = ip.send(ip.registry.functions.unbindRef(REF, REASON), ip.admin)
+    assert ip.events(ip.registry, receipt) == [
+        ("RefUnbound", {"ref": hex32(REF), "assetId": squatter, "reasonHash": hex32(REASON),
+                        "registrar": ip.admin.address}),
+        ("HolderDisputeChanged", {"assetId": squatter, "disputed": True, "reasonHash": hex32(REASON),
+                                  "registrar": ip.admin.address}),
+        ("VerificationChanged", {"assetId": squatter, "verified": False, "by": ip.admin.address}),
+    ]
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == 0
+    assert ip.asset(squatter)["holderDisputed"] is True and ip.asset(squatter)["verified"] is False
+    assert ip.owner_of(squatter) == ip.stranger.address  # the asset stays, marked
+    real = ip.register(ref=REF)
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == real
+    assert ip.asset(real)["holderDisputed"] is False
+
+
+def test_unbind_content_of_squatter_frees_content_for_real_holder(ip: IPKit):
+    content = os.urandom(32)
+    squatter = ip.register(ip.stranger, content=content)
+    receipt = ip.send(ip.registry.functions.unbindContent(content, REASON), ip.admin)
+    assert ip.events(ip.registry, receipt) == [
+        ("ContentUnbound", {"contentHash": hex32(content), "assetId": squatter, "reasonHash": hex32(REASON),
+                            "registrar": ip.admin.address}),
+        ("HolderDisputeChanged", {"assetId": squatter, "disputed": True, "reasonHash": hex32(REASON),
+                                  "registrar": ip.admin.address}),
+    ]
+    assert ip.call(ip.registry.functions.assetIdOfContent(content)) == 0
+    real = ip.register(content=content)
+    assert ip.call(ip.registry.functions.assetIdOfContent(content)) == real
+
+
+def test_unbind_ref_unknown_reverts_with_unknown_ref(ip: IPKit):
+    ip.register(ref=REF)
+    other = b32("CN000000000000.0")
+    error = ip.refused(ip.registry.functions.unbindRef(other, REASON), ip.admin)
+    assert isinstance(error, NotFoundError)
+    assert (error.name, error.arguments) == ("IPRegistryUnknownRef", {"ref": hex32(other)})
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == 1
+
+
+def test_unbind_content_unknown_reverts_with_unknown_content(ip: IPKit):
+    content = os.urandom(32)
+    error = ip.refused(ip.registry.functions.unbindContent(content, REASON), ip.admin)
+    assert (error.name, error.arguments) == ("IPRegistryUnknownContent", {"contentHash": hex32(content)})
+
+
+@pytest.mark.parametrize("act", ["unbindRef", "unbindContent", "setHolderDisputed"])
+def test_squatting_remedy_by_non_registrar_reverts_with_access_control(ip: IPKit, act):
+    content = os.urandom(32)
+    asset_id = ip.register(content=content, ref=REF)
+    fn = {
+        "unbindRef": lambda: ip.registry.functions.unbindRef(REF, REASON),
+        "unbindContent": lambda: ip.registry.functions.unbindContent(content, REASON),
+        "setHolderDisputed": lambda: ip.registry.functions.setHolderDisputed(asset_id, True, REASON),
+    }[act]()
+    error = ip.refused(fn, ip.owner)
+    assert isinstance(error, PermissionDeniedError)
+    assert error.arguments == {"account": ip.owner.address, "neededRole": REGISTRAR_ROLE}
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == asset_id
+    assert ip.call(ip.registry.functions.assetIdOfContent(content)) == asset_id
+    assert ip.asset(asset_id)["holderDisputed"] is False
+
+
+def test_set_holder_disputed_by_registrar_marks_and_clears_with_events(ip: IPKit):
+    asset_id = ip.register()
+    receipt = ip.send(ip.registry.functions.setHolderDisputed(asset_id, True, REASON), ip.admin)
+    assert ip.events(ip.registry, receipt) == [("HolderDisputeChanged", {
+        "assetId": asset_id, "disputed": True, "reasonHash": hex32(REASON), "registrar": ip.admin.address})]
+    assert ip.asset(asset_id)["holderDisputed"] is True
+    ip.send(ip.registry.functions.setHolderDisputed(asset_id, False, REASON), ip.admin)
+    assert ip.asset(asset_id)["holderDisputed"] is False
+
+
+def test_set_holder_disputed_on_unknown_asset_reverts_with_nonexistent_token(ip: IPKit):
+    error = ip.refused(ip.registry.functions.setHolderDisputed(9, True, REASON), ip.admin)
+    assert (error.name, error.arguments) == ("ERC721NonexistentToken", {"tokenId": 9})
+
+
+@pytest.mark.parametrize("act", ["unbindRef", "unbindContent"])
+def test_unbind_zero_key_reverts_with_zero_before_the_role(ip: IPKit, act):
+    ip.register(ref=REF)
+    fn = getattr(ip.registry.functions, act)(b"\0" * 32, REASON)
+    for sender in (ip.admin, ip.stranger):  # bad input is bad input, whoever sends it
+        error = ip.refused(fn, sender)
+        assert isinstance(error, ValidationError)
+        assert error.name == ("IPRegistryZeroRef" if act == "unbindRef" else "IPRegistryZeroContentHash")
+    assert ip.call(ip.registry.functions.assetIdOfRef(REF)) == 1

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+import pycountry
 import pytest
 from eth_utils import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3.exceptions import ContractCustomError
 
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.contracts.ipkit import (
@@ -69,7 +75,6 @@ def test_offer_to_zero_or_self_reverts_with_invalid_licensee(ip: IPKit, licensee
     asset_id = ip.register()
     address = ZERO_ADDRESS if licensee == "zero" else ip.owner.address
     error = ip.refused(ip.licenses.functions.offer(asset_id, ip.terms(address)), ip.owner)
-    assert isinstance(error, ValidationError)
     assert (error.name, error.arguments) == ("LicenseRegistryInvalidLicensee", {"licensee": address})
 
 
@@ -80,7 +85,6 @@ def test_offer_with_bad_term_reverts_with_invalid_term(ip: IPKit, term):
     start, end = {"start_after_end": (now + 2 * DAY, now + DAY), "empty": (now + DAY, now + DAY),
                   "ended": (now - 2 * DAY, now - DAY)}[term]
     error = ip.refused(ip.licenses.functions.offer(asset_id, ip.terms(start=start, end=end)), ip.owner)
-    assert isinstance(error, ValidationError)
     assert (error.name, error.arguments) == ("LicenseRegistryInvalidTerm", {"start": start, "end": end})
     assert ip.call(ip.licenses.functions.licenseCount()) == 0
 
@@ -189,7 +193,7 @@ def test_accept_when_pledged_with_consent_for_that_license_activates_it(ip: IPKi
     consented = ip.offer(asset_id)
     other = ip.offer(asset_id, licensee=ip.other.address)
     pledge_id = ip.pledge(asset_id)
-    ip.send(ip.pledges.functions.consentToLicense(pledge_id, consented), ip.bank)
+    ip.consent_to_license(pledge_id, ip.license_terms(consented))
     ip.accept_license(consented)
     assert ip.license_of(consented)["status"] == L_ACTIVE
     error = ip.refused(ip.licenses.functions.accept(other), ip.other)  # consent is per license
@@ -312,8 +316,9 @@ def test_accept_after_exclusive_terminated_activates_new_license(ip: IPKit):
 
 
 def _codes(n: int) -> list[str]:
-    """``n`` territory codes none of which is a prefix of another."""
-    return [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(n)]
+    """``n`` territory codes none of which is a prefix of another: assigned ISO 3166-1 countries (the
+    registry accepts only canonical codes)."""
+    return sorted(c.alpha_2 for c in pycountry.countries)[:n]
 
 
 def test_accept_beyond_exclusive_limit_reverts_with_active_license_limit(ip: IPKit):
@@ -475,5 +480,99 @@ def test_record_filing_with_zero_number_reverts_with_zero_recordal_no(ip: IPKit)
     asset_id = ip.register()
     license_id = ip.license(asset_id)
     error = ip.refused(ip.licenses.functions.recordFiling(license_id, b"\0" * 32), ip.admin)
-    assert isinstance(error, ValidationError)
     assert (error.name, error.arguments) == ("LicenseRegistryZeroRecordalNo", {})
+
+
+# -- canonical codes (contracts/types/Codes.sol) ------------------------------------------------
+
+
+def _canonical_territory(code: str) -> bool:
+    """The reference model: zero, an assigned ISO 3166-1 alpha-2 country, or one with a subdivision."""
+    if code == "":
+        return True
+    match = re.fullmatch(r"([A-Z]{2})(-[A-Z0-9]{1,3})?", code)
+    return match is not None and pycountry.countries.get(alpha_2=match.group(1)) is not None
+
+
+def _canonical_field(code: str) -> bool:
+    """The reference model: zero, or an IPC section, class, subclass or main group."""
+    grammar = r"|[A-H]|[A-H][0-9]{2}|[A-H][0-9]{2}[A-Z]|[A-H][0-9]{2}[A-Z][1-9][0-9]{0,3}/00"
+    return re.fullmatch(grammar, code) is not None
+
+
+@pytest.mark.parametrize("territory", ["cn", "CHN", "156", "Cn", "C", "CN-", "CN-1234", "CN_11", "XX", "WW", "ZZ",
+                                       "CN 11", "China"])
+def test_offer_with_non_canonical_territory_reverts_with_non_canonical_territory(ip: IPKit, territory):
+    asset_id = ip.register()
+    count = ip.call(ip.licenses.functions.licenseCount())
+    error = ip.refused(ip.licenses.functions.offer(asset_id, ip.terms(territory=territory)), ip.owner)
+    assert isinstance(error, ValidationError)
+    assert (error.name, error.arguments) == (
+        "LicenseRegistryNonCanonicalTerritory", {"territory": hex32(b32(territory))})
+    assert ip.call(ip.licenses.functions.licenseCount()) == count
+    assert ip.call(ip.licenses.functions.licensesOf(asset_id)) == []
+
+
+@pytest.mark.parametrize("field", ["h04l", "H04l", "H4", "H04L9/32", "H04L09/00", "H04L12345/00", "I01", "H04L9",
+                                   "H04L9/0", "medicine"])
+def test_offer_with_non_canonical_field_reverts_with_non_canonical_field(ip: IPKit, field):
+    asset_id = ip.register()
+    error = ip.refused(ip.licenses.functions.offer(asset_id, ip.terms(field=field)), ip.owner)
+    assert (error.name, error.arguments) == ("LicenseRegistryNonCanonicalField", {"fieldOfUse": hex32(b32(field))})
+    assert ip.call(ip.licenses.functions.licensesOf(asset_id)) == []
+
+
+def test_offer_with_code_followed_by_garbage_after_a_zero_byte_reverts_with_non_canonical_territory(ip: IPKit):
+    asset_id = ip.register()
+    padded = b"CN\0X".ljust(32, b"\0")
+    terms = (*ip.terms()[:4], padded, *ip.terms()[5:])
+    error = ip.refused(ip.licenses.functions.offer(asset_id, terms), ip.owner)
+    assert (error.name, error.arguments) == ("LicenseRegistryNonCanonicalTerritory", {"territory": hex32(padded)})
+
+
+@pytest.mark.parametrize(("territory", "field"), [("", ""), ("CN", "H"), ("CN-11", "H04"), ("US-CA", "H04L"),
+                                                  ("GB-ENG", "H04L9/00"), ("DE", "A61K1234/00")])
+def test_offer_with_canonical_codes_records_them(ip: IPKit, territory, field):
+    asset_id = ip.register()
+    license_id = ip.offer(asset_id, territory=territory, field=field)
+    got = ip.license_of(license_id)
+    assert (got["territory"], got["fieldOfUse"]) == (b32(territory), b32(field))
+
+
+@pytest.mark.parametrize("spelling", ["CHN", "156", "cn"])
+def test_offer_exclusive_for_china_spelled_otherwise_reverts_instead_of_second_exclusive(ip: IPKit, spelling):
+    """The attack: "CN", "CHN", "156" and "cn" were four exclusive licenses for one country."""
+    asset_id = ip.register()
+    ip.license(asset_id, kind=EXCLUSIVE, territory="CN")
+    error = ip.refused(
+        ip.licenses.functions.offer(asset_id, ip.terms(ip.other.address, kind=EXCLUSIVE, territory=spelling)), ip.owner)
+    assert error.name == "LicenseRegistryNonCanonicalTerritory"
+    assert ip.call(ip.licenses.functions.licensesOf(asset_id)) == [1]
+    assert len(ip.call(ip.licenses.functions.activeLicensesOf(asset_id))[0]) == 1
+
+
+_CODE_CHARS = "ACDEHNRSUWXZacn0123456789-/ "
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(territory=st.text(_CODE_CHARS, max_size=7), field=st.text("ABHIZhl0149/", max_size=11))
+def test_offer_accepts_exactly_the_codes_of_the_reference_model(ip: IPKit, territory, field):
+    """Every code the chain takes is canonical by the model (regex + pycountry), and the other way round."""
+    asset_id = 1 if ip.call(ip.registry.functions.assetCount()) else ip.register()
+    owner = ip.owner_of(asset_id)
+    fn = ip.licenses.functions.offer(asset_id, ip.terms(territory=territory, field=field))
+    try:
+        fn.call({"from": owner})
+        refused = None
+    except ContractCustomError as exc:
+        refused = str(exc.data)[:10]
+    if not _canonical_territory(territory):
+        assert refused == _selector("LicenseRegistryNonCanonicalTerritory(bytes32)")
+    elif not _canonical_field(field):
+        assert refused == _selector("LicenseRegistryNonCanonicalField(bytes32)")
+    else:
+        assert refused is None
+
+
+def _selector(signature: str) -> str:
+    return "0x" + keccak(text=signature)[:4].hex()

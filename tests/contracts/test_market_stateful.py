@@ -563,7 +563,8 @@ class MarketMachine(RuleBasedStateMachine):
         fn = self.pledges.functions.propose(a.id, self.addr[BANK], 1_000_000, b"CNY", m.at(365), b"\x09" * 32)
         self.act("propose pledge", fn, owner, None)
         m.pledges += 1
-        self.act("accept pledge", self.pledges.functions.accept(m.pledges), BANK, None)
+        version = self.chain.call(self.kit.ip.licenses.functions.encumbranceVersionOf(a.id))  # as the bank check shows
+        self.act("accept pledge", self.pledges.functions.accept(m.pledges, version), BANK, None)
         a.pledge, a.consent = m.pledges, ZERO_ADDRESS
 
     def bank_acts(self, data: st.DataObject, release: bool) -> None:

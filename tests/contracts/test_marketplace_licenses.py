@@ -100,9 +100,10 @@ def test_grant_keeps_the_offer_and_accept_rules(market: MarketKit):
     error = ip.refused(ip.licenses.functions.grant(pledged, ip.terms(market.seller.address)), operator)
     assert (error.name, error.arguments) == ("LicenseRegistryInvalidLicensee", {"licensee": market.seller.address})
     assert market.call(ip.licenses.functions.licenseCount()) == 1
-    # The pledgee's consent names the license id: the next one.
-    market.send(ip.pledges.functions.consentToLicense(pledge_id, 2), ip.bank)
-    market.send(ip.licenses.functions.grant(pledged, ip.terms()), operator)
+    # The pledgee's consent names the license's terms.
+    terms = ip.terms()
+    market.send(ip.pledges.functions.consentToLicense(pledge_id, terms), ip.bank)
+    market.send(ip.licenses.functions.grant(pledged, terms), operator)
     assert ip.license_of(2)["status"] == L_ACTIVE
 
 
@@ -379,7 +380,7 @@ def test_buy_license_of_a_void_listing_reverts_and_charges_nothing(market: Marke
 
 
 def test_buy_license_of_pledged_asset_needs_the_pledgees_consent_to_that_license(market: MarketKit):
-    """Listed while pledged: each sale needs the pledgee's consent to the license id it creates."""
+    """Listed while pledged: each sale needs the pledgee's consent to the listing's terms (for anyone)."""
     ip = market.ip
     asset_id = ip.register()
     pledge_id = ip.pledge(asset_id)
@@ -391,11 +392,15 @@ def test_buy_license_of_pledged_asset_needs_the_pledgees_consent_to_that_license
     assert (error.name, error.arguments) == ("LicenseRegistryAssetPledged", {"assetId": asset_id,
                                                                               "pledgeId": pledge_id})
     next_id = market.call(ip.licenses.functions.licenseCount()) + 1
-    market.send(ip.pledges.functions.consentToLicense(pledge_id, next_id), ip.bank)
+    terms = market.license_listing(listing_id)["terms"]  # licensee zero: whoever buys
+    market.send(ip.pledges.functions.consentToLicense(pledge_id, terms), ip.bank)
     with market.ledger() as moved:
         market.buy_license(listing_id)
     assert moved == {market.buyer.address: -10 * UNIT, market.seller.address: 10 * UNIT}
     assert ip.license_of(next_id)["licensee"] == market.buyer.address
+    with market.ledger() as moved:  # one consent, one sale
+        error = ip.refused(market.buy_license_fn(listing_id), market.buyer)
+    assert moved == {} and error.name == "LicenseRegistryAssetPledged"
 
 
 def test_open_license_listings_pages_by_id_range(market: MarketKit):

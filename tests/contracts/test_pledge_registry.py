@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import pytest
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from tests.contracts.ipkit import (
     DAY,
+    EXCLUSIVE,
     EXPIRED,
     GRANTED,
     INVALIDATED,
     INVALIDATION_REQUESTED,
+    L_ACTIVE,
+    L_OFFERED,
     LAPSED,
+    NON_EXCLUSIVE,
     P_ACTIVE,
     P_CANCELLED,
     P_ENFORCED,
     P_PROPOSED,
     P_RELEASED,
+    SOLE,
     YEAR,
     ZERO_ADDRESS,
     IPKit,
+    hex32,
 )
 
 PLEDGEE_ROLE = "0x" + keccak(text="PLEDGEE_ROLE").hex()
+TERMS_TYPE = "(address,uint8,uint40,uint40,bytes32,bytes32,bytes32,uint256,bool)"  # ILicenseRegistry.LicenseTerms
 
 
 def test_propose_by_owner_records_proposal_and_emits_pledge_proposed(ip: IPKit):
@@ -165,7 +173,7 @@ def test_accept_by_pledgee_activates_pledge_and_emits_pledge_accepted(ip: IPKit)
 def test_accept_by_other_than_pledgee_reverts_with_not_pledgee(ip: IPKit):
     asset_id = ip.register()
     pledge_id = ip.propose(asset_id)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank2)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank2)
     assert isinstance(error, PermissionDeniedError)
     assert (error.name, error.arguments) == (
         "PledgeRegistryNotPledgee", {"pledgeId": pledge_id, "account": ip.bank2.address})
@@ -176,7 +184,7 @@ def test_accept_when_pledgee_lost_accreditation_reverts_with_access_control(ip: 
     asset_id = ip.register()
     pledge_id = ip.propose(asset_id)
     ip.send(ip.registry.functions.revokeRole(PLEDGEE_ROLE, ip.bank.address), ip.admin)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert (error.name, error.arguments) == (
         "AccessControlUnauthorizedAccount", {"account": ip.bank.address, "neededRole": PLEDGEE_ROLE})
     assert ip.call(ip.pledges.functions.activePledgeOf(asset_id)) == 0
@@ -186,7 +194,7 @@ def test_accept_when_asset_changed_hands_reverts_with_proposal_stale(ip: IPKit):
     asset_id = ip.register()
     pledge_id = ip.propose(asset_id)
     ip.transfer(ip.owner, ip.other.address, asset_id)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert isinstance(error, ConflictError)
     assert (error.name, error.arguments) == ("PledgeRegistryProposalStale", {
         "pledgeId": pledge_id, "pledgor": ip.owner.address, "owner": ip.other.address})
@@ -198,7 +206,7 @@ def test_accept_when_another_pledge_active_reverts_with_already_pledged(ip: IPKi
     first = ip.propose(asset_id, pledgee=ip.bank.address)
     second = ip.propose(asset_id, pledgee=ip.bank2.address)
     ip.accept_pledge(first, ip.bank)
-    error = ip.refused(ip.pledges.functions.accept(second), ip.bank2)
+    error = ip.refused(ip.accept_fn(second), ip.bank2)
     assert (error.name, error.arguments) == ("PledgeRegistryAlreadyPledged", {"assetId": asset_id, "pledgeId": first})
     assert ip.pledge_of(second)["status"] == P_PROPOSED
     assert ip.call(ip.pledges.functions.activePledgeOf(asset_id)) == first
@@ -209,7 +217,7 @@ def test_accept_when_frozen_since_proposal_reverts_with_asset_frozen(ip: IPKit):
     pledge_id = ip.propose(asset_id)
     until = ip.now() + DAY
     ip.freeze(asset_id, until=until)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert (error.name, error.arguments) == ("PledgeRegistryAssetFrozen", {"assetId": asset_id, "until": until})
     assert ip.pledge_of(pledge_id)["status"] == P_PROPOSED
 
@@ -218,7 +226,7 @@ def test_accept_when_invalidated_since_proposal_reverts_with_not_pledgeable(ip: 
     asset_id = ip.register()
     pledge_id = ip.propose(asset_id)
     ip.send(ip.registry.functions.setLegalStatus(asset_id, INVALIDATED), ip.admin)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert (error.name, error.arguments) == (
         "PledgeRegistryAssetNotPledgeable", {"assetId": asset_id, "status": INVALIDATED})
 
@@ -228,20 +236,20 @@ def test_accept_after_maturity_passed_reverts_with_invalid_maturity(ip: IPKit):
     maturity = ip.now() + 100
     pledge_id = ip.propose(asset_id, maturity=maturity)
     ip.chain.increase_time(101)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert (error.name, error.arguments) == ("PledgeRegistryInvalidMaturity", {"maturity": maturity})
 
 
 def test_accept_twice_reverts_with_not_proposed(ip: IPKit):
     asset_id = ip.register()
     pledge_id = ip.pledge(asset_id)
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert isinstance(error, ConflictError)
     assert (error.name, error.arguments) == ("PledgeRegistryNotProposed", {"pledgeId": pledge_id, "status": P_ACTIVE})
 
 
 def test_accept_unknown_pledge_reverts_with_unknown_pledge(ip: IPKit):
-    error = ip.refused(ip.pledges.functions.accept(77), ip.bank)
+    error = ip.refused(ip.accept_fn(77), ip.bank)
     assert isinstance(error, NotFoundError)
     assert (error.name, error.arguments) == ("PledgeRegistryUnknownPledge", {"pledgeId": 77})
 
@@ -258,7 +266,7 @@ def test_cancel_by_pledgor_or_pledgee_cancels_proposal(ip: IPKit, party):
     assert ip.events(ip.pledges, receipt) == [
         ("PledgeCancelled", {"pledgeId": pledge_id, "assetId": asset_id, "by": signer.address})]
     assert ip.pledge_of(pledge_id)["status"] == P_CANCELLED
-    error = ip.refused(ip.pledges.functions.accept(pledge_id), ip.bank)
+    error = ip.refused(ip.accept_fn(pledge_id), ip.bank)
     assert (error.name, error.arguments) == (
         "PledgeRegistryNotProposed", {"pledgeId": pledge_id, "status": P_CANCELLED})
 
@@ -407,13 +415,15 @@ def test_consent_to_transfer_withdrawn_blocks_transfer_again(ip: IPKit):
 def test_consent_by_other_than_pledgee_reverts_with_not_pledgee(ip: IPKit, act):
     asset_id = ip.register()
     pledge_id = ip.pledge(asset_id)
+    terms = ip.terms()
     fn = (ip.pledges.functions.consentToTransfer(pledge_id, ip.owner.address) if act == "consentToTransfer"
-          else ip.pledges.functions.consentToLicense(pledge_id, 1))
+          else ip.pledges.functions.consentToLicense(pledge_id, terms))
     error = ip.refused(fn, ip.owner)
     assert (error.name, error.arguments) == (
         "PledgeRegistryNotPledgee", {"pledgeId": pledge_id, "account": ip.owner.address})
     assert ip.call(ip.pledges.functions.transferConsentOf(pledge_id)) == ZERO_ADDRESS
-    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, 1)) is False
+    consent_id = ip.call(ip.pledges.functions.licenseConsentId(terms))
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is False
 
 
 def test_consent_when_not_active_reverts_with_not_active(ip: IPKit):
@@ -423,13 +433,205 @@ def test_consent_when_not_active_reverts_with_not_active(ip: IPKit):
     assert (error.name, error.arguments) == ("PledgeRegistryNotActive", {"pledgeId": pledge_id, "status": P_PROPOSED})
 
 
-def test_consent_to_license_by_pledgee_records_and_emits(ip: IPKit):
+def test_consent_to_license_by_pledgee_records_terms_and_emits(ip: IPKit):
     asset_id = ip.register()
     pledge_id = ip.pledge(asset_id)
-    receipt = ip.send(ip.pledges.functions.consentToLicense(pledge_id, 5), ip.bank)
-    assert ip.events(ip.pledges, receipt) == [
-        ("LicenseConsented", {"pledgeId": pledge_id, "assetId": asset_id, "licenseId": 5})]
-    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, 5)) is True
+    terms = ip.terms(kind=EXCLUSIVE, territory="CN", fee=123)
+    consent_id = keccak(abi_encode([TERMS_TYPE], [terms]))
+    receipt = ip.send(ip.pledges.functions.consentToLicense(pledge_id, terms), ip.bank)
+    [(name, args)] = ip.events(ip.pledges, receipt)
+    assert (name, args["pledgeId"], args["assetId"], args["consentId"]) == (
+        "LicenseConsented", pledge_id, asset_id, hex32(consent_id))
+    assert args["terms"]["fee"] == 123 and args["terms"]["licensee"] == ip.licensee.address
+    assert ip.call(ip.pledges.functions.licenseConsentId(terms)) == consent_id
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is True
+
+
+def test_consent_to_license_twice_unused_reverts_with_consent_exists(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    consent_id = ip.consent_to_license(pledge_id, ip.terms())
+    error = ip.refused(ip.pledges.functions.consentToLicense(pledge_id, ip.terms()), ip.bank)
+    assert (error.name, error.arguments) == (
+        "PledgeRegistryLicenseConsentExists", {"pledgeId": pledge_id, "consentId": hex32(consent_id)})
+
+
+# -- license consents bind terms, are withdrawable and die with the pledge (issue 11 item 1) ---------
+
+
+def test_license_consent_used_for_other_terms_reverts_with_asset_pledged(ip: IPKit):
+    """The attack: the bank consents to a modest licence; the owner uses the consent for an exclusive,
+    worldwide, zero-fee, long licence to an accomplice (the consent was a licence *number*)."""
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    modest = ip.terms(kind=NON_EXCLUSIVE, territory="CN-11", field="H04L", fee=900_000)
+    ip.consent_to_license(pledge_id, modest)
+    accomplice = ip.offer(asset_id, licensee=ip.other.address, kind=EXCLUSIVE, fee=0, end=ip.now() + 50 * YEAR)
+    error = ip.refused(ip.licenses.functions.accept(accomplice), ip.other)
+    assert (error.name, error.arguments) == (
+        "LicenseRegistryAssetPledged", {"assetId": asset_id, "pledgeId": pledge_id})
+    assert ip.license_of(accomplice)["status"] == L_OFFERED
+    # One term changed is other terms, too: the fee, the licensee, the kind.
+    for changed in ({"fee": 899_999}, {"licensee": ip.other.address}, {"kind": SOLE}):
+        terms = {"kind": NON_EXCLUSIVE, "territory": "CN-11", "field": "H04L", "fee": 900_000,
+                 "start": modest[2], "end": modest[3], **changed}
+        other = ip.offer(asset_id, **terms)
+        signer = ip.other if changed.get("licensee") else ip.licensee
+        assert ip.refused(ip.licenses.functions.accept(other), signer).name == "LicenseRegistryAssetPledged"
+
+
+def test_license_consent_used_for_its_exact_terms_activates_once_and_emits_used(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    terms = ip.terms(territory="CN", fee=900_000)
+    consent_id = ip.consent_to_license(pledge_id, terms)
+    first = ip.offer(asset_id, start=terms[2], end=terms[3], territory="CN", fee=900_000)
+    receipt = ip.accept_license(first)
+    assert ("LicenseConsentUsed", {"pledgeId": pledge_id, "assetId": asset_id, "consentId": hex32(consent_id),
+                                   "licenseId": first}) in ip.events(ip.pledges, receipt)
+    assert ip.license_of(first)["status"] == L_ACTIVE
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is False
+    again = ip.offer(asset_id, start=terms[2], end=terms[3], territory="CN", fee=900_000)
+    error = ip.refused(ip.licenses.functions.accept(again), ip.licensee)  # used up: one consent, one licence
+    assert error.name == "LicenseRegistryAssetPledged"
+
+
+def test_license_consent_for_anyone_activates_those_terms_for_any_licensee(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    terms = ip.terms(ZERO_ADDRESS, territory="US", fee=7)
+    ip.consent_to_license(pledge_id, terms)
+    license_id = ip.offer(asset_id, licensee=ip.other.address, start=terms[2], end=terms[3], territory="US", fee=7)
+    ip.accept_license(license_id, ip.other)
+    assert ip.license_of(license_id)["status"] == L_ACTIVE
+
+
+def test_withdraw_license_consent_then_accept_reverts_with_asset_pledged(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    terms = ip.terms(territory="CN")
+    consent_id = ip.consent_to_license(pledge_id, terms)
+    receipt = ip.send(ip.pledges.functions.withdrawLicenseConsent(pledge_id, consent_id), ip.bank)
+    assert ip.events(ip.pledges, receipt) == [("LicenseConsentWithdrawn", {
+        "pledgeId": pledge_id, "assetId": asset_id, "consentId": hex32(consent_id)})]
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is False
+    license_id = ip.offer(asset_id, start=terms[2], end=terms[3], territory="CN")
+    error = ip.refused(ip.licenses.functions.accept(license_id), ip.licensee)
+    assert (error.name, error.arguments) == (
+        "LicenseRegistryAssetPledged", {"assetId": asset_id, "pledgeId": pledge_id})
+    assert ip.license_of(license_id)["status"] == L_OFFERED
+
+
+def test_withdraw_license_consent_unknown_or_used_reverts_with_no_license_consent(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    terms = ip.terms()
+    consent_id = ip.consent_to_license(pledge_id, terms)
+    ip.accept_license(ip.offer(asset_id, start=terms[2], end=terms[3]))
+    error = ip.refused(ip.pledges.functions.withdrawLicenseConsent(pledge_id, consent_id), ip.bank)
+    assert (error.name, error.arguments) == (
+        "PledgeRegistryNoLicenseConsent", {"pledgeId": pledge_id, "consentId": hex32(consent_id)})
+
+
+def test_withdraw_license_consent_by_other_than_pledgee_reverts_with_not_pledgee(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    consent_id = ip.consent_to_license(pledge_id, ip.terms())
+    error = ip.refused(ip.pledges.functions.withdrawLicenseConsent(pledge_id, consent_id), ip.owner)
+    assert (error.name, error.arguments) == (
+        "PledgeRegistryNotPledgee", {"pledgeId": pledge_id, "account": ip.owner.address})
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is True
+
+
+@pytest.mark.parametrize("end", ["release", "enforce"])
+def test_license_consent_after_release_or_enforcement_is_void_under_new_pledge(ip: IPKit, end):
+    """A new pledge must not inherit the old pledge's consents."""
+    asset_id = ip.register()
+    maturity = ip.now() + DAY
+    old = ip.pledge(asset_id, maturity=maturity)
+    terms = ip.terms(territory="CN", end=ip.now() + YEAR)
+    consent_id = ip.consent_to_license(old, terms)
+    if end == "release":
+        ip.send(ip.pledges.functions.release(old), ip.bank)
+    else:
+        ip.chain.increase_time(DAY + 1)
+        ip.send(ip.pledges.functions.enforce(old, ip.owner.address), ip.bank)  # sold back to the owner
+    assert ip.call(ip.pledges.functions.isLicenseConsented(old, consent_id)) is False
+    new = ip.pledge(asset_id)
+    license_id = ip.offer(asset_id, start=terms[2], end=terms[3], territory="CN")
+    error = ip.refused(ip.licenses.functions.accept(license_id), ip.licensee)
+    assert (error.name, error.arguments) == ("LicenseRegistryAssetPledged", {"assetId": asset_id, "pledgeId": new})
+    assert ip.license_of(license_id)["status"] == L_OFFERED
+
+
+def test_authorize_license_by_anyone_but_license_registry_reverts_with_unauthorized_caller(ip: IPKit):
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    terms = ip.terms()
+    consent_id = ip.consent_to_license(pledge_id, terms)
+    error = ip.refused(ip.pledges.functions.authorizeLicense(asset_id, 1, terms), ip.owner)
+    assert isinstance(error, PermissionDeniedError)
+    assert (error.name, error.arguments) == ("PledgeRegistryUnauthorizedCaller", {"caller": ip.owner.address})
+    assert ip.call(ip.pledges.functions.isLicenseConsented(pledge_id, consent_id)) is True
+
+
+def test_set_license_registry_again_reverts_with_already_set(ip: IPKit):
+    wired = ip.call(ip.pledges.functions.licenseRegistry())
+    assert wired == ip.licenses.address
+    error = ip.refused(ip.pledges.functions.setLicenseRegistry(ip.stranger.address), ip.admin)
+    assert (error.name, error.arguments) == ("PledgeRegistryLicenseRegistryAlreadySet", {"licenseRegistry": wired})
+    error = ip.refused(ip.pledges.functions.setLicenseRegistry(ip.stranger.address), ip.stranger)
+    assert error.name == "AccessControlUnauthorizedAccount"
+
+
+# -- the bank's acceptance names the encumbrances it checked (issue 11 item 2) ----------------------
+
+
+def test_accept_after_accomplice_accepted_exclusive_offer_since_check_reverts_with_encumbrances_changed(ip: IPKit):
+    """The attack: a pre-made exclusive offer is accepted between the bank's check and its acceptance."""
+    asset_id = ip.register()
+    offer = ip.offer(asset_id, licensee=ip.other.address, kind=EXCLUSIVE)
+    pledge_id = ip.propose(asset_id)
+    checked = ip.call(ip.lens.functions.dueDiligence(asset_id, 0))
+    seen = checked[-1]  # the report's encumbranceVersion
+    assert seen == ip.encumbrance_version(asset_id) and checked[-3] == [offer]  # the offer is in the report
+    ip.accept_license(offer, ip.other)
+    error = ip.refused(ip.pledges.functions.accept(pledge_id, seen), ip.bank)
+    assert isinstance(error, ConflictError)
+    assert (error.name, error.arguments) == ("PledgeRegistryEncumbrancesChanged", {
+        "pledgeId": pledge_id, "expectedVersion": seen, "version": seen + 1})
+    assert ip.pledge_of(pledge_id)["status"] == P_PROPOSED
+    assert ip.call(ip.pledges.functions.activePledgeOf(asset_id)) == 0
+
+
+@pytest.mark.parametrize("change", ["offer", "terminate", "accept"])
+def test_accept_after_any_license_change_since_check_reverts_with_encumbrances_changed(ip: IPKit, change):
+    asset_id = ip.register()
+    pending = ip.offer(asset_id)
+    pledge_id = ip.propose(asset_id)
+    seen = ip.encumbrance_version(asset_id)
+    if change == "offer":
+        ip.offer(asset_id, licensee=ip.other.address, kind=SOLE)
+    elif change == "terminate":
+        ip.send(ip.licenses.functions.terminate(pending, b"\1" * 32), ip.owner)
+    else:
+        ip.accept_license(pending)
+    error = ip.refused(ip.pledges.functions.accept(pledge_id, seen), ip.bank)
+    assert error.name == "PledgeRegistryEncumbrancesChanged"
+    assert ip.pledge_of(pledge_id)["status"] == P_PROPOSED
+    ip.accept_pledge(pledge_id)  # a fresh check's version goes through
+    assert ip.pledge_of(pledge_id)["status"] == P_ACTIVE
+
+
+def test_accept_with_version_of_unchanged_asset_activates(ip: IPKit):
+    asset_id = ip.register()
+    ip.license(asset_id, territory="US")
+    pledge_id = ip.propose(asset_id)
+    seen = ip.call(ip.lens.functions.dueDiligence(asset_id, 0))[-1]
+    ip.register()  # other assets' changes do not matter
+    ip.license(2, territory="US")
+    ip.accept_pledge(pledge_id, version=seen)
+    assert ip.pledge_of(pledge_id)["status"] == P_ACTIVE
 
 
 def test_authorize_transfer_by_anyone_but_registry_reverts_with_unauthorized_caller(ip: IPKit):

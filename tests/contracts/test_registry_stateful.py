@@ -115,8 +115,11 @@ REGISTRAR_ROLE = "0x" + keccak(text="REGISTRAR_ROLE").hex()
 PLEDGEE_ROLE = "0x" + keccak(text="PLEDGEE_ROLE").hex()
 ADMIN_ROLE = "0x" + "00" * 32
 
-TERRITORIES = ("", "CN", "CN-11", "CN-31", "US", "US-CA")
-FIELDS = ("", "H04", "H04L", "G06", "G06F")
+# Canonical codes (four times as likely) and non-canonical spellings the registry must refuse.
+TERRITORIES = ("", "CN", "CN-11", "CN-31", "US", "US-CA") * 4 + ("cn", "CHN", "156", "WW")
+FIELDS = ("", "H04", "H04L", "G06", "G06F") * 4 + ("h04l", "H04L9/32", "H4")
+TERMS_TYPE = "(address,uint8,uint40,uint40,bytes32,bytes32,bytes32,uint256,bool)"  # ILicenseRegistry.LicenseTerms
+NON_CANONICAL = {"cn", "CHN", "156", "WW", "h04l", "H04L9/32", "H4"}  # refused on chain (contracts/types/Codes.sol)
 PLEDGE_BLOCKING_STATUSES = (LAPSED, EXPIRED, INVALIDATED)
 
 STATS: Counter[str] = Counter()
@@ -151,6 +154,9 @@ class MAsset:
     fees_paid_until: int = 0
     frozen_until: int = 0
     freeze: tuple[str, str, bytes, int, bool] | None = None  # court, case, reason, until, lifted
+    holder_disputed: bool = False
+    ref_bound: bool = True  # whether the registry still binds `ref` / `content` to this asset
+    content_bound: bool = True
 
 
 @dataclass
@@ -169,6 +175,14 @@ class MLicense:
     status: int = L_OFFERED  # as stored: offered, active or terminated
     recordal: bytes = ZERO32
 
+    def terms(self, licensee: str | None = None) -> tuple[Any, ...]:
+        return (self.licensee if licensee is None else licensee, self.kind, self.start, self.end, b32(self.territory),
+                b32(self.field), b"\x07" * 32, self.fee, self.sublicensable)
+
+    def consent_id(self, anyone: bool = False) -> bytes:
+        """IPledgeRegistry.licenseConsentId of its terms (licensee zero: the consent for anyone)."""
+        return keccak(abi_encode([TERMS_TYPE], [self.terms(ZERO_ADDRESS if anyone else None)]))
+
 
 @dataclass
 class MPledge:
@@ -181,7 +195,7 @@ class MPledge:
     maturity: int
     status: int = P_PROPOSED
     consent: str = ZERO_ADDRESS
-    licenses: set[int] = field(default_factory=set)
+    consents: set[bytes] = field(default_factory=set)  # unused license consents (ids of terms)
 
 
 @dataclass
@@ -195,6 +209,7 @@ class Model:
     assets: dict[int, MAsset] = field(default_factory=dict)
     licenses: dict[int, MLicense] = field(default_factory=dict)
     pledges: dict[int, MPledge] = field(default_factory=dict)
+    versions: Counter[int] = field(default_factory=Counter)  # encumbranceVersionOf, per asset
 
     @property
     def now(self) -> int:
@@ -346,8 +361,8 @@ class RegistryMachine(RuleBasedStateMachine):
 
     def _register(self, owner: int, content: bytes, kind: int, ref: bytes, metadata: bytes) -> None:
         m = self.m
-        by_content = {a.content: a.id for a in m.assets.values()}
-        by_ref = {a.ref: a.id for a in m.assets.values() if a.ref != ZERO32}
+        by_content = {a.content: a.id for a in m.assets.values() if a.content_bound}
+        by_ref = {a.ref: a.id for a in m.assets.values() if a.ref != ZERO32 and a.ref_bound}
         refusal = None
         if content == ZERO32:
             refusal = Refusal("IPRegistryZeroContentHash", {})
@@ -471,6 +486,42 @@ class RegistryMachine(RuleBasedStateMachine):
                 (m.accredited.add if grant else m.accredited.discard)(bank)
         self.step = ("registrar", None)
 
+    @rule(data=st.data(), what=st.sampled_from(("ref", "content", "mark")))
+    def squatting_remedy(self, data: st.DataObject, what: str) -> None:
+        """The registrar unbinds an asset's official number or content hash (the official register
+        names another holder), or marks / clears the disputed holder; anybody else is refused."""
+        m = self.m
+        asset = self.pick_asset(data)
+        sender = self.party(data, ADMIN)
+        reason = keccak(b"finding %d" % self.fresh())
+        refusal = self._registrar_refusal(sender)
+        if what == "mark":
+            disputed = data.draw(st.booleans(), label="disputed")
+            if self.act("setHolderDisputed", self.registry.functions.setHolderDisputed(asset.id, disputed, reason),
+                        sender, refusal):
+                asset.holder_disputed = disputed
+            self.step = ("registrar", None)
+            return
+        key = asset.ref if what == "ref" else asset.content
+        bound = next((a for a in m.assets.values()
+                      if (a.ref_bound and a.ref == key and key != ZERO32 if what == "ref"
+                          else a.content_bound and a.content == key)), None)
+        if key == ZERO32:  # bad input, refused before the role
+            refusal = Refusal("IPRegistryZeroRef" if what == "ref" else "IPRegistryZeroContentHash", {})
+        elif refusal is None and bound is None:
+            refusal = (Refusal("IPRegistryUnknownRef", {"ref": "0x" + key.hex()}) if what == "ref"
+                       else Refusal("IPRegistryUnknownContent", {"contentHash": "0x" + key.hex()}))
+        unbind = self.registry.functions.unbindRef if what == "ref" else self.registry.functions.unbindContent
+        fn = unbind(key, reason)
+        if self.act(f"unbind {what}", fn, sender, refusal):
+            assert bound is not None
+            if what == "ref":
+                bound.ref_bound = False
+            else:
+                bound.content_bound = False
+            bound.holder_disputed, bound.verified = True, False
+        self.step = ("registrar", None)
+
     @rule(data=st.data(), term=st.integers(-1, 12), court_pick=st.integers(0, 9))
     def freeze(self, data: st.DataObject, term: int, court_pick: int) -> None:
         m = self.m
@@ -536,6 +587,10 @@ class RegistryMachine(RuleBasedStateMachine):
             refusal = Refusal("LicenseRegistryInvalidLicensee", {"licensee": licensee})
         elif t_start >= t_end or t_end <= m.now:
             refusal = Refusal("LicenseRegistryInvalidTerm", {"start": t_start, "end": t_end})
+        elif territory in NON_CANONICAL:
+            refusal = Refusal("LicenseRegistryNonCanonicalTerritory", {"territory": "0x" + b32(territory).hex()})
+        elif fld in NON_CANONICAL:
+            refusal = Refusal("LicenseRegistryNonCanonicalField", {"fieldOfUse": "0x" + b32(fld).hex()})
         elif m.frozen(asset):
             refusal = Refusal("LicenseRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
         elif conflicts := m.conflicts(asset.id, kind, t_start, t_end, territory, fld):
@@ -551,6 +606,7 @@ class RegistryMachine(RuleBasedStateMachine):
         license_id = len(m.licenses) + 1
         m.licenses[license_id] = MLicense(license_id, asset.id, asset.owner, licensee, kind, t_start, t_end,
                                           territory, fld, fee, sublicensable)
+        m.versions[asset.id] += 1
         return license_id
 
     def _conflict(self, asset_id: int, conflicts: set[int]) -> Refusal:
@@ -579,7 +635,7 @@ class RegistryMachine(RuleBasedStateMachine):
                                   {"licenseId": license_id, "licensor": lic.licensor, "owner": asset.owner})
             elif m.frozen(asset):
                 refusal = Refusal("LicenseRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
-            elif pledge is not None and license_id not in pledge.licenses:
+            elif pledge is not None and not {lic.consent_id(), lic.consent_id(anyone=True)} & pledge.consents:
                 refusal = Refusal("LicenseRegistryAssetPledged", {"assetId": asset.id, "pledgeId": pledge.id})
             elif conflicts := m.conflicts(asset.id, lic.kind, lic.start, lic.end, lic.territory, lic.field):
                 refusal = self._conflict(asset.id, conflicts)
@@ -587,6 +643,11 @@ class RegistryMachine(RuleBasedStateMachine):
         if self.act("license accept", self.licenses.functions.accept(license_id), sender, refusal):
             assert lic is not None
             lic.status = L_ACTIVE
+            m.versions[lic.asset_id] += 1
+            pledge = m.active_pledge(lic.asset_id)
+            if pledge is not None:  # the exact consent is used first, else the one for anyone
+                exact = lic.consent_id()
+                pledge.consents.discard(exact if exact in pledge.consents else lic.consent_id(anyone=True))
 
     @precondition(lambda self: len(self.m.licenses) < MAX_LICENSES)
     @rule(data=st.data(), **license_terms)
@@ -614,7 +675,15 @@ class RegistryMachine(RuleBasedStateMachine):
             return
         pledge = self.m.active_pledge(asset.id)
         if pledge is not None and data.draw(st.integers(0, 3), label="pledgee consents") < 3:
-            self._consent_to_license(pledge.id, license_id, self.party(data, self.addr.index(pledge.pledgee)))
+            lic = self.m.licenses[license_id]
+            way = data.draw(st.sampled_from(("exact", "anyone", "other fee", "withdrawn")), label="consent")
+            terms = lic.terms(ZERO_ADDRESS) if way == "anyone" else lic.terms()
+            if way == "other fee":  # the bank consented to other terms: they must not cover this license
+                terms = terms[:7] + (lic.fee + 1,) + terms[8:]
+            bank = self.party(data, self.addr.index(pledge.pledgee))
+            self._consent_to_license(pledge.id, terms, bank)
+            if way == "withdrawn":
+                self._withdraw_license_consent(pledge.id, lic.consent_id(), bank)
         self._accept_license(license_id, self.party(data, self.addr.index(self.m.licenses[license_id].licensee)))
 
     @precondition(lambda self: self.m.has_license(L_OFFERED, L_ACTIVE))
@@ -639,6 +708,7 @@ class RegistryMachine(RuleBasedStateMachine):
         if self.act("license terminate", fn, sender, refusal):
             assert lic is not None
             lic.status = L_TERMINATED
+            m.versions[lic.asset_id] += 1
         self.step = ("license", None)
 
     @precondition(lambda self: self.m.has_license(L_ACTIVE))
@@ -713,8 +783,12 @@ class RegistryMachine(RuleBasedStateMachine):
         pledge = self.m.pledges.get(pledge_id)
         return self.party(data, self.addr.index(pledge.pledgee) if pledge else BANK_A)
 
-    def _accept_pledge(self, pledge_id: int, sender: int) -> None:
+    def _accept_pledge(self, pledge_id: int, sender: int, stale: int = 0, seen: int | None = None) -> None:
+        """The pledgee accepts, naming the encumbrance version of its check: now's, `stale` changes ago,
+        or the `seen` one."""
         m = self.m
+        checked = seen
+        seen = 0
         refusal = self._pledgee_refusal(pledge_id, sender, P_PROPOSED)
         pledge = m.pledges.get(pledge_id)
         if refusal is None:
@@ -728,17 +802,44 @@ class RegistryMachine(RuleBasedStateMachine):
                                   {"pledgeId": pledge_id, "pledgor": pledge.pledgor, "owner": asset.owner})
             else:
                 refusal = m.pledgeable_refusal(asset, pledge.maturity)
+            seen = max(0, m.versions[asset.id] - stale) if checked is None else checked
+            if refusal is None and seen != m.versions[asset.id]:
+                refusal = Refusal("PledgeRegistryEncumbrancesChanged",
+                                  {"pledgeId": pledge_id, "expectedVersion": seen, "version": m.versions[asset.id]})
         self.step = ("pledge", None)
-        if self.act("pledge accept", self.pledges.functions.accept(pledge_id), sender, refusal):
+        if self.act("pledge accept", self.pledges.functions.accept(pledge_id, seen), sender, refusal):
             assert pledge is not None
             pledge.status = P_ACTIVE
 
-    def _consent_to_license(self, pledge_id: int, license_id: int, sender: int) -> None:
+    def _consent_to_license(self, pledge_id: int, terms: tuple[Any, ...], sender: int) -> None:
         refusal = self._pledgee_refusal(pledge_id, sender, P_ACTIVE)
-        fn = self.pledges.functions.consentToLicense(pledge_id, license_id)
+        consent_id = keccak(abi_encode([TERMS_TYPE], [terms]))
+        if refusal is None and consent_id in self.m.pledges[pledge_id].consents:
+            refusal = Refusal("PledgeRegistryLicenseConsentExists",
+                              {"pledgeId": pledge_id, "consentId": "0x" + consent_id.hex()})
+        fn = self.pledges.functions.consentToLicense(pledge_id, terms)
         self.step = ("pledge", None)
         if self.act("pledge consentToLicense", fn, sender, refusal):
-            self.m.pledges[pledge_id].licenses.add(license_id)
+            self.m.pledges[pledge_id].consents.add(consent_id)
+
+    def _withdraw_license_consent(self, pledge_id: int, consent_id: bytes, sender: int) -> None:
+        refusal = self._pledgee_refusal(pledge_id, sender, P_ACTIVE)
+        if refusal is None and consent_id not in self.m.pledges[pledge_id].consents:
+            refusal = Refusal("PledgeRegistryNoLicenseConsent",
+                              {"pledgeId": pledge_id, "consentId": "0x" + consent_id.hex()})
+        fn = self.pledges.functions.withdrawLicenseConsent(pledge_id, consent_id)
+        self.step = ("pledge", None)
+        if self.act("pledge withdrawLicenseConsent", fn, sender, refusal):
+            self.m.pledges[pledge_id].consents.discard(consent_id)
+
+    @precondition(lambda self: self.m.has_pledge(P_ACTIVE) and self.m.licenses)
+    @rule(data=st.data())
+    def withdraw_license_consent(self, data: st.DataObject) -> None:
+        """The pledgee withdraws a consent to a license's terms (given or not, used or not)."""
+        pledge_id = self.pick_pledge(data, P_ACTIVE)
+        license_id = data.draw(st.sampled_from(sorted(self.m.licenses)), label="terms of license")
+        consent_id = self.m.licenses[license_id].consent_id(anyone=data.draw(st.booleans(), label="for anyone"))
+        self._withdraw_license_consent(pledge_id, consent_id, self._pledge_party(data, pledge_id))
 
     @precondition(lambda self: len(self.m.pledges) < MAX_PLEDGES)
     @rule(data=st.data(), **pledge_terms)
@@ -750,8 +851,25 @@ class RegistryMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.m.has_pledge(P_PROPOSED))
     @rule(data=st.data())
     def accept_pledge(self, data: st.DataObject) -> None:
+        """The pledgee accepts on a fresh check, or (one time in four) on a check older than a license change."""
         pledge_id = self.pick_pledge(data, P_PROPOSED)
-        self._accept_pledge(pledge_id, self._pledge_party(data, pledge_id))
+        stale = data.draw(st.sampled_from((0, 0, 0, 1, 2)), label="changes since the check")
+        self._accept_pledge(pledge_id, self._pledge_party(data, pledge_id), stale)
+
+    @precondition(lambda self: self.m.has_pledge(P_PROPOSED) and len(self.m.licenses) < MAX_LICENSES)
+    @rule(data=st.data(), kind=st.sampled_from((EXCLUSIVE, SOLE, NON_EXCLUSIVE)))
+    def race_between_check_and_accept(self, data: st.DataObject, kind: int) -> None:
+        """The bank checks a proposal; before it accepts, the owner offers a license and (often) an
+        accomplice accepts it at once: the acceptance on the old check must fail."""
+        m = self.m
+        pledge_id = self.pick_pledge(data, P_PROPOSED)
+        pledge = m.pledges[pledge_id]
+        asset = m.assets[pledge.asset_id]
+        seen = m.versions[asset.id]
+        license_id = self._offer_license(data, asset, self.addr.index(asset.owner), kind, 0, 30, "CN", "")
+        if license_id is not None and data.draw(st.booleans(), label="accomplice accepts"):
+            self._accept_license(license_id, self.addr.index(m.licenses[license_id].licensee))
+        self._accept_pledge(pledge_id, self.addr.index(pledge.pledgee), seen=seen)
 
     @precondition(lambda self: len(self.m.pledges) < MAX_PLEDGES)
     @rule(data=st.data(), outcome=st.sampled_from(("running", "repaid", "default", "sale")), **pledge_terms)
@@ -860,7 +978,7 @@ class RegistryMachine(RuleBasedStateMachine):
         recipient = ZERO_ADDRESS if recipient_pick == len(self.accounts) else self.addr[recipient_pick]
         self._consent_to_transfer(pledge_id, recipient, sender)
 
-    @precondition(lambda self: self.m.has_pledge(P_ACTIVE))
+    @precondition(lambda self: self.m.has_pledge(P_ACTIVE) and self.m.licenses)
     @rule(data=st.data())
     def consent_to_license(self, data: st.DataObject) -> None:
         m = self.m
@@ -870,9 +988,13 @@ class RegistryMachine(RuleBasedStateMachine):
         same_asset = [lic.id for lic in m.licenses.values() if pledge and lic.asset_id == pledge.asset_id]
         if same_asset and data.draw(st.integers(0, 4), label="license of the asset") < 4:
             license_id = data.draw(st.sampled_from(same_asset), label="license")
+        elif m.licenses:
+            license_id = data.draw(st.sampled_from(sorted(m.licenses)), label="any license")
         else:
-            license_id = data.draw(st.integers(1, len(m.licenses) + 2), label="any license id")
-        self._consent_to_license(pledge_id, license_id, sender)
+            return
+        lic = m.licenses[license_id]
+        anyone = data.draw(st.integers(0, 3), label="for anyone") == 0
+        self._consent_to_license(pledge_id, lic.terms(ZERO_ADDRESS if anyone else None), sender)
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -907,6 +1029,7 @@ class RegistryMachine(RuleBasedStateMachine):
                 (f"activePledge {a.id}", pl, "activePledgeOf", (a.id,)),
                 (f"licenses {a.id}", lic, "licensesOf", (a.id,)),
                 (f"activeLicenses {a.id}", lic, "activeLicensesOf", (a.id,)),
+                (f"version {a.id}", lic, "encumbranceVersionOf", (a.id,)),
             ]
             if a.ref != ZERO32:
                 calls.append((f"ref {a.id}", reg, "assetIdOfRef", (a.ref,)))
@@ -914,8 +1037,8 @@ class RegistryMachine(RuleBasedStateMachine):
         for p in m.pledges.values():
             calls += [(f"pledge {p.id}", pl, "pledgeOf", (p.id,)),
                       (f"consent {p.id}", pl, "transferConsentOf", (p.id,))]
-            calls += [(f"licenseConsent {p.id} {i}", pl, "isLicenseConsented", (p.id, i))
-                      for i in sorted(self._consents_to_read(p))]
+            calls += [(f"licenseConsent {p.id} {c.hex()}", pl, "isLicenseConsented", (p.id, c))
+                      for c in sorted(self._consents_to_read(p))]
         return self.reader.read(calls)
 
     def expected_view(self) -> dict[str, Any]:
@@ -929,29 +1052,32 @@ class RegistryMachine(RuleBasedStateMachine):
         for a in m.assets.values():
             pledge = m.active_pledge(a.id)
             view[f"asset {a.id}"] = (a.owner, a.kind, a.status, a.verified, a.expires_at, a.fees_paid_until,
-                                     a.frozen_until)
+                                     a.frozen_until, a.holder_disputed)
             view[f"ownerOf {a.id}"] = a.owner
             view[f"isFrozen {a.id}"] = m.frozen(a)
-            view[f"content {a.id}"] = a.id
+            view[f"content {a.id}"] = next(
+                (b.id for b in m.assets.values() if b.content_bound and b.content == a.content), 0)
             if a.ref != ZERO32:
-                view[f"ref {a.id}"] = a.id
+                view[f"ref {a.id}"] = next((b.id for b in m.assets.values() if b.ref_bound and b.ref == a.ref), 0)
             view[f"activePledge {a.id}"] = pledge.id if pledge else 0
             view[f"licenses {a.id}"] = tuple(sorted(x.id for x in m.licenses.values() if x.asset_id == a.id))
             active = sorted(m.active_licenses(a.id), key=lambda x: x.id)
             view[f"activeLicenses {a.id}"] = (tuple(x.id for x in active), tuple(self._license_row(x) for x in active))
+            view[f"version {a.id}"] = m.versions[a.id]
         for x in m.licenses.values():
             view[f"license {x.id}"] = self._license_row(x, m.license_status(x))
         for p in m.pledges.values():
             view[f"pledge {p.id}"] = (p.asset_id, p.pledgor, p.status, p.pledgee, p.maturity, p.currency, p.principal,
                                       b"\x09" * 32)
             view[f"consent {p.id}"] = p.consent
-            for i in self._consents_to_read(p):
-                view[f"licenseConsent {p.id} {i}"] = i in p.licenses
+            for c in self._consents_to_read(p):
+                view[f"licenseConsent {p.id} {c.hex()}"] = p.status == P_ACTIVE and c in p.consents
         return view
 
-    def _consents_to_read(self, p: MPledge) -> set[int]:
-        """The license consents checked for a pledge: those given, and those of its asset's licenses."""
-        return set(p.licenses) | {x.id for x in self.m.licenses.values() if x.asset_id == p.asset_id}
+    def _consents_to_read(self, p: MPledge) -> set[bytes]:
+        """The license consents checked for a pledge: those given, and those of its asset's licenses' terms."""
+        return set(p.consents) | {x.consent_id(anyone) for x in self.m.licenses.values() if x.asset_id == p.asset_id
+                                  for anyone in (False, True)}
 
     def _license_row(self, x: MLicense, status: int | None = None) -> tuple[Any, ...]:
         return (x.asset_id, x.licensor, x.kind, x.status if status is None else status, x.sublicensable, x.licensee,

@@ -16,16 +16,16 @@ contract HandlerCoverageTest is Suite {
     LedgerHandler internal handler;
 
     function test_handlerCarriesEveryActThrough() public {
-        bytes32[28] memory acts = [
+        bytes32[33] memory acts = [
             bytes32("register"), "transfer", "transfer pledged", "freeze", "propose", "accept pledge", "release",
             "enforce", "consent transfer", "consent license", "offer license", "accept license",
             "accept license pledged", "stamp", "unfreeze", "cancel", "list", "buy", "update listing",
             "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer", "accept answer",
-            "round trip", "set fee"
+            "round trip", "set fee", "non-canonical refused", "unbind", "withdraw consent", "stale check refused", "unconsented refused"
         ];
         bytes32[7] memory rules =
             [bytes32("moves"), "pledges", "licenses", "registrar", "stamps", "registrations", "market"];
-        uint256[28] memory total;
+        uint256[33] memory total;
         // 48 fresh suites and 4,800 acts exceed the default block gas limit; gas is not what this measures.
         vm.pauseGasMetering();
         uint256 seed = uint256(keccak256("ipledger"));

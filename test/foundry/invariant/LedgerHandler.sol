@@ -84,6 +84,8 @@ contract LedgerHandler is Cheats {
         uint256 assetId;
         address licensor;
         address licensee;
+        bytes32 consentId; // IPledgeRegistry.licenseConsentId of its terms
+        bytes32 anyoneId; // the same with licensee zero
     }
 
     uint8 internal constant P_PROPOSED = 1;
@@ -96,7 +98,10 @@ contract LedgerHandler is Cheats {
     mapping(uint256 assetId => RegistrarRecord) internal _records;
     mapping(uint256 assetId => uint256 pledgeId) public expectedActivePledge;
     mapping(uint256 pledgeId => PledgeModel) internal _pledges;
-    mapping(uint256 pledgeId => mapping(uint256 licenseId => bool)) internal _licenseConsent;
+    mapping(uint256 pledgeId => mapping(bytes32 consentId => bool)) internal _licenseConsent;
+    mapping(uint256 pledgeId => bytes32 consentId) internal _lastConsent;
+    /// @notice The model of {ILicenseRegistry-encumbranceVersionOf}: license acts that went through.
+    mapping(uint256 assetId => uint256) public expectedEncumbranceVersion;
     mapping(uint256 licenseId => LicenseModel) internal _licenses;
     bytes32[] internal _stampKeys;
     mapping(bytes32 key => ITimestampRegistry.Record) internal _stamps;
@@ -317,11 +322,49 @@ contract LedgerHandler is Cheats {
         }
     }
 
-    /// @notice The registrar (or, one time in four, anyone) sets a legal status, verification or dates.
+    /// @notice The registrar (or, one time in four, anyone) sets a legal status, verification or
+    /// dates, or unbinds a squatted official number or content hash.
     function registrarAct(uint256 callerSeed, uint256 assetSeed, uint8 mode, uint256 valueSeed) external {
-        if (mode % 3 == 0) _setLegalStatus(callerSeed, assetSeed, valueSeed);
-        else if (mode % 3 == 1) _setVerified(callerSeed, assetSeed, valueSeed % 2 == 0);
-        else _setDates(callerSeed, assetSeed, valueSeed, valueSeed >> 128);
+        if (mode % 4 == 0) _setLegalStatus(callerSeed, assetSeed, valueSeed);
+        else if (mode % 4 == 1) _setVerified(callerSeed, assetSeed, valueSeed % 2 == 0);
+        else if (mode % 4 == 2) _setDates(callerSeed, assetSeed, valueSeed, valueSeed >> 128);
+        else _unbind(callerSeed, valueSeed);
+    }
+
+    /// @dev The keys {register} uses: one of 16 content hashes or 8 refs; bound or not.
+    function _unbind(uint256 callerSeed, uint256 keySeed) internal {
+        _tick();
+        address caller = _registrarOrAnyone(callerSeed);
+        bool ofRef = keySeed % 2 == 0;
+        bytes32 key = ofRef ? keccak256(abi.encode("ref", (keySeed >> 8) % 8))
+            : keccak256(abi.encode("content", (keySeed >> 8) % 16));
+        uint256 bound = ofRef ? registry.assetIdOfRef(key) : registry.assetIdOfContent(key);
+        bool allowed = caller == REGISTRAR && bound != 0;
+        bool done;
+        vm.prank(caller);
+        if (ofRef) {
+            try registry.unbindRef(key, keccak256("official register")) {
+                done = true;
+            } catch {}
+        } else {
+            try registry.unbindContent(key, keccak256("official register")) {
+                done = true;
+            } catch {}
+        }
+        if (!done) {
+            if (allowed) _violate(REGISTRAR_ACTS, "a permitted unbinding reverted");
+            return;
+        }
+        if (!allowed) {
+            _violate(REGISTRAR_ACTS, "a ref or content hash was unbound by a non-registrar or while unbound");
+            return;
+        }
+        if ((ofRef ? registry.assetIdOfRef(key) : registry.assetIdOfContent(key)) != 0) {
+            _violate(REGISTRATIONS, "an unbound ref or content hash still names an asset");
+        }
+        if (!registry.assetOf(bound).holderDisputed) _violate(REGISTRAR_ACTS, "an unbound asset is not disputed");
+        _records[bound].verified = false;
+        _ok("unbind");
     }
 
     function _setLegalStatus(uint256 callerSeed, uint256 assetSeed, uint256 statusSeed) internal {
@@ -416,15 +459,30 @@ contract LedgerHandler is Cheats {
         _tick();
         uint256 pledgeId = _pledge(pledgeSeed);
         if (pledgeId == 0) return;
-        _acceptPledge(callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : _pledges[pledgeId].pledgee, pledgeId);
+        address caller = callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : _pledges[pledgeId].pledgee;
+        uint256 version = expectedEncumbranceVersion[_pledges[pledgeId].assetId];
+        // One time in four the bank checked before a license changed: an older version.
+        if ((callerSeed >> 16) % 4 == 0 && version != 0) {
+            version -= 1 + (callerSeed >> 24) % version;
+            _acceptPledge(caller, pledgeId, version);
+            if (_pledges[pledgeId].status == P_PROPOSED && caller == _pledges[pledgeId].pledgee) _ok("stale check refused");
+            return;
+        }
+        _acceptPledge(caller, pledgeId, version);
     }
 
     function _acceptPledge(address caller, uint256 pledgeId) internal {
+        _acceptPledge(caller, pledgeId, expectedEncumbranceVersion[_pledges[pledgeId].assetId]);
+    }
+
+    /// @dev `version`: the encumbrance version the bank's check showed (stale if a license changed since).
+    function _acceptPledge(address caller, uint256 pledgeId, uint256 version) internal {
         PledgeModel storage p = _pledges[pledgeId];
         bool allowed = caller == p.pledgee && p.status == P_PROPOSED && _accredited(p.pledgee)
-            && expectedOwner[p.assetId] == p.pledgor && _pledgeable(p.assetId, p.maturity);
+            && expectedOwner[p.assetId] == p.pledgor && _pledgeable(p.assetId, p.maturity)
+            && version == expectedEncumbranceVersion[p.assetId];
         vm.prank(caller);
-        try pledges.accept(pledgeId) {
+        try pledges.accept(pledgeId, version) {
             if (!allowed) {
                 _violate(PLEDGES, "a pledge was accepted against the rules");
                 return;
@@ -539,39 +597,93 @@ contract LedgerHandler is Cheats {
         }
     }
 
+    /// @dev One time in five the pledgee (or anyone) withdraws a consent; otherwise it consents to
+    /// the terms of a license the owner offers now (or of any license), for that licensee or, one
+    /// time in four, for anyone; often the licensee then accepts. One time in eight the owner then
+    /// offers the accomplice's terms instead (same scope, zero fee): the consent must not cover them.
     function _consentToLicense(uint256 callerSeed, uint256 pledgeSeed, uint256 licenseSeed) internal {
         _tick();
         uint256 pledgeId = _activeOrAnyPledge(pledgeSeed);
         if (pledgeId == 0) return;
         PledgeModel storage p = _pledges[pledgeId];
-        // Mostly a license the owner of the pledged asset offers now, otherwise any license.
+        address caller = callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : p.pledgee;
+        if (licenseSeed % 5 == 4) {
+            _withdrawLicenseConsent(caller, pledgeId, licenseSeed >> 8);
+            return;
+        }
         uint256 licenseId;
+        ILicenseRegistry.LicenseTerms memory terms;
         if (licenseSeed % 4 != 0) {
             address owner = expectedOwner[p.assetId];
             address licensee = _actor(licenseSeed >> 8);
             if (licensee == owner) licensee = p.pledgee == owner ? address(0xFEE) : p.pledgee;
-            licenseId = _offerLicense(owner, p.assetId, _terms(licensee, licenseSeed >> 16, licenseSeed >> 32));
+            terms = _terms(licensee, licenseSeed >> 16, licenseSeed >> 32);
+            licenseId = _offerLicense(owner, p.assetId, terms);
         } else {
             licenseId = _license(licenseSeed);
+            if (licenseId != 0) terms = _licenseTerms(licenseId);
         }
         if (licenseId == 0) return;
-        address caller = callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : p.pledgee;
-        bool allowed = caller == p.pledgee && p.status == P_ACTIVE;
+        bool forAnyone = (licenseSeed >> 4) % 4 == 0;
+        bytes32 consentId = forAnyone ? _licenses[licenseId].anyoneId : _licenses[licenseId].consentId;
+        if (forAnyone) terms.licensee = address(0);
+        bool allowed = caller == p.pledgee && p.status == P_ACTIVE && !_licenseConsent[pledgeId][consentId];
         vm.prank(caller);
-        try pledges.consentToLicense(pledgeId, licenseId) {
-            if (!allowed) {
-                _violate(PLEDGES, "someone other than the pledgee consented to a license");
+        try pledges.consentToLicense(pledgeId, terms) returns (bytes32 given) {
+            if (!allowed || given != consentId) {
+                _violate(PLEDGES, "a license consent was given against the rules or under another id");
                 return;
             }
-            _licenseConsent[pledgeId][licenseId] = true;
+            _licenseConsent[pledgeId][consentId] = true;
+            _lastConsent[pledgeId] = consentId;
             _ok("consent license");
-            // Often the licensee then accepts at once.
-            if (licenseSeed % 8 != 0 && _licenses[licenseId].licensee != address(0)) {
+            if (licenseSeed % 8 == 1) {
+                // The owner tries the consent on other terms: the accomplice's zero-fee licence.
+                ILicenseRegistry.LicenseTerms memory other = _licenseTerms(licenseId);
+                other.fee += 1;
+                uint256 otherId = _offerLicense(expectedOwner[p.assetId], p.assetId, other);
+                if (otherId != 0) _acceptLicense(other.licensee, otherId);
+            } else if (licenseSeed % 8 == 2) {
+                // The bank changes its mind before the licensee accepts: the acceptance must fail.
+                _withdrawLicenseConsent(p.pledgee, pledgeId, licenseSeed & ~uint256(3) | 1);
+                if (_licenses[licenseId].licensee != address(0)) _acceptLicense(_licenses[licenseId].licensee, licenseId);
+            } else if (licenseSeed % 8 > 2 && _licenses[licenseId].licensee != address(0)) {
                 _acceptLicense(_licenses[licenseId].licensee, licenseId);
             }
         } catch {
             if (allowed) _violate(PLEDGES, "a permitted license consent reverted");
         }
+    }
+
+    /// @dev Mostly the pledge's latest consent (used, withdrawn or not), otherwise a license's terms.
+    function _withdrawLicenseConsent(address caller, uint256 pledgeId, uint256 seed) internal {
+        PledgeModel storage p = _pledges[pledgeId];
+        bytes32 consentId = _lastConsent[pledgeId];
+        if (seed % 4 == 0 || consentId == 0) {
+            uint256 licenseId = _license(seed >> 2);
+            if (licenseId == 0) return;
+            consentId = (seed >> 1) % 2 == 0 ? _licenses[licenseId].anyoneId : _licenses[licenseId].consentId;
+        }
+        bool allowed = caller == p.pledgee && p.status == P_ACTIVE && _licenseConsent[pledgeId][consentId];
+        vm.prank(caller);
+        try pledges.withdrawLicenseConsent(pledgeId, consentId) {
+            if (!allowed) {
+                _violate(PLEDGES, "a license consent was withdrawn against the rules");
+                return;
+            }
+            _licenseConsent[pledgeId][consentId] = false;
+            _ok("withdraw consent");
+        } catch {
+            if (allowed) _violate(PLEDGES, "a permitted consent withdrawal reverted");
+        }
+    }
+
+    /// @dev The stored terms of a license, as offered.
+    function _licenseTerms(uint256 licenseId) internal view returns (ILicenseRegistry.LicenseTerms memory terms) {
+        ILicenseRegistry.License memory l = licenses.licenseOf(licenseId);
+        terms = ILicenseRegistry.LicenseTerms(
+            l.licensee, l.kind, l.start, l.end, l.territory, l.fieldOfUse, l.termsHash, l.fee, l.sublicensable
+        );
     }
 
     function _authorizeTransferDirectly(uint256 callerSeed, uint256 assetSeed, uint256 toSeed) internal {
@@ -606,17 +718,25 @@ contract LedgerHandler is Cheats {
         returns (uint256)
     {
         address owner = expectedOwner[assetId];
-        bool forbidden = caller != owner || _frozen(assetId);
+        bool nonCanonical = _nonCanonical(terms.territory) || _nonCanonical(terms.fieldOfUse);
+        bool forbidden = caller != owner || _frozen(assetId) || nonCanonical;
         vm.prank(caller);
         try licenses.offer(assetId, terms) returns (uint256 licenseId) {
             if (forbidden) {
-                _violate(LICENSES, "a license was offered by a non-owner or of a frozen asset");
+                _violate(LICENSES, "a license was offered by a non-owner, of a frozen asset or with a non-canonical code");
                 return 0;
             }
-            _licenses[licenseId] = LicenseModel(assetId, owner, terms.licensee);
+            address licensee = terms.licensee;
+            bytes32 consentId = keccak256(abi.encode(terms));
+            terms.licensee = address(0); // memory structs alias: restored below
+            bytes32 anyoneId = keccak256(abi.encode(terms));
+            terms.licensee = licensee;
+            _licenses[licenseId] = LicenseModel(assetId, owner, licensee, consentId, anyoneId);
+            expectedEncumbranceVersion[assetId] += 1;
             _ok("offer license");
             return licenseId;
         } catch {
+            if (nonCanonical) _ok("non-canonical refused");
             return 0;
         }
     }
@@ -631,15 +751,25 @@ contract LedgerHandler is Cheats {
     function _acceptLicense(address caller, uint256 licenseId) internal {
         LicenseModel storage l = _licenses[licenseId];
         uint256 pledgeId = expectedActivePledge[l.assetId];
+        mapping(bytes32 => bool) storage consents = _licenseConsent[pledgeId];
+        bool consented = consents[l.consentId] || consents[l.anyoneId];
         bool forbidden = caller != l.licensee || _frozen(l.assetId) || expectedOwner[l.assetId] != l.licensor
-            || (pledgeId != 0 && !_licenseConsent[pledgeId][licenseId]);
+            || (pledgeId != 0 && !consented);
         vm.prank(caller);
         try licenses.accept(licenseId) {
             if (forbidden) {
                 _violate(LICENSES, "a license was accepted by a non-licensee, or of a frozen, sold or pledged asset");
             }
+            if (pledgeId != 0) {
+                // The exact consent is used first, else the one for anyone; either is used up.
+                if (consents[l.consentId]) consents[l.consentId] = false;
+                else consents[l.anyoneId] = false;
+            }
+            expectedEncumbranceVersion[l.assetId] += 1;
             _ok(pledgeId != 0 ? bytes32("accept license pledged") : bytes32("accept license"));
-        } catch {}
+        } catch {
+            if (pledgeId != 0 && !consented && caller == l.licensee) _ok("unconsented refused");
+        }
     }
 
     /// @notice A party (or anyone) terminates a license; half the time the registrar (or anyone)
@@ -659,6 +789,7 @@ contract LedgerHandler is Cheats {
         vm.prank(caller);
         try licenses.terminate(licenseId, bytes32(callerSeed)) {
             if (forbidden) _violate(LICENSES, "a license was terminated by a third party");
+            expectedEncumbranceVersion[l.assetId] += 1;
         } catch {}
     }
 
@@ -1236,7 +1367,13 @@ contract LedgerHandler is Cheats {
         return r.expiresAt == 0 || maturity <= r.expiresAt;
     }
 
-    /// @dev Terms over a few nested territories and fields, so that overlaps are common.
+    /// @dev The non-canonical spellings {_terms} tries (contracts/types/Codes.sol refuses them).
+    function _nonCanonical(bytes32 code) internal pure returns (bool) {
+        return code == bytes32("CHN") || code == bytes32("cn") || code == bytes32("156") || code == bytes32("H04L9/32");
+    }
+
+    /// @dev Terms over a few nested territories and fields, so that overlaps are common; one time in
+    /// eight a non-canonical spelling of China or of a subgroup, which the registry must refuse.
     function _terms(address licensee, uint256 termSeed, uint256 scopeSeed)
         internal
         view
@@ -1244,6 +1381,7 @@ contract LedgerHandler is Cheats {
     {
         bytes32[5] memory territories = [bytes32(0), bytes32("CN"), bytes32("CN-11"), bytes32("CN-31"), bytes32("US")];
         bytes32[4] memory fields = [bytes32(0), bytes32("H04"), bytes32("H04L"), bytes32("G06")];
+        bytes32[4] memory odd = [bytes32("CHN"), bytes32("cn"), bytes32("156"), bytes32("H04L9/32")];
         uint40 start = uint40(block.timestamp - 5 days + termSeed % 20 days);
         terms.licensee = licensee;
         terms.kind = ILicenseRegistry.LicenseKind((termSeed >> 64) % 3);
@@ -1251,6 +1389,11 @@ contract LedgerHandler is Cheats {
         terms.end = start + 1 days + uint40((termSeed >> 128) % 40 days);
         terms.territory = territories[scopeSeed % 5];
         terms.fieldOfUse = fields[(scopeSeed >> 8) % 4];
+        if ((scopeSeed >> 16) % 8 == 0) {
+            bytes32 code = odd[(scopeSeed >> 24) % 4];
+            if (code == bytes32("H04L9/32")) terms.fieldOfUse = code;
+            else terms.territory = code;
+        }
         terms.termsHash = keccak256(abi.encode(termSeed));
         terms.fee = termSeed % 1e9;
     }

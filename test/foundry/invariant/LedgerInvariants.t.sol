@@ -85,6 +85,19 @@ contract LedgerInvariantsTest is Suite {
         }
     }
 
+    /// @notice An asset's encumbrance version moves exactly with its license acts (offer, acceptance,
+    /// termination), so a bank's stale check is always caught.
+    function invariant_encumbranceVersionCountsLicenseActs() public {
+        _sync();
+        uint256 assets = registry.assetCount();
+        for (uint256 assetId = 1; assetId <= assets; ++assetId) {
+            require(
+                licenses.encumbranceVersionOf(assetId) == handler.expectedEncumbranceVersion(assetId),
+                "the encumbrance version drifted from the license acts"
+            );
+        }
+    }
+
     /// @notice Legal status, verification, official dates and freezes change only by the registrar.
     function invariant_registrarRecordsChangeOnlyByRegistrar() public {
         _sync();

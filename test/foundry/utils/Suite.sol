@@ -53,6 +53,7 @@ abstract contract Suite is Cheats {
         lens = new IPLens(IIPRegistry(address(registry)), licenses, IPledgeRegistry(address(pledges)));
         vm.startPrank(ADMIN);
         registry.setPledgeRegistry(address(pledges));
+        pledges.setLicenseRegistry(address(licenses));
         registry.grantRole(Roles.REGISTRAR, REGISTRAR);
         registry.grantRole(Roles.PLEDGEE, BANK);
         registry.grantRole(Roles.PLEDGEE, BANK2);
@@ -87,8 +88,9 @@ abstract contract Suite is Cheats {
     {
         vm.prank(owner);
         pledgeId = pledges.propose(assetId, bank, 1_000_000, "CNY", maturity, keccak256("loan contract"));
+        uint256 version = licenses.encumbranceVersionOf(assetId);
         vm.prank(bank);
-        pledges.accept(pledgeId);
+        pledges.accept(pledgeId, version);
     }
 
     function freezeAsset(uint256 assetId, uint40 until) internal {

@@ -254,3 +254,34 @@ def test_sales_volume_equals_a_direct_read_of_the_market(chain, ip, market, stor
     # the licenses sold are active licenses like any other
     sold = [e for e in audit.licenses(status="active")[0] if e.licensor == market.seller.address]
     assert sorted(e.licensee for e in sold) == sorted([market.buyer.address, market.buyer2.address])
+
+
+# -- issue 11: the new acts are indexed with their arguments ----------------------------------------
+
+
+def test_consents_unbinding_and_disputes_are_indexed_with_their_arguments(chain, ip, store, deployment, artifacts):
+    ref = b"CN2020777777.7".ljust(32, b"\0")
+    squatter = ip.register(ip.stranger, ref=ref)
+    ip.send(ip.registry.functions.unbindRef(ref, b"\x5a" * 32), ip.admin)
+    asset_id = ip.register()
+    pledge_id = ip.pledge(asset_id)
+    kept, withdrawn = ip.terms(territory="CN"), ip.terms(territory="US")
+    kept_id = ip.consent_to_license(pledge_id, kept)
+    withdrawn_id = ip.consent_to_license(pledge_id, withdrawn)
+    ip.send(ip.pledges.functions.withdrawLicenseConsent(pledge_id, withdrawn_id), ip.bank)
+    license_id = ip.offer(asset_id, start=kept[2], end=kept[3], territory="CN")
+    ip.accept_license(license_id)
+    audit = index(chain, store, deployment, artifacts)
+
+    def one(event: str) -> dict[str, Any]:
+        [row] = audit.history(event=event).rows
+        return row.args
+
+    assert one("RefUnbound")["assetId"] == squatter
+    assert one("HolderDisputeChanged")["disputed"] is True
+    consents = [r.args for r in audit.history(event="LicenseConsented").rows]
+    assert [c["consentId"] for c in consents] == ["0x" + kept_id.hex(), "0x" + withdrawn_id.hex()]
+    assert consents[0]["terms"]["fee"] == kept[7]
+    assert one("LicenseConsentWithdrawn")["consentId"] == "0x" + withdrawn_id.hex()
+    used = one("LicenseConsentUsed")
+    assert (used["consentId"], used["licenseId"], used["pledgeId"]) == ("0x" + kept_id.hex(), license_id, pledge_id)

@@ -263,7 +263,7 @@ def test_listing_a_pledged_asset_without_consent_says_the_pledgee_has_not_consen
     now = ledger.client.block_time("latest")
     pledge_id = ledger.pledges.propose(asset_id, bank.address, 5 * UNIT, "cny", now + 365 * DAY, "0x" + "09" * 32,
                                        sender=seller).ids["pledgeId"]
-    ledger.pledges.accept(pledge_id, sender=bank)
+    ledger.pledges.accept(pledge_id, ledger.check.due_diligence(asset_id).encumbrance_version, sender=bank)
     with pytest.raises(ConflictError) as refused:
         market.list_asset(asset_id, 10 * UNIT, Deadline.parse("7d"), sender=seller)
     assert refused.value.name == "MarketplacePledgeeNotConsented"  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from ledger.context import Ledger
-from ledger.encoding import parse_date
+from ledger.encoding import day, parse_date
 from ledger.errors import NotFoundError, ValidationError
 from ledger.registry.check import DueDiligence
 from ledger.registry.licenses import LicenseTerms
@@ -34,7 +34,7 @@ def clean_asset(ledger: Ledger, ip: IPKit, ref: str = "CN202010123456.7") -> int
                                       sender=ip.owner).asset_id
     ledger.assets.set_verified(asset_id)
     ledger.assets.set_legal_status(asset_id, "granted")
-    ledger.assets.set_dates(asset_id, ip.now() + 15 * YEAR, ip.now() + YEAR)
+    ledger.assets.set_dates(asset_id, ip.now() + 15 * YEAR, ip.now() + 10 * YEAR)
     return asset_id
 
 
@@ -67,7 +67,7 @@ def test_clean_asset_has_no_red_flags_and_names_its_facts(ledger: Ledger, ip: IP
 
 def test_expiry_before_the_loans_maturity_is_flagged_with_both_dates(ledger: Ledger, ip: IPKit):
     asset_id = clean_asset(ledger, ip)
-    ledger.assets.set_dates(asset_id, parse_date("2029-12-31"), ip.now() + YEAR)
+    ledger.assets.set_dates(asset_id, parse_date("2029-12-31"), ip.now() + 10 * YEAR)
     report = ledger.check.due_diligence(asset_id, "2030-06-30")
     assert codes(report) == ["expires_before_maturity"]
     assert report.red_flags[0].message == "it expires on 2029-12-31, before the loan matures on 2030-06-30"
@@ -81,6 +81,33 @@ def test_unpaid_annual_fees_are_flagged(ledger: Ledger, ip: IPKit, chain):
     chain.increase_time(2 * DAY)
     report = ledger.check.due_diligence(asset_id)
     assert codes(report) == ["fees_unpaid"] and "annual fees are paid only until" in report.red_flags[0].message
+
+
+@pytest.mark.parametrize(("paid_until", "flagged"), [(-DAY, True), (0, False), (DAY, False)])
+def test_fees_paid_until_before_the_loans_maturity_are_flagged_at_the_boundaries(
+        ledger: Ledger, ip: IPKit, paid_until: int, flagged: bool):
+    """Fees paid until 2026-12-31, a loan maturing 2027-06-30: a red flag, though the fees are paid today."""
+    asset_id = clean_asset(ledger, ip)
+    maturity = ip.now() + 212 * DAY
+    ledger.assets.set_dates(asset_id, ip.now() + 15 * YEAR, maturity + paid_until)
+    report = ledger.check.due_diligence(asset_id, maturity)
+    assert (codes(report) == ["fees_unpaid"]) is flagged and report.clean is not flagged
+    if flagged:
+        assert report.red_flags[0].message == (
+            f"annual fees are paid only until {day(maturity - DAY)}, before the loan matures on {day(maturity)}: "
+            "the right lapses during the loan unless they are paid")
+    assert ledger.check.due_diligence(asset_id).clean  # without a loan: paid for now
+
+
+def test_disputed_holder_is_flagged_and_the_ref_no_longer_finds_the_squatter(ledger: Ledger, ip: IPKit):
+    squatter = clean_asset(ledger, ip, ref="CN202099999999.9")
+    ledger.assets.unbind_ref("cn202099999999.9", "0x" + "5a" * 32)
+    report = ledger.check.due_diligence(squatter)
+    assert codes(report) == ["holder_disputed", "unverified"] and report.asset.holder_disputed
+    with pytest.raises(NotFoundError, match="no asset is registered with the official number CN202099999999.9"):
+        ledger.check.due_diligence("CN202099999999.9")
+    real = clean_asset(ledger, ip, ref="CN202099999999.9")
+    assert ledger.check.due_diligence("CN202099999999.9").asset_id == real
 
 
 def test_pending_invalidation_is_flagged(ledger: Ledger, ip: IPKit):
@@ -113,7 +140,7 @@ def test_pledged_asset_is_flagged_with_the_pledgee_and_principal(ledger: Ledger,
     pledge_id = ledger.pledges.propose(asset_id, bank.address, 5_000_000, "CNY", "2029-06-30",
                                        sender=ip.owner).ids["pledgeId"]
     assert ledger.check.due_diligence(asset_id).clean  # a proposal does not encumber the asset
-    ledger.pledges.accept(pledge_id, sender=bank)
+    ledger.pledges.accept(pledge_id, ledger.check.due_diligence(asset_id).encumbrance_version, sender=bank)
     report = ledger.check.due_diligence(asset_id)
     assert codes(report) == ["pledged"]
     assert report.red_flags[0].message == (f"already pledged to {bank.address} (pledge {pledge_id}) for 5,000,000 CNY, "
@@ -139,7 +166,7 @@ def test_unverified_and_every_flag_at_once_in_the_order_a_lender_reads_them(ledg
     bank = ip.bank
     pledge_id = ledger.pledges.propose(asset_id, bank.address, 1, "CNY", ip.now() + 200 * DAY,
                                        sender=ip.owner).ids["pledgeId"]
-    ledger.pledges.accept(pledge_id, sender=bank)
+    ledger.pledges.accept(pledge_id, ledger.check.due_diligence(asset_id).encumbrance_version, sender=bank)
     ledger.assets.set_legal_status(asset_id, "invalidation-requested")
     chain.increase_time(2 * DAY)
     ledger.assets.freeze(asset_id, "court", "case", None, ip.now() + 30 * DAY)
@@ -155,7 +182,8 @@ def test_history_holds_every_event_about_the_asset_with_tx_hashes_in_order(ledge
     license_id = license_to(ledger, ip, asset_id, "non-exclusive")
     bank = ip.bank
     proposal = ledger.pledges.propose(asset_id, bank.address, 1, "CNY", ip.now() + YEAR, sender=ip.owner)
-    accepted = ledger.pledges.accept(proposal.ids["pledgeId"], sender=bank)
+    version = ledger.check.due_diligence(asset_id).encumbrance_version
+    accepted = ledger.pledges.accept(proposal.ids["pledgeId"], version, sender=bank)
     report = ledger.check.due_diligence(asset_id)
     assert [f"{e.contract}.{e.event}" for e in report.history] == [
         "IPRegistry.Transfer", "IPRegistry.AssetRegistered", "IPRegistry.VerificationChanged",

@@ -42,7 +42,7 @@ def terms(ip: IPKit, kind: str = "non-exclusive", **overrides) -> LicenseTerms:
 
 
 def test_offer_then_accept_makes_an_active_license_with_its_scope(ledger: Ledger, ip: IPKit, asset_id: int):
-    offered = ledger.licenses.offer(asset_id, terms(ip, "sole", territory="cn-11", terms_hash="0x" + "07" * 32),
+    offered = ledger.licenses.offer(asset_id, terms(ip, "sole", territory="cn-bj", terms_hash="0x" + "07" * 32),
                                     sender=ip.owner)
     license_id = offered.ids["licenseId"]
     assert ledger.licenses.license_of(license_id).status is LicenseStatus.OFFERED
@@ -50,7 +50,7 @@ def test_offer_then_accept_makes_an_active_license_with_its_scope(ledger: Ledger
     lic = ledger.licenses.license_of(license_id)
     assert (lic.kind, lic.status, lic.exclusive) == (LicenseKind.SOLE, LicenseStatus.ACTIVE, True)
     assert (lic.asset_id, lic.licensor, lic.licensee) == (asset_id, ip.owner.address, ip.licensee.address)
-    assert (lic.territory, lic.field_of_use, lic.fee, lic.terms_hash) == ("CN-11", "H04L", 50_000, "0x" + "07" * 32)
+    assert (lic.territory, lic.field_of_use, lic.fee, lic.terms_hash) == ("CN-BJ", "H04L", 50_000, "0x" + "07" * 32)
     assert ledger.licenses.active_licenses_of(asset_id) == [lic]
 
 
@@ -58,7 +58,7 @@ def test_overlapping_license_of_an_exclusive_one_is_refused_naming_it(ledger: Le
     exclusive = ledger.licenses.offer(asset_id, terms(ip, "exclusive", territory="CN"), sender=ip.owner)
     ledger.licenses.accept(exclusive.ids["licenseId"], sender=ip.licensee)
     with pytest.raises(ConflictError) as refused:
-        ledger.licenses.offer(asset_id, terms(ip, licensee=ip.buyer.address, territory="CN-31"), sender=ip.owner)
+        ledger.licenses.offer(asset_id, terms(ip, licensee=ip.buyer.address, territory="CN-SH"), sender=ip.owner)
     assert f"the exclusive license {exclusive.ids['licenseId']} of asset {asset_id}" in str(refused.value)
     assert ledger.licenses.license_count() == 1
     other_field = ledger.licenses.offer(asset_id, terms(ip, licensee=ip.buyer.address, field_of_use="A61K"),
