@@ -9,6 +9,7 @@ import {ILicenseRegistry} from "./interfaces/ILicenseRegistry.sol";
 import {IMarketplace} from "./interfaces/IMarketplace.sol";
 import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 import {MarketBase} from "./MarketBase.sol";
+import {Codes} from "./types/Codes.sol";
 
 /// @title LicenseMarket
 /// @notice The market's license board (see {ILicenseMarket}): license listings whose purchase pays
@@ -55,6 +56,13 @@ contract LicenseMarket is ILicenseMarket, MarketBase {
         if (terms.licensee != address(0)) revert MarketplaceInvalidLicensee(terms.licensee);
         if (terms.start >= terms.end || terms.end <= block.timestamp) {
             revert MarketplaceInvalidTerm(terms.start, terms.end);
+        }
+        // The registry's own rule, checked when listing: a listing it would refuse could never be sold.
+        if (!Codes.isCanonicalTerritory(terms.territory)) {
+            revert ILicenseRegistry.LicenseRegistryNonCanonicalTerritory(terms.territory);
+        }
+        if (!Codes.isCanonicalField(terms.fieldOfUse)) {
+            revert ILicenseRegistry.LicenseRegistryNonCanonicalField(terms.fieldOfUse);
         }
         if (
             supply == 0 || supply > type(uint16).max

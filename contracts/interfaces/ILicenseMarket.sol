@@ -84,7 +84,9 @@ interface ILicenseMarket is IMarketplaceBase {
     /// - the caller owns the asset and approved the LicenseMarket as its operator in the LicenseRegistry;
     /// - the asset is not frozen;
     /// - `terms.start < terms.end`, `terms.end` in the future; `supply` is 1 to 65,535, and 1 for an
-    ///   exclusive or sole license; `token` and `price` are not zero; `expiry` is in the future.
+    ///   exclusive or sole license; `token` and `price` are not zero; `expiry` is in the future;
+    /// - `terms.territory` and `terms.fieldOfUse` are canonical codes, as the LicenseRegistry requires
+    ///   (else its {ILicenseRegistry-LicenseRegistryNonCanonicalTerritory} / `...Field` error).
     /// The LicenseRegistry holds whatever a listing sells: the licenses of a non-exclusive listing all
     /// have its scope (term, territory, field), so together they take one of the asset's
     /// {ILicenseRegistry-MAX_SHARED_SCOPES} scopes, whatever the supply; an exclusive or sole listing

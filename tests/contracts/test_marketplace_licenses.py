@@ -154,7 +154,7 @@ def test_list_license_by_non_owner_reverts_with_not_owner(market: MarketKit):
 
 
 @pytest.mark.parametrize("bad", ["licensee set", "ended term", "zero supply", "exclusive supply 2", "sole supply 3",
-                                 "supply over 65535", "zero price", "past expiry"])
+                                 "supply over 65535", "zero price", "past expiry", "territory CHN", "field h04l"])
 def test_list_license_with_bad_terms_reverts_with_validation_error(market: MarketKit, bad):
     ip = market.ip
     asset_id = ip.register()
@@ -178,6 +178,12 @@ def test_list_license_with_bad_terms_reverts_with_validation_error(market: Marke
         supply, expected = 65_536, ("MarketplaceInvalidSupply", {"supply": 65_536})
     elif bad == "zero price":
         price, expected = 0, ("MarketplaceZeroAmount", {})
+    elif bad == "territory CHN":  # a listing the registry would refuse at every sale is refused when listed
+        terms = ip.terms(ZERO_ADDRESS, territory="CHN")
+        expected = ("LicenseRegistryNonCanonicalTerritory", {"territory": "0x" + b"CHN".ljust(32, b"\0").hex()})
+    elif bad == "field h04l":
+        terms = ip.terms(ZERO_ADDRESS, field="h04l")
+        expected = ("LicenseRegistryNonCanonicalField", {"fieldOfUse": "0x" + b"h04l".ljust(32, b"\0").hex()})
     else:
         expiry = now
         expected = ("MarketplaceInvalidExpiry", {"expiry": now})
