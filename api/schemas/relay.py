@@ -40,7 +40,7 @@ class ForwardRequestCreate(BaseModel):
         f"a contract of this ledger that trusts the forwarder (IPLens, a read-only view, does not: 403); "
         f"{ADDRESS_RULE}"))
     value: int = Field(0, ge=0, le=0, description="relayed requests carry no ether")
-    gas: int = Field(ge=21_000, le=10_000_000, description=(
+    gas: int = Field(ge=21_000, le=2**256 - 1, description=(  # the cap is the relay's: 400 with max_gas
         "gas for the call itself (the forwarder passes exactly this much). At most the relay's cap per "
         "request (IPLEDGER_RELAY_MAX_REQUEST_GAS, default 2,000,000; over it: 400 with `max_gas`). Too "
         "little for the call: 400 with `estimated_gas`, the gas to sign instead"))

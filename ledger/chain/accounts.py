@@ -97,7 +97,7 @@ class Keystores:
             for info in stores:
                 if info.address == address:
                     return info
-        raise NotFoundError(f"no account {name_or_address!r} in {self.folder}")
+        raise ValidationError(f"no account {name_or_address!r} in {self.folder}")  # a mistyped name: bad input
 
     def unlock(self, info: KeystoreInfo, password: str) -> LocalAccount:
         try:

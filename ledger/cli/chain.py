@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ledger.cli.shell import JsonOption, dev_note, err, ledger, out, print_json, prompt_password
 from ledger.context import open_ledger
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import ConfigurationError, LedgerError, ValidationError
 from ledger.settings import get_settings
 
 if TYPE_CHECKING:
@@ -112,7 +113,12 @@ def up(
             indexer = run_indexer_in_thread(url, deployment, artifacts, db_url,
                                             manifest=manifest_path(settings.data_dir, chain_id))
             out.print(f"Indexer into {db_url}")
-        server = _start_api(host, port) if api else None
+        try:
+            server = _start_api(host, port) if api else None
+        except LedgerError:
+            if indexer is not None:
+                indexer.stop()
+            raise
         out.print("Running; press Ctrl-C to stop.")
         indexer_reported = False
         try:
@@ -156,7 +162,13 @@ def _start_api(host: str, port: int) -> Any:
     except ImportError:
         return None
     server = uvicorn.Server(uvicorn.Config(create_app(), host=host, port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():  # uvicorn ends its thread when it cannot listen
+        time.sleep(0.05)
+    if not server.started:
+        raise ConfigurationError(f"the API cannot listen on {host}:{port}: the address is in use (another "
+                                 "`ipledger up`?) or not this machine's; choose another with --port or --host")
     out.print(f"API on http://{host}:{port} (docs: /docs)")
     return server
 

@@ -525,7 +525,7 @@ class MarketService:
         if not approved and self._wants(self.market, "listAsset", args, signer, "MarketplaceTransferNotApproved"):
             self.client.transact(self.registry.functions.approve(self.market.address, asset_id), sender=signer)
         return act(self.client, self.market, self._transact(self.market, "listAsset", args, signer),
-                   "listingId", "assetId")
+                   "listingId", "assetId", event="AssetListed")
 
     def update_listing(self, listing_id: int, price: int | Amount, expiry: int | Deadline, *,
                        sender: LocalAccount | None = None) -> Act:

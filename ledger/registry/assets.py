@@ -189,13 +189,17 @@ class Registered(Act):
 Progress = Callable[[int], None]
 
 
-def act(client: ChainClient, contract: Contract, receipt: Receipt, *id_args: str) -> Act:
-    """An :class:`Act` from a receipt, with the named id arguments of the contract's events."""
+def act(client: ChainClient, contract: Contract, receipt: Receipt, *id_args: str, event: str | None = None) -> Act:
+    """An :class:`Act` from a receipt, with the named id arguments of the contract's events (of the
+    ``event`` only, when given: an act may emit an earlier id first, as a relisting cancels the old
+    listing before it lists)."""
     ids: dict[str, int] = {}
-    for event in client.events(contract, receipt):
+    for event_ in client.events(contract, receipt):
+        if event is not None and event_.name != event:
+            continue
         for name in id_args:
-            if name in event.args and name not in ids:
-                ids[name] = int(event.args[name])
+            if name in event_.args and name not in ids:
+                ids[name] = int(event_.args[name])
     return Act(receipt.tx_hash, receipt.block_number, ids)
 
 

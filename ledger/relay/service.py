@@ -319,8 +319,9 @@ class RelayService:
         accepts (low s, v of 27 or 28) by the sender, then in one round trip the sender's
         nonce, ``verify(request)`` and the call itself run as the forwarder will run it.
 
-        ``admit`` is called with the sender once the signature verifies, before anything is
-        reserved or read from the chain (the API's per-sender rate limit); it raises to refuse.
+        ``admit`` is called with the sender once the signature verifies and the request is not a
+        replay of one already relayed, before anything is reserved or read from the chain (the API's
+        per-sender rate limit); it raises to refuse.
 
         A signed request is sent at most once: once sent, its signature stays used whatever
         the outcome, so a request that failed on chain is never paid for again.
@@ -340,8 +341,6 @@ class RelayService:
                 "ERC2771ForwarderInvalidSigner", {"signer": signer, "from": to_checksum_address(request.sender)},
                 f"the request is signed by {signer}, not by its sender {request.sender} (or it was signed "
                 "for another chain, forwarder or content)")
-        if admit is not None:
-            admit(signer)
         if not self._trusts_forwarder(target):
             raise contract_error(
                 "ERC2771UntrustfulTarget", {"target": target.address, "forwarder": self.forwarder.address},
@@ -357,6 +356,12 @@ class RelayService:
                     "one with the sender's next nonce"),
                 tx_hash=None if earlier == "pending" else earlier,
             )
+        if admit is not None:  # after the replay check: a replayed request, public once sent, spends nothing
+            try:
+                admit(signer)
+            except BaseException:
+                self.seen.done(key, None)
+                raise
         slot = (signer, request.nonce)
         if not self._reserve(slot):
             self.seen.done(key, None)

@@ -56,6 +56,18 @@ def test_relay_oversized_requests_fail_alone_and_honest_ones_in_the_same_window_
     assert [chain.call(forwarder.functions.nonces(r["from"])) for r in poison] == [0] * 4
 
 
+def test_relay_request_with_a_blocks_worth_of_gas_is_400_naming_max_gas_and_nothing_is_sent(live_api, chain,
+                                                                                            contract):
+    """The cap is the relay's (IPLEDGER_RELAY_MAX_REQUEST_GAS), answered as documented whatever the gas asked."""
+    user = Account.create()
+    for gas in (30_000_000, 2**64):
+        response = httpx.post(f"{live_api}/relay", json=stamp_request(chain, contract, user, gas=gas), timeout=60)
+        assert response.status_code == 400, response.text
+        body = response.json()
+        assert body["gas"] == gas and body["max_gas"] == 2_000_000 and "cap" in body["detail"]
+    assert chain.call(contract("IpledgerForwarder").functions.nonces(user.address)) == 0
+
+
 def test_relay_requests_whose_total_gas_exceeds_the_block_limit_are_split_across_batches(live_api, api_ledger,
                                                                                        chain, contract):
     gas_limit = chain.w3.eth.get_block("latest")["gasLimit"]

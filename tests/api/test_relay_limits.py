@@ -55,6 +55,26 @@ def test_relay_1000_garbage_signatures_claiming_a_bank_do_not_stop_its_real_requ
     assert response.json()["result"]["root"] == "0x" + keccak(leaf).hex()  # a single stamp's root
 
 
+def test_relay_replays_of_a_banks_relayed_request_do_not_spend_its_allowance(app, contract, chain):
+    """A relayed request is public (executeBatch calldata): its signature verifies, but replaying it is
+    409, and must not count against the sender, or anyone could keep a bank at 429."""
+    app.state.rate_limiter.rate, app.state.rate_limiter.burst = 1, 5  # a tight per-sender allowance
+    bank = Account.create()
+    registry = contract("TimestampRegistry").address
+    bank_client, attacker = client_at(app, BANK), client_at(app, ATTACKER)
+    first = signed(bank_client, bank, registry, stamp_data(contract, os.urandom(32)))
+    assert bank_client.post("/relay", json=first).status_code == 200
+    block = chain.w3.eth.block_number
+
+    statuses = [attacker.post("/relay", json=first).status_code for _ in range(20)]
+
+    assert set(statuses) == {409}, statuses
+    assert chain.w3.eth.block_number == block
+    second = signed(bank_client, bank, registry, stamp_data(contract, os.urandom(32)))
+    response = bank_client.post("/relay", json=second)
+    assert response.status_code == 200, response.text
+
+
 def test_relay_many_senders_from_one_client_address_is_429_whatever_x_forwarded_for_says(app, contract):
     app.state.client_rate_limiter.rate, app.state.client_rate_limiter.burst = 1, 3
     registry = contract("TimestampRegistry").address

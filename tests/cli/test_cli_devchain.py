@@ -196,3 +196,23 @@ def test_up_whose_chain_will_not_start_again_stops_with_the_reason(up, tmp_path)
     assert node.process.wait(60) == 3
     assert "did not start again" in node.output and "Traceback" not in node.output
     assert not (node.data / "devchain" / "running.json").exists()
+
+
+def test_up_whose_api_port_is_taken_stops_with_the_reason_instead_of_claiming_it(tmp_path):
+    """Another process on the port: `up` must not print "API on ..." and run on, while clients reach the
+    other process (another chain); it stops, naming the port, and saves its chain."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
+        environment.update({"IPLEDGER_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
+        done = subprocess.run([IPLEDGER, "up", "--no-index", "--port", str(port)], capture_output=True, text=True,
+                              env=environment, timeout=180)
+    output = done.stdout + done.stderr
+    assert done.returncode == 2, output
+    assert f"127.0.0.1:{port}" in output and "in use" in output and "--port" in output
+    assert "Running" not in output and "Traceback" not in output
+    assert not (tmp_path / "data" / "devchain" / "running.json").exists()

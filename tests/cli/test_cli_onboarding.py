@@ -212,3 +212,13 @@ def test_up_prints_who_holds_each_role_and_how_to_act_as_the_admin(data_dir):
     note = "(Anvil's development account 0: act as it with --dev-account 0)"
     assert f"  admin      {DEV0} {note}" in lines, lines
     assert f"  registrar  {DEV0} {note}" in lines and "  pledgee    nobody yet" in lines
+
+
+def test_command_when_account_unknown_exits_2_before_the_chain(cli, data_dir):
+    """A mistyped --account is bad input (exit 2), like a wrong password; the ledger was not asked."""
+    assert cli("account", "new", "alice", env={"IPLEDGER_PASSWORD": "correct horse battery"}).code == 0
+    run = cli("--account", "alcie", "asset", "verify", "1", env={"IPLEDGER_PASSWORD": "correct horse battery"})
+    assert run.code == 2, (run.code, run.out, run.err)
+    assert "no account 'alcie'" in run.err and "Traceback" not in run.err
+    assert not (data_dir / "devchain").exists()  # refused before any chain was started
+    assert cli("account", "address", "alcie").code == 2

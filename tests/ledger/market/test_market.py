@@ -421,3 +421,16 @@ def test_open_boards_are_paginated_with_their_count_across_scan_chunks(ledger: L
     assert market.open_listings(offset=10) == ([], 4)
     with pytest.raises(ValidationError, match="limit must be 1..500"):
         market.open_listings(limit=0)
+
+
+def test_list_asset_again_reports_the_new_listing_not_the_one_it_replaced(ledger: Ledger, seller):
+    """listAsset emits ListingCancelled(previous) before AssetListed(new): the act names the new one."""
+    market = ledger.market
+    asset_id = register(ledger, seller)
+    first = market.list_asset(asset_id, 250 * UNIT, Deadline.parse("7d"), sender=seller).ids["listingId"]
+    again = market.list_asset(asset_id, 100 * UNIT, Deadline.parse("7d"), sender=seller)
+    assert again.ids["listingId"] == first + 1
+    assert again.ids["assetId"] == asset_id
+    assert market.listing_of(first).status == ListingStatus.CANCELLED
+    relisted = market.listing_of(again.ids["listingId"])
+    assert (relisted.status, relisted.price) == (ListingStatus.OPEN, 100 * UNIT)
