@@ -179,6 +179,16 @@ class Token:
 # -- the boards ----------------------------------------------------------------------------------------
 
 
+def _require_seen_price(what: str, listing_id: int, price: int, nonce: int, named_price: int, named_nonce: int,
+                        token: Token) -> None:
+    """A buyer who names the listing's current nonce with another price mistyped the price: say so,
+    rather than the contract's "changed since you saw it" (which stays the answer when the nonce differs)."""
+    if named_nonce == nonce and named_price != price:
+        raise ValidationError(
+            f"{what} {listing_id} has not changed (nonce {nonce}): its price is {token.format(price)}, "
+            f"not the {token.format(named_price)} you named; name its price to buy", price=price, nonce=nonce)
+
+
 def _optional(address: str) -> str | None:
     return None if int(address, 16) == 0 else parse_address(address)
 
@@ -545,8 +555,10 @@ class MarketService:
         payment and transfer in one transaction. A listing changed since is refused
         (``MarketplacePriceChanged``) and nothing is sent."""
         signer = self.client.signer(sender)
-        settle = self.token(self.listing_of(listing_id).token)
+        listing = self.listing_of(listing_id)
+        settle = self.token(listing.token)
         units = settle.units(price, "the price")
+        _require_seen_price("listing", listing_id, listing.price, listing.nonce, units, nonce, settle)
         receipt = self._pay(self.market, "buy", [listing_id, units, nonce], settle, units, signer)
         return act(self.client, self.market, receipt, "listingId", "assetId")
 
@@ -632,8 +644,10 @@ class MarketService:
         """Buy one license of a listing, naming the price and nonce seen: the sender pays and becomes
         the licensee of a new active license in one transaction; the act's ids carry ``licenseId``."""
         signer = self.client.signer(sender)
-        settle = self.token(self.license_listing_of(listing_id).token)
+        listing = self.license_listing_of(listing_id)
+        settle = self.token(listing.token)
         units = settle.units(price, "the price")
+        _require_seen_price("license listing", listing_id, listing.price, listing.nonce, units, nonce, settle)
         receipt = self._pay(self.license_market, "buyLicense", [listing_id, units, nonce], settle, units, signer)
         return act(self.client, self.license_market, receipt, "listingId", "licenseId", "assetId")
 

@@ -51,8 +51,9 @@ def test_faucet_register_list_and_buy_as_another_account_empties_the_listings(tm
     board = json.loads(ok(run("market", "listings", "--json", data=data)))
     assert board["count"] == 1 and board["data"][0]["listing_id"] == listing_id
 
-    refused(run("market", "buy", str(listing_id), "--price", "250", data=data, env=as_buyer), 1,
-            f"listing {listing_id} changed since you saw it: its price is now 250.5 IPST at nonce 0")
+    # a mistyped price on an unchanged listing is the buyer's input, not a change of the listing
+    refused(run("market", "buy", str(listing_id), "--price", "250", data=data, env=as_buyer), 2,
+            f"listing {listing_id} has not changed (nonce 0): its price is 250.5 IPST, not the 250 IPST you named")
     bought = json.loads(ok(run("market", "buy", str(listing_id), "--json", data=data, env=as_buyer)))
     assert (bought["listingId"], bought["assetId"], bought["price"]) == (listing_id, asset_id, 250_500_000)
 

@@ -139,6 +139,22 @@ def test_list_approves_the_asset_and_buy_pays_the_seller_and_moves_it(ledger: Le
     assert market.allowance(buyer.address, market.market.address) == 0  # approved for the price, all taken
 
 
+def test_buy_naming_the_current_nonce_with_another_price_says_the_price_is_mistyped(ledger: Ledger, accounts,
+                                                                                       seller, buyer):
+    market = ledger.market
+    asset_id = register(ledger, seller)
+    listing_id = market.list_asset(asset_id, 100 * UNIT, Deadline.parse("7d"), sender=seller).ids["listingId"]
+    seen = market.listing_of(listing_id)
+    market.faucet(1_000 * UNIT, sender=buyer)
+    sent = sent_by(ledger, buyer)
+    with conserved(ledger, accounts) as moved:
+        with pytest.raises(ValidationError) as refused:
+            market.buy(listing_id, Amount.parse("10"), seen.nonce, sender=buyer)
+    assert moved == {} and sent_by(ledger, buyer) == sent
+    assert str(refused.value) == (f"listing {listing_id} has not changed (nonce 0): its price is 100 IPST, not the "
+                                  "10 IPST you named; name its price to buy")
+
+
 def test_buy_naming_a_stale_price_or_nonce_is_refused_and_nothing_is_sent(ledger: Ledger, accounts, seller, buyer):
     market = ledger.market
     asset_id = register(ledger, seller)
