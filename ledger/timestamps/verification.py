@@ -92,6 +92,10 @@ def verify_files(files: Sequence[Path], check: Checker, certificate: Path | None
     index = CertificateIndex()
     plans: list[tuple[Path, list[tuple[Path, int | LedgerError]]] | Verdict] = []
     for f in files:
+        if not f.is_file():
+            error = ValidationError(f"no such file: {f}", path=str(f))
+            plans.append(Verdict(str(f), False, error.message, None, error=error))
+            continue
         paths = [certificate] if certificate is not None else index.of(f)
         if not paths:
             error = ValidationError(f"no certificate for {f} (expected {certificate_path(f)})", path=str(f))

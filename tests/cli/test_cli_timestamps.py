@@ -335,3 +335,11 @@ def test_up_serves_api_and_indexes_what_other_commands_write(tmp_path, data):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_verify_missing_file_says_no_such_file_not_no_certificate(tmp_path, data):
+    missing = run("verify", str(tmp_path / "missing.txt"), "--json", data=data)
+    assert missing.returncode == 2
+    assert json.loads(missing.stdout) == {"file": str(tmp_path / "missing.txt"), "valid": False,
+                                          "reason": f"no such file: {tmp_path / 'missing.txt'}",
+                                          "certificate_file": None}
