@@ -61,7 +61,6 @@ _BYTES32_BY_NAME: dict[str, Callable[[Any], bytes]] = {
 }
 """bytes32 arguments that hold text, by parameter name, with the parser users' input goes through."""
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 @dataclass(frozen=True)
@@ -139,18 +138,10 @@ def signature_of(fn: Mapping[str, Any]) -> str:
 
 
 def parse_checksummed(value: Any, what: str) -> str:
-    """An address as ``0x`` + 40 hex digits; mixed case must be its EIP-55 checksum (a typo guard)."""
-    if not isinstance(value, str) or not _ADDRESS.match(value.strip()):
+    """An address typed by a wallet's user: :func:`ledger.encoding.parse_address`, for any JSON value."""
+    if not isinstance(value, str):
         raise ValidationError(f"{what} {value!r} is not an account address (0x and 40 hex digits)")
-    text = value.strip()
-    checksummed = str(to_checksum_address(text))
-    digits = text[2:]
-    if digits != digits.lower() and digits != digits.upper() and text != checksummed:
-        raise ValidationError(
-            f"{what} {text} is not a checksummed address: its mixed case does not match its EIP-55 "
-            "checksum, so a character may be mistyped (send it checksummed, or all lower case)"
-        )
-    return checksummed
+    return encoding.parse_address(value, what)
 
 
 class RequestPreparer:

@@ -179,7 +179,7 @@ def test_prepare_when_the_asset_does_not_exist_answers_the_contracts_404_before_
     ({"args": {**REGISTER["args"], "uri": 7}}, "argument uri: must be a string"),
     ({"contract": "PledgeRegistry", "function": "propose",
       "args": [1, "0x15D34AAF54267db7d7c367839aaf71a00a2c6a65", 1, "CNY", "2027-06-30", None]},
-     "argument pledgee: the address 0x15D34AAF54267db7d7c367839aaf71a00a2c6a65 is not a checksummed address"),
+     "argument pledgee: the address '0x15D34AAF54267db7d7c367839aaf71a00a2c6a65' has a wrong EIP-55 checksum"),
     ({"contract": "PledgeRegistry", "function": "propose",
       "args": [1, "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65", 1, "CNY", "next summer", None]},
      "argument maturity: the date 'next summer' is not a date"),
@@ -212,7 +212,7 @@ def test_prepare_when_sender_checksum_is_wrong_answers_400(client):
     address = Account.create().address
     wrong = address[:2] + "".join(c.swapcase() if c.isalpha() else c for c in address[2:])
     body = problem(client.post("/relay/prepare", json={"from": wrong, **REGISTER}), 400)
-    assert "is not a checksummed address" in body["detail"]
+    assert "has a wrong EIP-55 checksum" in body["detail"]
     assert client.post("/relay/prepare", json={"from": address.lower(), **REGISTER}).status_code == 200
 
 
