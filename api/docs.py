@@ -1,15 +1,13 @@
-"""``/docs``: Swagger UI served from the pinned npm package ``swagger-ui-dist``, never from a CDN.
+"""``/api/v1/docs``: Swagger UI served from the pinned npm package ``swagger-ui-dist``, never from a CDN.
 
 FastAPI's own ``/docs`` page loads Swagger UI's script, style sheet and favicon from jsDelivr
 and fastapi.tiangolo.com, so on a machine without internet (a bank's network, a laptop on a
 train) it is blank. This router serves the page and the few files it needs from
-``node_modules/swagger-ui-dist`` (pinned in ``package.json`` / ``package-lock.json``, installed by
-``make install``); ReDoc, which would need another bundle and web fonts, is off.
+the pinned npm package ``swagger-ui-dist`` (``node_modules`` in a checkout, the copy a wheel carries
+otherwise: ``api.npm``); ReDoc, which would need another bundle and web fonts, is off.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
@@ -18,21 +16,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 from ledger.errors import ConfigurationError, NotFoundError
 
 from .deps import SettingsDep
+from .npm import DOCS_ASSETS, SWAGGER, missing_message, npm_file
+from .paths import API_PREFIX
 
 router = APIRouter(include_in_schema=False)
 
 ASSETS_PATH = "/docs/assets"
 
-ASSETS: dict[str, str] = {
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-    "swagger-ui.css": "text/css; charset=utf-8",
-    "favicon-32x32.png": "image/png",
-}
-"""The files of ``swagger-ui-dist`` the page loads, with their content types (nothing else is served)."""
-
-
-def swagger_dist(project_root: Path) -> Path:
-    return project_root / "node_modules" / "swagger-ui-dist"
+ASSETS = DOCS_ASSETS
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -42,10 +33,10 @@ def swagger_ui(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=f"{root}{request.app.openapi_url}",
         title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{root}{ASSETS_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_PATH}/favicon-32x32.png",
-        oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+        swagger_js_url=f"{root}{API_PREFIX}{ASSETS_PATH}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{API_PREFIX}{ASSETS_PATH}/swagger-ui.css",
+        swagger_favicon_url=f"{root}{API_PREFIX}{ASSETS_PATH}/favicon-32x32.png",
+        oauth2_redirect_url=f"{root}{API_PREFIX}/docs/oauth2-redirect",
         # No badge from validator.swagger.io: nothing leaves the machine.
         swagger_ui_parameters={"validatorUrl": None},
     )
@@ -62,10 +53,7 @@ def swagger_asset(name: str, settings: SettingsDep) -> FileResponse:
     media_type = ASSETS.get(name)
     if media_type is None:
         raise NotFoundError(f"no documentation asset {name!r}")
-    path = swagger_dist(settings.project_root) / name
-    if not path.is_file():
-        raise ConfigurationError(
-            f"Swagger UI is not installed: {path} is missing; run `npm ci` (or `make install`) in "
-            f"{settings.project_root}"
-        )
+    path = npm_file(f"{SWAGGER}/{name}", settings.project_root)
+    if path is None:
+        raise ConfigurationError(missing_message("Swagger UI", f"{SWAGGER}/{name}", settings.project_root))
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

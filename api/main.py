@@ -14,9 +14,26 @@ from ledger.context import Ledger, open_ledger
 from ledger.settings import Settings, get_settings
 
 from . import docs, errors
-from .limits import BodySizeLimit, RateLimiter
-from .pages import router as pages_router
-from .routers import assets, audit, chain, licenses, market, metadata, pledges, prepare, relay, timestamps
+from .limits import BodySizeLimit, RateLimiter, SenderAdmission
+from .paths import API_PREFIX
+from .routers import (
+    assets,
+    audit,
+    chain,
+    coowners,
+    disputes,
+    documents,
+    licenses,
+    market,
+    metadata,
+    pledges,
+    prepare,
+    relay,
+    sealed,
+    stamps,
+    timestamps,
+)
+from .web import router as pages_router
 
 DESCRIPTION = """
 A ledger for intellectual property on an EVM chain.
@@ -26,18 +43,21 @@ their own keys; the server relays them through OpenZeppelin's `ERC2771Forwarder`
 sees a user's key. Any EIP-712 wallet (ethers, viem, MetaMask's `eth_signTypedData_v4`) writes
 in three calls:
 
-1. `GET /chain/contracts`: the contracts' names, addresses and ABIs, the forwarder's domain and
+Every JSON route is under `/api/v1`; the web pages are at plain paths (`/`, `/verify`, ...).
+
+1. `GET /api/v1/chain/contracts`: the contracts' names, addresses and ABIs, the forwarder's domain and
    `ForwardRequest` type, the enum tables (number, Solidity name, label).
-2. `POST /relay/prepare` with `{"from", "contract", "function", "args"}` (human values: kinds by
+2. `POST /api/v1/relay/prepare` with `{"from", "contract", "function", "args"}` (human values: kinds by
    label, dates, official numbers): the typed data to sign (`domain`, `types`, `primaryType`,
    `message` with calldata, forwarder nonce, estimated gas and deadline).
-3. `POST /relay` with the `message` and the wallet's `signature` over it.
+3. `POST /api/v1/relay` with the `message` and the wallet's `signature` over it.
 Errors are RFC 9457 problem documents; a contract's custom error is named in `error`.
 """
 
 
 @contextlib.contextmanager
-def _ledger_for(settings: Settings) -> Iterator[Ledger]:
+def open_api_ledger(settings: Settings) -> Iterator[Ledger]:
+    """The ledger the API serves: acting as the relayer (IPLEDGER_RELAYER_KEY, or the account)."""
     relayer = None
     if settings.relayer_key is not None:
         relayer = Account.from_key(settings.relayer_key.get_secret_value())
@@ -47,33 +67,62 @@ def _ledger_for(settings: Settings) -> Iterator[Ledger]:
         yield ledger
 
 
+@contextlib.contextmanager
+def _stamp_service(ledger: Ledger) -> Iterator[None]:
+    """Run the ledger's stamp service (if it has one) while the app serves."""
+    service = ledger.stamp_service
+    if service is not None:
+        service.start()
+    try:
+        yield
+    finally:
+        if service is not None:
+            service.stop()
+
+
+def _share_limits(app: FastAPI, ledger: Ledger) -> None:
+    """Replicas on one database share their buckets (SQLite serves one process: kept in memory)."""
+    if ledger.shared is not None and ledger.shared.dialect.name != "sqlite":
+        for limiter in (app.state.rate_limiter, app.state.client_rate_limiter, app.state.stamp_rate_limiter):
+            limiter.engine = ledger.shared
+
+
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """Build the app; with ``ledger`` it serves that open ledger, else it opens one per its settings."""
     settings = settings or (ledger.settings if ledger else get_settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if ledger is not None:
+        if ledger is not None:  # `ipledger serve` and `up` hand over the ledger they opened
             app.state.ledger = ledger
-            yield
+            _share_limits(app, ledger)
+            with _stamp_service(ledger):
+                yield
             return
-        with _ledger_for(settings) as opened:
+        with open_api_ledger(settings) as opened, _stamp_service(opened):
             app.state.ledger = opened
+            _share_limits(app, opened)
             yield
 
-    # /docs is served by api.docs from the pinned swagger-ui-dist (FastAPI's own loads it from a CDN).
+    # /api/v1/docs is served by api.docs from the pinned swagger-ui-dist (FastAPI's own loads it from a CDN).
     app = FastAPI(title="ipledger", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     app.state.rate_limiter = RateLimiter(settings.api_rate_per_second, 2 * settings.api_rate_per_second)
     app.state.client_rate_limiter = RateLimiter(settings.api_client_rate_per_second,
                                                 2 * settings.api_client_rate_per_second)
+    app.state.stamp_rate_limiter = RateLimiter(settings.stamp_client_leaves_per_second,
+                                               2 * settings.stamp_client_leaves_per_second)
+    app.state.sender_admission = SenderAdmission(app.state.rate_limiter)
     app.state.trusted_proxies = tuple(settings.api_trusted_proxies)
     errors.install(app)
-    app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes)
-    for router in (chain.router, prepare.router, relay.router, timestamps.router, assets.router, licenses.router,
-                   pledges.router, market.router, metadata.router, audit.router, pages_router, docs.router):
-        app.include_router(router)
+    app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes,
+                       overrides={f"{API_PREFIX}/sealed": settings.sealed_max_bytes + 2_000_000})
+    for router in (chain.router, prepare.router, relay.router, timestamps.router, stamps.router, assets.router,
+                   disputes.router, licenses.router, pledges.router, market.router, metadata.router, audit.router,
+                   documents.router, sealed.router, sealed.keys_router, coowners.router, docs.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(pages_router)
     return app
 
 
-__all__ = ["create_app", "HTMLResponse"]
+__all__ = ["create_app", "open_api_ledger", "HTMLResponse"]

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIPRegistry} from "./interfaces/IIPRegistry.sol";
 import {IPledgeRegistry} from "./interfaces/IPledgeRegistry.sol";
 import {Roles} from "./types/Roles.sol";
@@ -27,6 +28,9 @@ import {Roles} from "./types/Roles.sol";
 /// and {tokenURI} is the admin-set base URI followed by the id. `contentHash`, `ref` and
 /// `metadataHash` are in {AssetRegistered}; the first two are bound to the asset by the claims.
 /// There is no burn: an asset, once registered, always has an owner.
+/// An open ownership dispute is a third rule of the guard, next to the freeze: it costs every move
+/// one read of {ownershipDisputeOf}'s slot. Disputes and parents are kept out of the record so
+/// that a registration still writes only what it did.
 contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     /// @notice The IP service centre's role (verification, status, dates, freezes, recordal).
     bytes32 public constant REGISTRAR_ROLE = Roles.REGISTRAR;
@@ -58,7 +62,13 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     mapping(uint256 assetId => Freeze) private _freezes;
     mapping(bytes32 contentHash => uint256 assetId) private _assetIdOfContent;
     mapping(bytes32 ref => uint256 assetId) private _assetIdOfRef;
+    mapping(uint256 disputeId => Dispute) private _disputes;
+    mapping(uint256 assetId => uint256[] disputeIds) private _openDisputes;
+    mapping(uint256 assetId => uint256 disputeId) private _ownershipDispute;
+    mapping(uint256 assetId => uint256 parentId) private _parentOf;
+    mapping(uint256 parentId => uint256[] assetIds) private _childrenOf;
     uint256 private _assetCount;
+    uint256 private _disputeCount;
     address private _pledgeRegistry;
     string private _baseTokenURI;
 
@@ -96,7 +106,65 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         emit AssetRegistered(assetId, owner, ref, kind, contentHash, metadataHash, uri);
     }
 
+    /// @inheritdoc IIPRegistry
+    function setParent(uint256 assetId, uint256 parentId) external {
+        address caller = _msgSender();
+        if (_requireOwned(assetId) != caller) revert IPRegistryNotOwner(assetId, caller);
+        if (parentId == 0 || parentId >= assetId) revert IPRegistryInvalidParent(assetId, parentId);
+        uint256 current = _parentOf[assetId];
+        if (current != 0) revert IPRegistryParentAlreadySet(assetId, current);
+        _parentOf[assetId] = parentId;
+        _childrenOf[parentId].push(assetId);
+        emit ParentSet(assetId, parentId, caller);
+    }
+
     // -- registrar ---------------------------------------------------------------------------------
+
+    /// @inheritdoc IIPRegistry
+    function openDispute(uint256 assetId, DisputeKind kind, bytes32 caseRef, bytes32 evidenceHash)
+        external
+        onlyRole(REGISTRAR_ROLE)
+        returns (uint256 disputeId)
+    {
+        _existing(assetId);
+        if (caseRef == bytes32(0)) revert IPRegistryZeroDisputeRef();
+        disputeId = ++_disputeCount;
+        if (kind == DisputeKind.Ownership) {
+            uint256 open = _ownershipDispute[assetId];
+            if (open != 0) revert IPRegistryOwnershipAlreadyDisputed(assetId, open);
+            _ownershipDispute[assetId] = disputeId;
+        }
+        _disputes[disputeId] = Dispute(
+            SafeCast.toUint64(assetId), kind, DisputeOutcome.Open, uint40(block.timestamp), 0, caseRef, evidenceHash, 0
+        );
+        _openDisputes[assetId].push(disputeId);
+        emit DisputeOpened(assetId, disputeId, kind, caseRef, evidenceHash, _msgSender());
+    }
+
+    /// @inheritdoc IIPRegistry
+    function resolveDispute(uint256 disputeId, DisputeOutcome outcome, bytes32 resolutionHash)
+        external
+        onlyRole(REGISTRAR_ROLE)
+    {
+        Dispute storage dispute = _existingDispute(disputeId);
+        if (dispute.outcome != DisputeOutcome.Open) revert IPRegistryDisputeNotOpen(disputeId, dispute.outcome);
+        if (outcome == DisputeOutcome.Open) revert IPRegistryInvalidDisputeOutcome();
+        uint256 assetId = dispute.assetId;
+        dispute.outcome = outcome;
+        dispute.resolvedAt = uint40(block.timestamp);
+        dispute.resolutionHash = resolutionHash;
+        if (_ownershipDispute[assetId] == disputeId) delete _ownershipDispute[assetId]; // it was of ownership
+        uint256[] storage open = _openDisputes[assetId];
+        uint256 last = open.length - 1;
+        for (uint256 i = 0; i < last; ++i) {
+            if (open[i] == disputeId) {
+                open[i] = open[last];
+                break;
+            }
+        }
+        open.pop();
+        emit DisputeResolved(assetId, disputeId, outcome, resolutionHash, _msgSender());
+    }
 
     /// @inheritdoc IIPRegistry
     function setVerified(uint256 assetId, bool verified) external onlyRole(REGISTRAR_ROLE) {
@@ -241,6 +309,36 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     }
 
     /// @inheritdoc IIPRegistry
+    function disputeOf(uint256 disputeId) external view returns (Dispute memory) {
+        return _existingDispute(disputeId);
+    }
+
+    /// @inheritdoc IIPRegistry
+    function openDisputesOf(uint256 assetId) external view returns (uint256[] memory) {
+        return _openDisputes[assetId];
+    }
+
+    /// @inheritdoc IIPRegistry
+    function ownershipDisputeOf(uint256 assetId) external view returns (uint256) {
+        return _ownershipDispute[assetId];
+    }
+
+    /// @inheritdoc IIPRegistry
+    function disputeCount() external view returns (uint256) {
+        return _disputeCount;
+    }
+
+    /// @inheritdoc IIPRegistry
+    function parentOf(uint256 assetId) external view returns (uint256) {
+        return _parentOf[assetId];
+    }
+
+    /// @inheritdoc IIPRegistry
+    function childrenOf(uint256 assetId) external view returns (uint256[] memory) {
+        return _childrenOf[assetId];
+    }
+
+    /// @inheritdoc IIPRegistry
     function assetIdOfContent(bytes32 contentHash) external view returns (uint256) {
         return _assetIdOfContent[contentHash];
     }
@@ -268,7 +366,7 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
     // -- the transfer guard ------------------------------------------------------------------------
 
     /// @dev The one hook every move passes. Authorization first (so a stranger learns nothing else),
-    /// then the freeze, then the pledge: the PledgeRegistry itself moves the asset only to enforce a
+    /// then the freeze, then an open ownership dispute, then the pledge: the PledgeRegistry itself moves the asset only to enforce a
     /// pledge; anyone else needs the asset unpledged or the pledgee's consent for `to`, which the
     /// PledgeRegistry uses up. Minting does not pass here (see the contract notes), so `from` is
     /// never zero: an unknown id reverts.
@@ -279,6 +377,8 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
         Record storage record = _records[assetId];
         uint40 until = record.frozenUntil;
         if (until > block.timestamp) revert IPRegistryAssetFrozen(assetId, until);
+        uint256 disputeId = _ownershipDispute[assetId];
+        if (disputeId != 0) revert IPRegistryAssetDisputed(assetId, disputeId);
         address pledges = _pledgeRegistry;
         if (pledges != address(0) && msg.sender != pledges) {
             uint256 pledgeId = IPledgeRegistry(pledges).authorizeTransfer(assetId, to);
@@ -318,6 +418,11 @@ contract IPRegistry is IIPRegistry, ERC721, AccessControl, ERC2771Context {
             record.verified = false;
             emit VerificationChanged(assetId, false, _msgSender());
         }
+    }
+
+    function _existingDispute(uint256 disputeId) private view returns (Dispute storage dispute) {
+        dispute = _disputes[disputeId];
+        if (dispute.openedAt == 0) revert IPRegistryUnknownDispute(disputeId);
     }
 
     function _frozen(uint256 assetId) private view returns (Record storage record) {

@@ -227,6 +227,8 @@ contract PledgeRegistry is IPledgeRegistry, ERC2771Context {
         uint256 active = _activePledge[assetId];
         if (active != 0) revert PledgeRegistryAlreadyPledged(assetId, active);
         if (asset.frozenUntil > block.timestamp) revert PledgeRegistryAssetFrozen(assetId, asset.frozenUntil);
+        uint256 disputeId = registry.ownershipDisputeOf(assetId);
+        if (disputeId != 0) revert PledgeRegistryAssetDisputed(assetId, disputeId);
         IIPRegistry.LegalStatus status = asset.status;
         if (
             status == IIPRegistry.LegalStatus.Invalidated || status == IIPRegistry.LegalStatus.Lapsed

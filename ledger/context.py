@@ -12,30 +12,37 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.accounts import Keystores
-from ledger.chain.client import ChainClient, Contract, Receipt, dev_account
-from ledger.chain.deployment import Deployment, deploy_suite, load_deployment, manifest_path
-from ledger.chain.devchain import DEV_ADDRESSES, DEV_CHAIN_ID, embedded_chain
+from ledger.chain.client import ChainClient, Contract, Receipt, client_options, dev_account
+from ledger.chain.deployment import Deployment, check_deployment, deploy_suite, load_deployment, manifest_path
+from ledger.chain.devchain import DEV_ADDRESSES, DEV_CHAIN_ID, embedded_chain, fund
 from ledger.chain.toolchain import Artifact, compile_contracts
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import ConfigurationError, LedgerError, ValidationError
 from ledger.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from ledger.audit.queries import AuditService
     from ledger.audit.store import Store
     from ledger.market.service import MarketService
     from ledger.registry.assets import AssetService
     from ledger.registry.check import CheckService
+    from ledger.registry.coowners import CoOwnerService
+    from ledger.registry.disputes import DisputeService
     from ledger.registry.licenses import LicenseService
     from ledger.registry.metadata import MetadataStore
     from ledger.registry.pledges import PledgeService
     from ledger.relay.prepare import RequestPreparer
     from ledger.relay.service import RelayService
+    from ledger.sealing.service import SealingService
+    from ledger.sealing.store import SealedStore
+    from ledger.timestamps.aggregator import StampAggregator
     from ledger.timestamps.service import TimestampService
 
 PasswordPrompt = Callable[[str], str]
@@ -55,10 +62,18 @@ class Ledger:
     notices: list[str] = field(default_factory=list)
     restored: list[Receipt] = field(default_factory=list)
     """Journaled transactions the chain had lost, re-sent when the ledger was opened."""
+    shared: Engine | None = None
+    """The database API replicas share (journal, nonces, relayed requests, rate limits); None: a
+    ledger built by hand over a client without one (tests), whose relay keeps a SQLite file."""
 
     def __post_init__(self) -> None:
         # contract errors name amounts of tokens as people read them (260 IPST, not 260000000)
         self.client.errors.money = self.money
+
+    @property
+    def store_url(self) -> str:
+        """The shared database's URL, password masked (for messages)."""
+        return self.shared.url.render_as_string(hide_password=True) if self.shared is not None else "(none)"
 
     def money(self, units: int) -> str:
         """Units of the settlement token with its decimals and symbol (``250.5 IPST``); read once, on
@@ -67,6 +82,13 @@ class Ledger:
             return self.market.token().format(units)
         except (LedgerError, KeyError):  # no token in this deployment, or the chain does not answer
             return f"{units:,} token units"
+
+    @property
+    def public_url(self) -> str:
+        """Where people reach the web platform (``IPLEDGER_PUBLIC_URL``, or ``ipledger up``'s address)."""
+        from ledger.documents.tokens import public_url_of
+
+        return public_url_of(self.settings, base_uri=self.deployment.base_uri)
 
     def contract(self, name: str) -> Contract:
         return self.client.contract(self.artifacts[name].abi, self.deployment.address(name))
@@ -83,6 +105,22 @@ class Ledger:
         )
 
     @cached_property
+    def stamp_service(self) -> StampAggregator | None:
+        """The stamp service (leaves aggregated into one ``stampBatch`` per round), when this ledger has its
+        key (:func:`stamp_service_account`); None otherwise. The API starts and stops it."""
+        from ledger.timestamps.aggregator import StampAggregator
+        from ledger.timestamps.stampstore import StampStore
+
+        account = stamp_service_account(self.settings, embedded=self.embedded)
+        if account is None:
+            return None
+        registry = self.contract("TimestampRegistry")
+        return StampAggregator(
+            self.client, registry, StampStore(self.store, self.client.chain_id, registry.address), account,
+            round_interval=self.settings.stamp_round_interval, round_max_leaves=self.settings.stamp_round_max_leaves,
+            max_leaves_per_request=self.settings.stamp_max_leaves_per_request)
+
+    @cached_property
     def relay(self) -> RelayService:
         from ledger.relay.service import RelayService
 
@@ -91,9 +129,12 @@ class Ledger:
             c.address: self.contract(name) for name, c in self.deployment.contracts.items()
             if name != "IpledgerForwarder"
         }
-        return RelayService(self.client, forwarder, targets, self.settings.data_dir / "relay.sqlite",
+        state = self.shared if self.shared is not None else self.settings.data_dir / "relay.sqlite"
+        return RelayService(self.client, forwarder, targets, state,
                             deadline_margin=self.settings.relay_deadline_margin,
-                            max_request_gas=self.settings.relay_max_request_gas)
+                            max_request_gas=self.settings.relay_max_request_gas,
+                            max_in_flight=self.settings.relay_in_flight,
+                            min_balance=self.settings.relayer_min_balance)
 
     @cached_property
     def preparer(self) -> RequestPreparer:
@@ -103,14 +144,23 @@ class Ledger:
         return RequestPreparer.for_suite(
             self.client, self.deployment.address("IpledgerForwarder"),
             {name: (c.address, self.artifacts[name].abi) for name, c in self.deployment.contracts.items()},
-            gas_cap=self.relay.request_gas_cap,
+            gas_cap=self.relay.request_gas_cap, rules=self._sale_rules(),
         )
+
+    def _sale_rules(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], None]]:
+        """Sales no buyer could complete (an asset under an ownership dispute): refused when prepared."""
+        from ledger.registry.disputes import refuse_sale_if_disputed
+
+        def refuse(args: dict[str, Any]) -> None:
+            refuse_sale_if_disputed(self.client, self.contract("IPRegistry"), int(args["assetId"]))
+
+        return {("Marketplace", "listAsset"): refuse, ("Marketplace", "answerDemand"): refuse}
 
     @cached_property
     def metadata(self) -> MetadataStore:
         from ledger.registry.metadata import MetadataStore
 
-        return MetadataStore(self.settings.data_dir / "metadata")
+        return MetadataStore(self.shared if self.shared is not None else self.settings.data_dir / "metadata")
 
     @cached_property
     def assets(self) -> AssetService:
@@ -118,6 +168,22 @@ class Ledger:
 
         return AssetService(self.client, self.contract("IPRegistry"), self.metadata,
                             from_block=self.deployment.contracts["IPRegistry"].block_number)
+
+    @cached_property
+    def disputes(self) -> DisputeService:
+        from ledger.registry.disputes import DisputeService
+
+        return DisputeService(self.client, self.contract("IPRegistry"))
+
+    @cached_property
+    def coowners(self) -> CoOwnerService:
+        from ledger.registry.coowners import CoOwnerService
+
+        return CoOwnerService(
+            self.client, self.contract("CoOwnership"), self.contract("IPRegistry"), self.metadata,
+            licenses=self.contract("LicenseRegistry"), pledges=self.contract("PledgeRegistry"),
+            market=self.contract("Marketplace"), license_market=self.contract("LicenseMarket"),
+        )
 
     @cached_property
     def licenses(self) -> LicenseService:
@@ -139,6 +205,7 @@ class Ledger:
             self.client, self.contract("IPLens"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
             self.contract("PledgeRegistry"), self.metadata,
             from_block=self.deployment.contracts["IPRegistry"].block_number,
+            coownership=self.contract("CoOwnership") if "CoOwnership" in self.deployment.contracts else None,
         )
 
     @cached_property
@@ -150,6 +217,23 @@ class Ledger:
             self.contract("SettlementToken"), self.contract("IPRegistry"), self.contract("LicenseRegistry"),
             self.metadata, from_block=self.deployment.contracts["Marketplace"].block_number,
         )
+
+    @cached_property
+    def sealing(self) -> SealingService:
+        """Encryption keys of accounts (the KeyDirectory), sealing and opening documents."""
+        from ledger.sealing.directory import KeyDirectory
+        from ledger.sealing.service import SealingService
+
+        return SealingService(KeyDirectory(self.client, self.contract("KeyDirectory")), self.assets, self.pledges,
+                              self.timestamps)
+
+    @cached_property
+    def sealed(self) -> SealedStore:
+        """Sealed documents kept by the API (ciphertext only), in the shared database."""
+        from ledger.sealing.store import SealedStore
+
+        return SealedStore(self.shared if self.shared is not None else self.settings.data_dir / "sealed",
+                           self.settings.sealed_max_bytes)
 
     @cached_property
     def store(self) -> Store:
@@ -209,12 +293,38 @@ def resolve_account(
     return None
 
 
+STAMP_SERVICE_DEV_ACCOUNT = 9
+"""On the embedded chain the stamp service signs and pays as Anvil's development account 9."""
+
+
+def stamp_service_account(settings: Settings, *, embedded: bool) -> LocalAccount | None:
+    """The stamp service's key: ``IPLEDGER_STAMP_SERVICE_KEY``, or on the embedded chain a development
+    account; None when the service is off (``IPLEDGER_STAMP_SERVICE=false``) or has no key."""
+    if not settings.stamp_service:
+        return None
+    if settings.stamp_service_key is not None:
+        try:
+            account: LocalAccount = Account.from_key(settings.stamp_service_key.get_secret_value())
+        except (ValueError, TypeError):
+            raise ValidationError("IPLEDGER_STAMP_SERVICE_KEY is not a valid private key") from None
+        return account
+    return dev_account(STAMP_SERVICE_DEV_ACCOUNT) if embedded else None
+
+
 def check_dev_account(settings: Settings, client: ChainClient, embedded: bool) -> None:
     """Refuse ``--dev-account`` (public keys) on anything but the embedded chain or a local Anvil."""
     if settings.dev_account is not None and not embedded and client.chain_id != DEV_CHAIN_ID:
         raise ValidationError(
             f"--dev-account acts with Anvil's public development keys: only on the embedded chain or a local "
             f"Anvil (chain {DEV_CHAIN_ID}), not on chain {client.chain_id}; use your keystore (--account)")
+
+
+def check_chain_id(settings: Settings, client: ChainClient) -> None:
+    """Refuse a node that serves another chain than ``IPLEDGER_CHAIN_ID`` names."""
+    if settings.chain_id is not None and client.chain_id != settings.chain_id:
+        raise ConfigurationError(
+            f"the node at {client.rpc_url} serves chain {client.chain_id}, but IPLEDGER_CHAIN_ID is "
+            f"{settings.chain_id}: point IPLEDGER_RPC_URL at chain {settings.chain_id} (or change the setting)")
 
 
 @contextlib.contextmanager
@@ -236,30 +346,87 @@ def open_ledger(
     if account is None and need_account:  # first: a wrong password or account is bad input, before any chain
         account = resolve_account(settings, embedded=embedded, prompt=prompt, notices=notices)
     artifacts = compile_contracts()
+    state = shared_store(settings)
+    try:
+        notices.extend(import_data_folder(settings, state.engine))
+    except BaseException:
+        state.dispose()
+        raise
     with chain_url as url:
-        client = ChainClient(
-            url,
-            account,
-            journal_dir=settings.data_dir / "journal",
-            receipt_timeout=settings.receipt_timeout,
-            error_abis=[a.abi for a in artifacts.values()],
-        )
         try:
+            client = ChainClient(
+                url,
+                account,
+                state=state.engine,
+                error_abis=[a.abi for a in artifacts.values()],
+                **client_options(settings),
+            )
+        except BaseException:
+            state.dispose()
+            raise
+        try:
+            check_chain_id(settings, client)
             check_dev_account(settings, client, embedded)
             moved = client.reconcile() if reconcile else []
-            manifest = manifest_path(settings.data_dir, client.chain_id)
+            manifest = settings.deployment or manifest_path(settings.data_dir, client.chain_id)
             if embedded:
                 admin = dev_account(0)
                 if account is not None and client.w3.eth.get_balance(account.address) < 10**18:
-                    client.rpc("anvil_setBalance", [account.address, hex(DEV_FUNDING_WEI)])
-                deployment = deploy_suite(client, manifest, artifacts=artifacts, sender=admin)
+                    fund(url, account.address, DEV_FUNDING_WEI)
+                from ledger.documents.tokens import DEFAULT_PUBLIC_URL, token_base_uri
+
+                deployment = deploy_suite(
+                    client, manifest, artifacts=artifacts, sender=admin,
+                    base_uri=token_base_uri(settings.public_url) if settings.public_url else None,
+                    first_base_uri=token_base_uri(DEFAULT_PUBLIC_URL))
             else:
                 deployment = load_deployment(manifest)
-            ledger = Ledger(settings, client, deployment, artifacts, embedded, notices, restored=moved)
+                check_deployment(client, deployment, source=f"the deployment manifest {manifest}")
+            ledger = Ledger(settings, client, deployment, artifacts, embedded, notices, restored=moved,
+                            shared=state.engine)
             ledger.after_reconcile(moved)
             yield ledger
         finally:
             client.close()
+            state.dispose()
+
+
+def shared_store(settings: Settings) -> Store:
+    """The database API replicas share (``IPLEDGER_DB_URL``, default the SQLite file of the index),
+    migrated; on SQLite every commit is on disk before it returns (the journal relies on it)."""
+    from ledger.audit.store import Store, default_db_url
+
+    return Store(default_db_url(settings), durable=True, pool_size=20, pre_ping=False)
+
+
+IMPORTED_FOLDER = "imported-into-database"
+"""Where files of an old data folder go once their contents are in the database (kept as a backup)."""
+
+
+def import_data_folder(settings: Settings, engine: Engine) -> list[str]:
+    """Bring what data folders from before kept in files into the shared database, idempotently:
+    the transaction journal (``journal/``, first: nothing it holds may be forgotten), metadata
+    documents (``metadata/``) and sealed documents (``sealed/``). Each file, once in the database,
+    is moved to ``<data_dir>/imported-into-database/`` (same layout), never deleted; uploads a
+    stopped replica left half-written are dropped. Returns notices to print."""
+    from ledger.chain.blobs import BlobStore
+    from ledger.chain.journal import import_journal_files
+    from ledger.registry.metadata import MetadataStore
+    from ledger.sealing.store import SealedStore
+
+    data, backup = settings.data_dir, settings.data_dir / IMPORTED_FOLDER
+    notices = []
+    journaled = import_journal_files(engine, data / "journal", backup / "journal")
+    if journaled:
+        notices.append(f"{journaled} journaled transaction(s) of {data / 'journal'} moved into the database")
+    documents = MetadataStore(engine).import_folder(data / "metadata", backup / "metadata")
+    if documents:
+        notices.append(f"{documents} metadata document(s) of {data / 'metadata'} moved into the database")
+    sealed = SealedStore(engine, settings.sealed_max_bytes).import_folder(data / "sealed", backup / "sealed")
+    if sealed:
+        notices.append(f"{sealed} sealed document(s) of {data / 'sealed'} moved into the database")
+    BlobStore(engine).drop_abandoned()
+    return notices
 
 
 def data_path(settings: Settings, *parts: str) -> Path:

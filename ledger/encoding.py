@@ -24,6 +24,25 @@ from eth_utils import (
 
 from ledger.errors import ValidationError
 
+NOTICES: dict[str, str] = {
+    # what people type, refused here; ledger.messages.NOTICES holds them too, so they are translated like any
+    # other refusal
+    "address-malformed": "{what:word} {text} is not an account address (0x and 40 hex digits)",
+    "address-checksum": (
+        "{what:word} {text} has a wrong EIP-55 checksum (its mix of upper- and lower-case letters): it may be "
+        "mistyped; check it, or give the address all in lower case"
+    ),
+    "text-too-long": "{what:word} {text} is too long: at most 32 characters, got {length}",
+    "text-invalid": "{what:word} {text} is not valid: use ASCII letters, digits and . - / (e.g. {example})",
+    "currency-invalid": "not a currency code: {text} (three letters, ISO 4217, e.g. CNY)",
+    "hash-malformed": "{what:word} {text} is not a 32-byte hash (0x and 64 hex digits)",
+    "amount-not-whole": "{what:word} {text} is not a whole number of token units",
+    "out-of-range": "{what:word} {text} is out of range",
+    "date-required": "{what:word} is required (e.g. 2027-06-30)",
+    "date-malformed": "{what:word} {text} is not a date: use 2027-06-30, 2027-06-30T12:00:00Z or Unix seconds",
+    "label-unknown": "unknown {what:word} {text}: use one of {labels}",
+}
+
 ZERO32 = b"\0" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -52,7 +71,13 @@ class LabelledEnum(IntEnum):
             for member in cls:
                 if member.label == key:
                     return member
-        raise ValidationError(f"unknown {cls._what()} {text!r}: use one of {', '.join(cls.labels())}")
+        raise ValidationError(**_notice("label-unknown", what=cls.label_name(), text=repr(text),
+                                       labels=", ".join(cls.labels())))
+
+    @classmethod
+    def label_name(cls) -> str:
+        """What one value of this enum is called: ``asset kind``."""
+        return cls._what()
 
     @classmethod
     def _what(cls) -> str:
@@ -119,20 +144,54 @@ class PledgeStatus(LabelledEnum):
     CANCELLED = 5
 
 
+class DisputeKind(LabelledEnum):
+    """``IIPRegistry.DisputeKind``: an ownership dispute blocks moves and new pledges while open."""
+
+    OWNERSHIP = 0
+    INVALIDATION_REQUEST = 1
+    INFRINGEMENT_SUIT = 2
+    OTHER = 3
+
+
+class DisputeOutcome(LabelledEnum):
+    """``IIPRegistry.DisputeOutcome``: ``open`` until the registrar records how it ended."""
+
+    OPEN = 0
+    UPHELD = 1
+    DISMISSED = 2
+    SETTLED = 3
+    WITHDRAWN = 4
+
+
+class CoOwnerAct(LabelledEnum):
+    """``ICoOwnership.ActKind``: the acts on a co-owned asset (those needing every co-owner are consented to)."""
+
+    LICENSE = 0
+    LICENSE_LISTING = 1
+    CANCEL_LICENSE_LISTING = 2
+    SALE = 3
+    CANCEL_SALE = 4
+    OFFER_ACCEPTANCE = 5
+    PLEDGE = 6
+    CANCEL_PLEDGE = 7
+    TRANSFER = 8
+    CO_OWNERS_CHANGE = 9
+    SHARE_TRANSFER = 10
+
+
 # -- bytes32 codes -----------------------------------------------------------------------------
 
 _REF = re.compile(r"^[A-Z0-9][A-Z0-9.\-/_()]*$")
+_CASE = re.compile(r"^[A-Z0-9(][A-Z0-9.\-/_()]*$")
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9.\-/:]*$")
 
 
 def _ascii32(text: str, what: str, pattern: re.Pattern[str], example: str) -> bytes:
     raw = text.encode("ascii", errors="replace")
     if len(raw) > 32:
-        raise ValidationError(f"{what} {text!r} is too long: at most 32 characters, got {len(text)}")
+        raise ValidationError(**_notice("text-too-long", what=what, text=repr(text), length=len(text)))
     if not pattern.match(text):
-        raise ValidationError(
-            f"{what} {text!r} is not valid: use ASCII letters, digits and . - / (e.g. {example})"
-        )
+        raise ValidationError(**_notice("text-invalid", what=what, text=repr(text), example=example))
     return raw.ljust(32, b"\0")
 
 
@@ -147,6 +206,14 @@ def encode_ref(text: str | None) -> bytes:
     if not cleaned:
         return ZERO32
     return _ascii32(cleaned, "the official number", _REF, "CN202010123456.7")
+
+
+def encode_case_ref(text: str) -> bytes:
+    """A dispute's case or file number as left-aligned ASCII (upper-cased, no spaces); not empty."""
+    cleaned = text.strip().upper().replace(" ", "")
+    if not cleaned:
+        raise ValidationError("a dispute needs its case or file number")
+    return _ascii32(cleaned, "the case number", _CASE, "(2025)JING73MINCHU1")
 
 
 def encode_code(text: str | None, what: str = "code") -> bytes:
@@ -190,7 +257,7 @@ def encode_currency(text: str) -> bytes:
     """An ISO 4217 currency code (``CNY``) as ``bytes3``."""
     cleaned = text.strip().upper()
     if not re.fullmatch(r"[A-Z]{3}", cleaned):
-        raise ValidationError(f"not a currency code: {text!r} (three letters, ISO 4217, e.g. CNY)")
+        raise ValidationError(**_notice("currency-invalid", text=repr(text)))
     return cleaned.encode("ascii")
 
 
@@ -213,7 +280,7 @@ def parse_hash32(text: str | bytes | None, what: str = "hash", *, allow_zero: bo
         cleaned = text.strip().lower()
         cleaned = cleaned[2:] if cleaned.startswith("0x") else cleaned
         if not re.fullmatch(r"[0-9a-f]{64}", cleaned):
-            raise ValidationError(f"{what} {text!r} is not a 32-byte hash (0x and 64 hex digits)")
+            raise ValidationError(**_notice("hash-malformed", what=what, text=repr(text)))
         raw = bytes.fromhex(cleaned)
     if len(raw) != 32:
         raise ValidationError(f"{what} must be 32 bytes, got {len(raw)}")
@@ -228,12 +295,9 @@ def parse_address(text: str, what: str = "address") -> str:
     refused: the checksum is there to catch a mistyped address, so it must not be corrected."""
     cleaned = text.strip() if isinstance(text, str) else ""
     if not cleaned.startswith("0x") or not is_hex_address(cleaned):
-        raise ValidationError(f"{what} {text!r} is not an account address (0x and 40 hex digits)")
+        raise ValidationError(**_notice("address-malformed", what=what, text=repr(text)))
     if is_checksum_formatted_address(cleaned) and not is_checksum_address(cleaned):
-        raise ValidationError(
-            f"{what} {text!r} has a wrong EIP-55 checksum (its mix of upper- and lower-case letters): "
-            "it may be mistyped; check it, or give the address all in lower case"
-        )
+        raise ValidationError(**_notice("address-checksum", what=what, text=repr(text)))
     return str(to_checksum_address(cleaned))
 
 
@@ -246,10 +310,10 @@ def parse_amount(value: int | str, what: str = "amount") -> int:
     else:
         cleaned = value.strip().replace("_", "").replace(",", "")
         if not cleaned.isdigit():
-            raise ValidationError(f"{what} {value!r} is not a whole number of token units")
+            raise ValidationError(**_notice("amount-not-whole", what=what, text=repr(value)))
         amount = int(cleaned)
     if amount < 0 or amount >= 2**256:
-        raise ValidationError(f"{what} {value!r} is out of range")
+        raise ValidationError(**_notice("out-of-range", what=what, text=repr(value)))
     return amount
 
 
@@ -264,7 +328,7 @@ def parse_date(value: str | int | date | datetime | None, what: str = "date", *,
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "0", "none")) or value == 0:
         if allow_zero:
             return 0
-        raise ValidationError(f"{what} is required (e.g. 2027-06-30)")
+        raise ValidationError(**_notice("date-required", what=what))
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -280,15 +344,13 @@ def parse_date(value: str | int | date | datetime | None, what: str = "date", *,
             try:
                 moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
-                raise ValidationError(
-                    f"{what} {value!r} is not a date: use 2027-06-30, 2027-06-30T12:00:00Z or Unix seconds"
-                ) from None
+                raise ValidationError(**_notice("date-malformed", what=what, text=repr(value))) from None
     if moment is not None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         seconds = int(moment.timestamp())
     if not 0 <= seconds <= UINT40_MAX:
-        raise ValidationError(f"{what} {value!r} is out of range")
+        raise ValidationError(**_notice("out-of-range", what=what, text=repr(value)))
     return seconds
 
 
@@ -379,3 +441,9 @@ class AnswerStatus(LabelledEnum):
     OPEN = 1
     ACCEPTED = 2
     WITHDRAWN = 3
+
+
+def _notice(key: str, /, **args: Any) -> dict[str, Any]:
+    """:func:`ledger.messages.notice` for this module's refusals (that module reads this one, so not imported):
+    the English message, its key and arguments. A ``word`` argument reads as it is in English."""
+    return {"message": NOTICES[key].replace(":word}", "}").format(**args), "notice": key, "notice_args": args}

@@ -11,9 +11,12 @@ and the API to HTTP statuses, each in one place::
     ├── ConflictError            a rule of the ledger forbids the act now
     ├── ConfigurationError       settings, keystores, toolchain, manifests
     │   └── CompilationError     solc rejected a contract
+    ├── DataCorruptedError       stored bytes no longer match their size or hash (a damaged database)
     └── ChainError               talking to the chain went wrong
         ├── ChainUnavailableError    no node at the RPC URL, or it stopped answering
         ├── ChainInconsistentError   the node's blocks do not link, or a reorg the indexer cannot resolve
+        ├── FeeCapExceededError      the chain's fees are above the configured cap: nothing was sent
+        ├── RelayerFundsLowError     the relayer's balance is below its threshold: it refuses to send
         └── TransactionFailedError   a transaction reverted or never got a receipt
 
 Contract custom errors are decoded in ``ledger.chain`` into ``ContractError``
@@ -67,6 +70,10 @@ class CompilationError(ConfigurationError):
     """solc rejected a contract; the message carries solc's file:line output."""
 
 
+class DataCorruptedError(LedgerError):
+    """Bytes read back from the database do not match the size or SHA-256 recorded when they were stored."""
+
+
 class ChainError(LedgerError):
     """Talking to the chain failed."""
 
@@ -78,6 +85,14 @@ class ChainUnavailableError(ChainError):
 class ChainInconsistentError(ChainError):
     """The node serves blocks that do not link (a damaged state), or the indexer meets a reorg it
     cannot resolve (the same rollback again and again); following it further would only spin."""
+
+
+class FeeCapExceededError(ChainError):
+    """The chain's base fee and tip are above ``IPLEDGER_MAX_FEE_PER_GAS``: refused before sending."""
+
+
+class RelayerFundsLowError(ChainError):
+    """The relayer's balance is below ``IPLEDGER_RELAYER_MIN_BALANCE``: it refuses before it runs dry."""
 
 
 class TransactionFailedError(ChainError):
@@ -102,10 +117,11 @@ class ContractError(LedgerError):
 
 
 _DOMAIN_BY_PATTERN: tuple[tuple[re.Pattern[str], type[LedgerError]], ...] = (
-    (re.compile(r"Unauthorized|Not(Owner|Pledgee|Licensee|Party|Seller|Buyer|Poster|Authorized)|Forbidden"
+    (re.compile(r"Unauthorized|Not(Owner|Pledgee|Licensee|Party|Seller|Buyer|Poster|Authorized|CoOwner\b|Lister)"
+                r"|ConsentMissing|Forbidden"
                 r"|InsufficientApproval|Invalid(Approver|Operator|Signer)|IncorrectOwner|Untrustful"),
      PermissionDeniedError),
-    (re.compile(r"Nonexistent|Unknown|NotFound|NoLicenseConsent"), NotFoundError),
+    (re.compile(r"Nonexistent|Unknown|NotFound|NoLicenseConsent|NotCoOwned|NothingToWithdraw"), NotFoundError),
     # "Invalid" but not "Invalidation"/"Invalidated": those are legal states, i.e. conflicts
     (re.compile(r"Invalid(?!at)|Zero|Empty|TooLong|TooMany|Malformed|ExpiredRequest|MismatchedValue|NonCanonical"),
      ValidationError),

@@ -5,20 +5,31 @@ name and its decoded arguments (amounts as raw integers of token units) always t
 Amounts of tokens read as people read money (``260 IPST``, not ``260000000``): the sentence is
 given the token's formatter (``money``), e.g. the ledger's settlement token; without one an
 amount is shown as ``260,000,000 token units``.
+
+Interfaces that speak other languages translate the *templates* (:data:`SENTENCES` for contract
+errors, :data:`NOTICES` for the ledger's own refusals) and render them with :func:`render` and
+the same arguments, passing ``words`` to translate the few English words an argument may become
+(``never``, a status's name: :func:`value_words` lists them). An error raised with :func:`notice` carries
+its template's key and arguments in its context (``notice``, ``notice_args``) for that purpose.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ledger.encoding import (
+    NOTICES as ENCODING_NOTICES,
+)
 from ledger.encoding import (
     ROLES,
     AnswerStatus,
     AssetKind,
     DemandStatus,
+    DisputeKind,
+    DisputeOutcome,
     LabelledEnum,
     LegalStatus,
     LicenseKind,
@@ -31,6 +42,8 @@ from ledger.encoding import (
 
 Money = Callable[[int], str]
 """Token units as a person reads them: ``260000000`` → ``260 IPST`` (the token's decimals and symbol)."""
+Words = Callable[[str], str]
+"""Translates an English word or phrase an argument is shown as (``never``); the identity in English."""
 
 SENTENCES: dict[str, str] = {
     "TimestampRegistryAlreadyStamped": (
@@ -53,6 +66,31 @@ SENTENCES: dict[str, str] = {
     "ERC2771ForwarderInvalidSigner": "the request is signed by {signer}, not by its sender {from}",
     "ERC2771ForwarderMismatchedValue": "the request carries {requestedValue} wei but {msgValue} was sent",
     "FailedCall": "the forwarded call reverted",
+    # CoOwnership
+    "CoOwnershipNotCoOwned": "asset {assetId} is not co-owned",
+    "CoOwnershipNotCoOwner": "{account} is not a co-owner of asset {assetId}",
+    "CoOwnershipConsentMissing": (
+        "co-owner {coOwner} has not consented to this act on asset {assetId} (act {actId}); every co-owner must "
+        "consent to it first"
+    ),
+    "CoOwnershipConsentExists": "{coOwner} already consented to act {actId} on asset {assetId}",
+    "CoOwnershipInvalidCoOwnerCount": "an asset has 1 to 16 co-owners, not {count}",
+    "CoOwnershipInvalidCoOwner": (
+        "{account} cannot be a co-owner here: a co-owner is a non-zero address, named once, with a share above zero"
+    ),
+    "CoOwnershipSharesNotWhole": "the co-owners' shares sum to {total} basis points, not 10000",
+    "CoOwnershipInvalidAgreement": "the agreement's rules ({flags}) are not known",
+    "CoOwnershipInvalidShareTransfer": (
+        "a share transfer of {bps} basis points is not possible: the co-owner holds {held} of asset {assetId}"
+    ),
+    "CoOwnershipAssetGone": "asset {assetId} has left its co-owners (it is held by {owner})",
+    "CoOwnershipTooManyTokens": "asset {assetId} was sold for too many different tokens",
+    "CoOwnershipNotLister": "only the co-owner who listed licence listing {listingId} may cancel it, not {account}",
+    "CoOwnershipNotOwner": "{account} does not own asset {assetId}; only its owner may put it in co-ownership",
+    "CoOwnershipNothingToWithdraw": "nothing is credited to you in {token}",
+    "CoOwnedAssetUnauthorizedCaller": (
+        "{caller} may not act for a co-owned asset's vault: the co-owners act through the CoOwnership contract"
+    ),
     # IPRegistry
     "IPRegistryZeroContentHash": "an asset needs the hash of its content; the zero hash is not one",
     "IPRegistryZeroMetadataHash": "an asset needs the hash of its metadata document; the zero hash is not one",
@@ -62,6 +100,25 @@ SENTENCES: dict[str, str] = {
         "asset {assetId} is frozen by a court order until {until:time}: it cannot be transferred, "
         "licensed or pledged"
     ),
+    "IPRegistryAssetDisputed": (
+        "the ownership of asset {assetId} is in dispute (dispute {disputeId}): it cannot be transferred or "
+        "pledged until the dispute is resolved"
+    ),
+    "IPRegistryZeroDisputeRef": "a dispute needs its case or file number",
+    "IPRegistryOwnershipAlreadyDisputed": (
+        "an ownership dispute over asset {assetId} is already open (dispute {disputeId}); record a further claim "
+        "in that case"
+    ),
+    "IPRegistryUnknownDispute": "dispute {disputeId} does not exist",
+    "IPRegistryDisputeNotOpen": "dispute {disputeId} is already resolved ({outcome:dispute_outcome})",
+    "IPRegistryInvalidDisputeOutcome": (
+        "a resolution says how the dispute ended: upheld, dismissed, settled or withdrawn"
+    ),
+    "IPRegistryNotOwner": "{caller} does not own asset {assetId}; only its owner may do this",
+    "IPRegistryInvalidParent": (
+        "asset {parentId} cannot be the parent of asset {assetId}: a parent is an asset registered before its child"
+    ),
+    "IPRegistryParentAlreadySet": "asset {assetId} already names its parent, asset {parentId}; a parent is named once",
     "IPRegistryAssetPledged": (
         "asset {assetId} is pledged (pledge {pledgeId}); it moves only with the pledgee's consent "
         "to this recipient, or by enforcement"
@@ -130,6 +187,10 @@ SENTENCES: dict[str, str] = {
     "PledgeRegistryNotParty": "{account} is neither the pledgor nor the pledgee of pledge {pledgeId}",
     "PledgeRegistryAlreadyPledged": "asset {assetId} is already pledged (pledge {pledgeId})",
     "PledgeRegistryAssetFrozen": "asset {assetId} is frozen by a court order until {until:time}; it cannot be pledged",
+    "PledgeRegistryAssetDisputed": (
+        "the ownership of asset {assetId} is in dispute (dispute {disputeId}); it cannot be pledged until the "
+        "dispute is resolved"
+    ),
     "PledgeRegistryAssetNotPledgeable": (
         "asset {assetId} cannot be pledged: its legal status is {status:legal_status}"
     ),
@@ -262,6 +323,159 @@ SENTENCES: dict[str, str] = {
     "ReentrancyGuardReentrantCall": "a call re-entered the market during another of its acts; refused",
 }
 
+NOTICES: dict[str, str] = {
+    **ENCODING_NOTICES,
+    # a sale the platform refuses although the Marketplace would record it (ledger/registry/disputes.py)
+    "sale-disputed": (
+        "asset {assetId} cannot be offered for sale: its ownership is in dispute (dispute {disputeId}, case "
+        "{case}), and while the dispute is open no sale can complete (the registry refuses every transfer); "
+        "offer it once the registrar has resolved the dispute"
+    ),
+    # what people type (ledger/encoding.py, ledger/registry/codes.py)
+    "territory-unknown": (
+        "the territory {text} is not a country: use an ISO 3166-1 code (CN, CHN or 156), its name (China), an "
+        "ISO 3166-2 subdivision (CN-BJ), or nothing (or WW) for the whole world"
+    ),
+    "territory-subdivision-unknown": (
+        "the territory {text} is not an ISO 3166-2 subdivision of {country} (e.g. {example}); use the country "
+        "({country}) to cover all of it"
+    ),
+    "field-not-ipc": (
+        "the field of use {text} is not an IPC code: use a section (H), class (H04), subclass (H04L) or main "
+        "group (H04L9/00), or nothing for every field"
+    ),
+    "field-subgroup": (
+        "the field of use {text} is an IPC subgroup: licences name a main group or coarser (e.g. {group}, which "
+        "covers it)"
+    ),
+    "field-group-zero": "the field of use {text} is not an IPC main group (its number is 0)",
+    # an argument of a prepared act (ledger/relay/prepare.py): "{where}: {reason}", the reason one of these
+    "argument-invalid": "{function}: argument {argument}: {reason}",
+    "argument-list": "must be a list of {base}",
+    "argument-size": "must hold exactly {size} items, got {count}",
+    "argument-string": "must be a string, got {value}",
+    "argument-integer": "must be an integer, got {value}",
+    "argument-bool": "must be true or false, got {value}",
+    "argument-hex": "must be 0x and hex digits, got {value}",
+    "argument-bytes-size": "must be {size} bytes (0x and {digits} hex digits), got {count}",
+    "argument-text-or-hex": "must be text or 0x and hex digits, got {value}",
+    "argument-role": "unknown role {value}: use {roles} or a 32-byte hash",
+    "argument-enum": "must be one of {labels}, got {value}",
+    "argument-date": "must be a date (2027-06-30, 2027-06-30T12:00:00Z or Unix seconds), got {value}",
+    "argument-number": "must be a whole number, got {value}",
+    "argument-too-big": "{value} does not fit in uint{bits}",
+    # fees, funds and the chain a service starts on (ledger/chain/client.py, ledger/relay, ledger/context.py)
+    "fee-cap-exceeded": (
+        "the chain asks more for gas than the cap allows: base fee {base_gwei} gwei plus tip {tip_gwei} gwei, "
+        "cap {cap_gwei} gwei (IPLEDGER_MAX_FEE_PER_GAS); nothing was sent: try again when fees fall"
+    ),
+    "relayer-funds-low": (
+        "the relayer {relayer} is low on funds ({balance}, below its threshold of {threshold}), so it relays no "
+        "more requests until it is topped up; nothing was sent"
+    ),
+    # the relay (ledger/relay/service.py): what it refuses before the forwarder would
+    "signature-unverifiable": "the signature does not verify: {reason}",
+    "signature-length": "a signature is 65 bytes (r, s, v), not {length}",
+    "signature-v": "the signature's v is {v}, but the forwarder accepts only 27 or 28",
+    "signature-recovery-id": (
+        "the signature's v is {v}, but the forwarder accepts only 27 or 28; add 27 to it (this wallet gives "
+        "the recovery id 0/1)"
+    ),
+    "signature-high-s": (
+        "the signature's s is in the upper half of the curve order (a malleable high-s signature, "
+        "EIP-2), which the forwarder rejects: use s' = n - s and flip v (27 <-> 28), or a wallet that "
+        "signs with low s"
+    ),
+    "signed-by-another": (
+        "the request is signed by {signer}, not by its sender {sender} (or it was signed "
+        "for another chain, forwarder or content)"
+    ),
+    "relay-unknown-target": (
+        "{target} is not a contract of this ledger; requests are relayed only to its own contracts"
+    ),
+    "relay-carries-value": "relayed requests carry no value",
+    "relay-pending": "this signed request was already relayed and is being executed",
+    "relay-replayed": (
+        "this signed request was already relayed in {tx_hash}; a signed request is sent at most once, even if "
+        "it failed: sign a new one with the sender's next nonce"
+    ),
+    "relay-nonce-busy": (
+        "{signer} already has a request with nonce {nonce} being relayed; only one can be "
+        "executed: wait for its outcome, and sign the next request with nonce {next}"
+    ),
+    "relay-no-outcome": (
+        "no outcome after {seconds}s; the request may still be executed: post it again later to learn its "
+        "transaction"
+    ),
+    "relay-gas-cap": (
+        "the request's gas ({gas}) is over the relay's cap of {cap} per request; a call that "
+        "needs more cannot be relayed: split it, or send it yourself"
+    ),
+    "relay-deadline": (
+        "the request expired or would expire before it is mined: its deadline is {deadline:when}, "
+        "and the relay needs at least {margin}s after now ({now:when}, the later of the "
+        "clock and the last block's time); sign it again with a later deadline"
+    ),
+    "relay-failed-when-executed": (
+        "the request failed when executed in {tx_hash} (the chain changed since it "
+        "was checked: {reason}); its signature is used"
+    ),
+    "relay-reverted-in-batch": "the call reverted when executed in {tx_hash} (the chain changed since it was checked)",
+    "relay-nonce-used-in-batch": "the request was not executed in {tx_hash}: its nonce was used by another request",
+    "relay-stale-nonce": (
+        "the request's nonce {nonce} is not the sender's next ({current}): it was replayed or built on a stale nonce"
+    ),
+    "relay-verify-refused": "the forwarder's verify() refuses this request at block {block}",
+    "relay-reverts-without-reason": (
+        "the call of {target} reverts without a reason whatever its gas: is the calldata a function "
+        "of that contract, with well-formed arguments?"
+    ),
+    "relay-gas-insufficient": (
+        "the request's gas ({gas}) is insufficient: the call runs out of gas. It needs about {needed} "
+        "(estimated); sign the request again with gas of at least {needed}, with some headroom"
+    ),
+    # certificates (ledger/timestamps): why a file and its certificate do not verify
+    "certificate-malformed": "malformed certificate: {reasons}",
+    "certificate-mismatch": (
+        "file does not match the certificate: it was modified or is another file "
+        "({what:word} has sha256 {actual}, the certificate is for {digest})"
+    ),
+    "certificate-leaf": (
+        "certificate's leaf does not open to author {author} with this digest and salt: "
+        "the commitment is {leaf}, the certificate claims {claimed}"
+    ),
+    "certificate-proof": (
+        "forged proof: the certificate's proof does not lead from leaf {leaf} to the anchored root {root}"
+    ),
+    "certificate-other-chain": "the certificate is for chain {chain}, but this ledger is chain {this}",
+    "certificate-other-contract": (
+        "the certificate names contract {contract}, not this ledger's TimestampRegistry {registry}"
+    ),
+    "certificate-never-stamped": "{root} was never stamped on chain {chain}",
+    "certificate-proof-rejected": "forged proof: the contract rejects it for this root",
+    "certificate-out-of-date": (
+        "the certificate says block {block} by {stamper}, but the chain records "
+        "{root} in block {recorded} by {recorder}: the certificate is out of date or altered"
+    ),
+    "certificate-block-hash": "block {block} on this chain is not {hash}",
+    "certificate-transaction": "transaction {tx_hash} did not stamp {root}",
+    # the API's limits (api/limits.py)
+    "rate-limited": "too many requests from {key}: retry in {wait}s",
+    "body-too-large": "the request body exceeds {limit} bytes",
+    # the chain (ledger/chain/client.py)
+    "chain-no-answer": "no chain answers at {url}: {reason}",
+    "chain-stopped": "the chain at {url} stopped answering: {reason}",
+    "chain-stopped-sending": (
+        "the chain at {url} stopped answering while sending {tx_hash}: {reason}; run `ipledger reconcile` once "
+        "it is back"
+    ),
+    "chain-stopped-waiting": "the chain stopped answering while waiting for {tx_hash}: {reason}",
+    "revert-unknown-data": "the transaction reverted with unknown error data {data}",
+    "revert-without-reason": "the transaction reverted without a reason",
+}
+"""The ledger's own refusals that people meet most (not contract errors), by key; raise them with
+:func:`notice` so that an interface can say them in another language."""
+
 ROLE_NAMES: dict[str, str] = {
     "0x" + role.hex(): f"{name} ({'DEFAULT_ADMIN' if name == 'admin' else name.upper()}_ROLE)"
     for name, role in ROLES.items()
@@ -278,35 +492,79 @@ _ENUMS: dict[str, type[LabelledEnum]] = {
     "offer_status": OfferStatus,
     "demand_status": DemandStatus,
     "answer_status": AnswerStatus,
+    "dispute_kind": DisputeKind,
+    "dispute_outcome": DisputeOutcome,
 }
 
 
-def _render(value: Any, spec: str, money: Money | None = None) -> str:
+def _same(text: str) -> str:
+    return text
+
+
+def _render(value: Any, spec: str, money: Money | None = None, words: Words = _same) -> str:
     """One argument of a sentence, by its format spec.
 
     ``time``: a UTC date and time (``never`` for 0); ``role``: the role's name; ``ref``: a
     left-aligned ASCII ``bytes32`` (an official number, a code) as its text; ``currency``: a
     ``bytes3`` code; ``buyer``: a listing's buyer (zero: anyone); ``legal_status``, ``license_kind``,
     ...: an enum number as its name; ``money``: token units with the token's decimals and symbol
-    (``money``); ``units``: a count of units of a token that is not known here, with thousands separators.
+    (``money``); ``units``: a count of units of a token that is not known here, with thousands separators;
+    ``when``: Unix seconds and the UTC date and time they are; ``word``: a value that may be an English word
+    (``the file``) or a name (a path). Words go through ``words`` (a translation).
     """
     if spec == "money" and isinstance(value, int):
-        return money(value) if money is not None else f"{value:,} token units"
+        return money(value) if money is not None else words("{units} token units").replace("{units}", f"{value:,}")
     if spec == "units" and isinstance(value, int):
         return f"{value:,}"
     if spec == "time" and isinstance(value, int):
         if value == 0:
-            return "never"
+            return words("never")
         return _dt.datetime.fromtimestamp(value, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if spec == "when" and isinstance(value, int):
+        return f"{value} ({_dt.datetime.fromtimestamp(value, _dt.UTC):%Y-%m-%d %H:%M:%S} UTC)"
     if spec == "role" and isinstance(value, str):
-        return ROLE_NAMES.get(value.lower(), value)
+        return words(ROLE_NAMES[value.lower()]) if value.lower() in ROLE_NAMES else value
     if spec in ("ref", "currency") and isinstance(value, (str, bytes)):
-        return decode_ascii32(value) or "(none)"
+        return decode_ascii32(value) or words("(none)")
     if spec == "buyer" and isinstance(value, str):
-        return "anyone (the listing names no buyer)" if int(value, 16) == 0 else value
+        return words("anyone (the listing names no buyer)") if int(value, 16) == 0 else value
     if spec in _ENUMS and isinstance(value, int):
-        return _ENUMS[spec].label_of(value).replace("-", " ")
+        return words(_ENUMS[spec].label_of(value).replace("-", " "))
+    if spec == "word":
+        return words(str(value)) if str(value) in _WORDS else str(value)
     return str(value)
+
+
+_WORDS = ("the file", "the address", "the sender (from)", "a recipient", "the recipient", "the signer",
+          "the account", "the official number", "the case number", "the filing number", "the territory",
+          "the field of use", "the hash", "the date", "the number", *(e.label_name() for e in _ENUMS.values()))
+"""Values of ``word`` arguments that are English words (anything else, a path say, is shown as it is)."""
+
+
+def value_words() -> list[str]:
+    """Every English word or phrase :func:`render` may show an argument as (what ``words`` must translate)."""
+    found = {"never", "(none)", "anyone (the listing names no buyer)", "{units} token units", *ROLE_NAMES.values(),
+             *_WORDS}
+    for enum in _ENUMS.values():
+        found.update(label.replace("-", " ") for label in enum.labels())
+    return sorted(found)
+
+
+def render(template: str, args: Mapping[str, Any], money: Money | None = None, words: Words | None = None) -> str:
+    """``template`` (one of :data:`SENTENCES` or :data:`NOTICES`, or its translation) with ``args`` filled in by
+    their format specs; ``money`` formats amounts of tokens, ``words`` translates the words an argument becomes."""
+    out = []
+    for literal, field_name, spec, _ in string.Formatter().parse(template):
+        out.append(literal)
+        if field_name is not None:
+            out.append(_render(args.get(field_name), spec or "", money, words or _same))
+    return "".join(out)
+
+
+def notice(key: str, /, **args: Any) -> dict[str, Any]:
+    """The message of the ledger's own refusal ``key`` (:data:`NOTICES`) with ``args``, and the context an
+    interface needs to say it in another language: ``raise ConflictError(**notice("relay-pending"))``."""
+    return {"message": render(NOTICES[key], args), "notice": key, "notice_args": args}
 
 
 def sentence(name: str, args: dict[str, Any], money: Money | None = None) -> str:
@@ -316,9 +574,4 @@ def sentence(name: str, args: dict[str, Any], money: Money | None = None) -> str
     if template is None:
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
         return f"the contract refused: {name}({shown})"
-    out = []
-    for literal, field_name, spec, _ in string.Formatter().parse(template):
-        out.append(literal)
-        if field_name is not None:
-            out.append(_render(args.get(field_name), spec or "", money))
-    return "".join(out)
+    return render(template, args, money)

@@ -1,12 +1,24 @@
 #!/usr/bin/env python3
-"""API load benchmark (loopback only, bounded): relayed writes per second and read latency percentiles.
+"""API load benchmark (loopback only, bounded): relayed writes against the chain's own rate, 1-3 replicas.
 
-Starts a private Anvil and the API (uvicorn, one process) on loopback, then:
-- relayed stamps: CLIENTS concurrent users each send signed ERC-2771 stamp requests in turn;
-- reads: CLIENTS concurrent clients call the bank check (GET /assets/{id}/check?maturity=...) of
-  an asset registered first with a title, verified, dated, licensed and pledged (when the registry
-  is deployed; else the timestamp look-up), and p50/p99 latency is reported.
-Writes benchmarks/api.json. Usage: .venv/bin/python scripts/bench_api.py [--clients 32] [--writes 1000]
+One run, one private Anvil, one PostgreSQL (IPLEDGER_TEST_PG_URL, or a throwaway cluster as the
+tests start one):
+
+1. **direct**: WRITES ``stamp`` transactions signed beforehand by 10 development accounts, sent
+   straight to Anvil (eth_sendRawTransaction from CLIENTS threads), until the last is mined: the
+   chain's own rate on this machine, the ceiling for anything relayed.
+2. **relayed**, with 1, 2 and 3 API replicas (`ipledger serve`, one relayer key, the shared
+   PostgreSQL): WRITES stamp requests by as many users, all signed *before* the timed phase (the
+   client's pure-Python EIP-712 signing would otherwise compete with the servers for the cores),
+   then posted by CLIENTS keep-alive connections spread over the replicas.
+3. **bank check** with 3 replicas: ``wrk`` (C; installed with apt-get if missing) on each replica at
+   once, with 1, 4 and CLIENTS/3 connections per replica (latency against load), p50/p90/p99 per
+   replica and overall (the largest).
+
+``--profile`` samples the single replica during its relayed phase with py-spy (``pip install
+py-spy``; looked up on PATH and in /tmp/pyspy) and prints where its time goes.
+Writes benchmarks/api.json and benchmarks/api.md. Usage:
+    .venv/bin/python scripts/bench_api.py [--clients 32] [--writes 1000] [--profile]
 """
 
 from __future__ import annotations
@@ -19,33 +31,55 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from eth_account import Account  # noqa: E402
+from hexbytes import HexBytes  # noqa: E402
 
-from ledger.chain.client import ChainClient, dev_accounts
-from ledger.chain.deployment import deploy_suite, manifest_path
-from ledger.chain.devchain import Anvil, wait_until_ready
-from ledger.chain.toolchain import compile_contracts
-from ledger.relay.service import sign_request
+from ledger.chain.client import ChainClient, dev_accounts  # noqa: E402
+from ledger.chain.deployment import deploy_suite, manifest_path  # noqa: E402
+from ledger.chain.devchain import Anvil  # noqa: E402
+from ledger.chain.toolchain import compile_contracts  # noqa: E402
+from ledger.relay.service import sign_request  # noqa: E402
+from tests.pg import ENV, HOW_TO, PostgresCluster, check_server, create_database, drop_database, pg_bin_dir  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "api.json"
+REPORT = ROOT / "benchmarks" / "api.md"
+PROFILE = Path(tempfile.gettempdir()) / "ipledger-bench-api-profile.txt"
+"""py-spy's raw stacks of the last --profile run (for speedscope or flamegraph.pl)."""
 
 
-def run_wrk(url: str, connections: int, seconds: int = 10) -> dict[str, object]:
-    """The same reads from wrk (C, 2 threads): a load generator whose own cost does not inflate the tail."""
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (apt-get install -y wrk) ...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is not installed and apt-get could not install it")
+    return found
 
+
+def run_wrk(url: str, connections: int, seconds: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
     def ms(label: str) -> float:
         match = re.search(rf"^\s*{label}\s+([0-9.]+)(us|ms|s)\s*$", out, re.MULTILINE)
         assert match, out
@@ -54,10 +88,19 @@ def run_wrk(url: str, connections: int, seconds: int = 10) -> dict[str, object]:
 
     rate = re.search(r"Requests/sec:\s+([0-9.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"tool": "wrk -t2", "connections": connections, "seconds": seconds,
-            "requests_per_second": float(rate.group(1)) if rate else None,
+    return {"requests_per_second": float(rate.group(1)) if rate else None,
             "non_2xx": int(errors.group(1)) if errors else 0,
-            "p50_ms": ms("50%"), "p90_ms": ms("90%"), "p99_ms": ms("99%"), "target_p99_ms": 25}
+            "p50_ms": ms("50%"), "p90_ms": ms("90%"), "p99_ms": ms("99%")}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,14 +108,182 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def register_encumbered_asset(chain: ChainClient, deployment, artifacts, data: Path) -> int:  # type: ignore[no-untyped-def]
+@contextmanager
+def postgres() -> Iterator[str]:
+    url = os.environ.get(ENV)
+    if url:
+        check_server(url)
+        yield url
+        return
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        raise SystemExit(f"{ENV} is unset and PostgreSQL is not installed: {HOW_TO}")
+    cluster = PostgresCluster(bin_dir)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
+
+
+def deployed(rpc_url: str, relayer: Any, folder: Path, artifacts: dict[str, Any]) -> tuple[ChainClient, Any, Path]:
+    """The suite deployed on ``rpc_url`` by ``relayer``: its client, the deployment and a manifest file
+    the replicas name in IPLEDGER_DEPLOYMENT."""
+    chain = ChainClient(rpc_url, relayer, error_abis=[a.abi for a in artifacts.values()])
+    deployment = deploy_suite(chain, manifest_path(folder, chain.chain_id), artifacts=artifacts)
+    manifest = folder / "deployment.json"
+    manifest.write_text(deployment.model_dump_json())
+    return chain, deployment, manifest
+
+
+class Replicas:
+    """N `ipledger serve` processes on one chain, one database and one relayer key."""
+
+    def __init__(self, count: int, env: dict[str, str], folder: Path) -> None:
+        self.ports = [8600 + (os.getpid() + 7 * i) % 300 for i in range(count)]
+        self.processes = []
+        for index, port in enumerate(self.ports):
+            log = (folder / f"replica-{count}-{index}.log").open("w")
+            self.processes.append(subprocess.Popen(
+                [sys.executable, "-m", "ledger.cli.main", "serve", "--port", str(port)], cwd=ROOT,
+                env={**env, "IPLEDGER_DATA_DIR": str(folder / f"data-{index}")}, stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 120
+        for index, port in enumerate(self.ports):
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if self.processes[index].poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit(f"replica {index} did not start: see {folder}/replica-{count}-{index}.log")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def timed_parallel(jobs: list[Any], clients: int,
+                   work: Callable[[int, list[Any]], list[float]]) -> tuple[float, list[float]]:
+    """Split ``jobs`` over ``clients`` threads; the wall time and every job's latency."""
+    shares = [jobs[i::clients] for i in range(clients)]
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        latencies = [x for xs in pool.map(work, range(clients), shares) for x in xs]
+    return time.perf_counter() - start, latencies
+
+
+def direct_stamps(chain: ChainClient, registry: Any, count: int, clients: int) -> dict[str, Any]:
+    """Pre-signed ``stamp`` transactions from 10 accounts straight to the node, until the last is mined."""
+    senders = dev_accounts(10)[1:]
+    fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
+    nonces = {a.address: int(chain.w3.eth.get_transaction_count(a.address, "pending")) for a in senders}
+    raws: list[bytes] = []
+    for i in range(count):
+        sender = senders[i % len(senders)]
+        tx = registry.functions.stamp(os.urandom(32)).build_transaction(
+            {"from": sender.address, "gas": 80_000, "nonce": nonces[sender.address], "chainId": chain.chain_id, **fees})
+        nonces[sender.address] += 1
+        raws.append(bytes(sender.sign_transaction(tx).raw_transaction))
+    # One connection per sender keeps each sender's nonces in order.
+    by_sender = [raws[i::len(senders)] for i in range(len(senders))]
+    host, port = chain.rpc_url.removeprefix("http://").split(":")
+
+    def send(_: int, batches: list[list[bytes]]) -> list[float]:
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        out = []
+        for batch in batches:
+            for raw in batch:
+                body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction",
+                                   "params": [HexBytes(raw).to_0x_hex()]})
+                start = time.perf_counter()
+                connection.request("POST", "/", body, {"Content-Type": "application/json"})
+                answer = json.loads(connection.getresponse().read())
+                assert "result" in answer, answer
+                out.append(time.perf_counter() - start)
+        connection.close()
+        return out
+
+    start = time.perf_counter()
+    _, latencies = timed_parallel(by_sender, min(clients, len(by_sender)), send)
+    for sender in senders:  # until every sender's last nonce is mined
+        while chain.w3.eth.get_transaction_count(sender.address, "latest") < nonces[sender.address]:
+            time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    return {"transactions": count, "seconds": round(seconds, 2), "per_second": round(count / seconds, 1)}
+
+
+def relayed_stamps(urls: list[str], requests: list[dict[str, Any]], clients: int) -> dict[str, Any]:
+    """Post pre-signed requests from ``clients`` keep-alive connections, spread over the replicas."""
+    bodies = [json.dumps(r).encode() for r in requests]
+
+    def post(client: int, share: list[bytes]) -> list[float]:
+        host, port = urls[client % len(urls)].removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        out = []
+        for body in share:
+            start = time.perf_counter()
+            connection.request("POST", "/api/v1/relay", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            text = response.read()
+            out.append(time.perf_counter() - start)
+            assert response.status == 200, text[:500]
+        connection.close()
+        return out
+
+    seconds, latencies = timed_parallel(bodies, clients, post)
+    return {"requests": len(latencies), "seconds": round(seconds, 2), "per_second": round(len(latencies) / seconds, 1),
+            "p50_ms": round(statistics.median(latencies) * 1000, 1),
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 1)}
+
+
+def nonce_lock_cost(pg: str, allocations: int = 300) -> dict[str, Any]:
+    """What the relayer's row lock costs per transaction: allocate-and-commit on the shared PostgreSQL,
+    from 1 and from 3 threads at once (each its own connection), with nothing sent in between."""
+    from ledger.audit.store import Store
+    from ledger.chain.state import SharedNonces
+
+    url = create_database(pg, "ipledger_bench_nonces")
+    store = Store(url, pre_ping=False)
+    try:
+        out: dict[str, Any] = {}
+        for threads in (1, 3):
+            managers = [SharedNonces(store.engine, 31337, lambda _: 0) for _ in range(threads)]
+
+            def allocate(index: int, share: list[int], managers: list[SharedNonces] = managers) -> list[float]:
+                latencies = []
+                for _ in share:
+                    start = time.perf_counter()
+                    with managers[index].hold("0x" + "00" * 20) as slot:
+                        slot.used()
+                    latencies.append(time.perf_counter() - start)
+                return latencies
+
+            seconds, latencies = timed_parallel(list(range(allocations)), threads, allocate)
+            out[f"{threads}_threads"] = {"per_second": round(allocations / seconds, 1),
+                                         "p50_ms": round(statistics.median(latencies) * 1000, 2),
+                                         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2)}
+        return out
+    finally:
+        store.dispose()
+        drop_database(pg, url)
+
+
+def register_encumbered_asset(chain: ChainClient, deployment: Any, artifacts: Any, data: Path) -> int:
     """The asset a bank checks: registered with a title, verified, granted, dated, licensed and pledged."""
     from ledger.registry.assets import AssetService
     from ledger.registry.licenses import LicenseService, LicenseTerms
     from ledger.registry.metadata import MetadataStore, build_document
     from ledger.registry.pledges import PledgeService
 
-    def contract(name: str):  # type: ignore[no-untyped-def]
+    def contract(name: str) -> Any:
         return chain.contract(artifacts[name].abi, deployment.address(name))
 
     _, owner, _, licensee, bank = dev_accounts(5)
@@ -97,120 +308,174 @@ def register_encumbered_asset(chain: ChainClient, deployment, artifacts, data: P
     return asset_id
 
 
+def py_spy() -> list[str] | None:
+    found = shutil.which("py-spy")
+    if found:
+        return [found]
+    if (Path("/tmp/pyspy/bin/py-spy")).exists():
+        return ["/tmp/pyspy/bin/py-spy"]
+    return None
+
+
+IDLE = ("wait (threading", "_wait_for_tstate_lock", "select (selectors", "get (queue", "_worker (concurrent",
+        "run_forever", "_run_once", "sleep (", "result (concurrent")
+
+
+def profile_summary(raw: Path, top: int = 22) -> dict[str, list[tuple[str, float]]]:
+    """From py-spy's raw (collapsed) stacks, idle waits left out: the share of samples each of our
+    functions (ledger/, api/) is on the stack for (inclusive), and each function's own time (self)."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():  # py-spy may cut a frame name mid-character
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not count.isdigit() or any(idle in frames[-1] for idle in IDLE):  # idle, or a sample py-spy garbled
+            continue
+        n = int(count)
+        total += n
+        own[frames[-1]] = own.get(frames[-1], 0) + n
+        for frame in {f for f in frames if "(ledger/" in f or "(api/" in f}:
+            inclusive[frame] = inclusive.get(frame, 0) + n
+
+    def ranked(counts: dict[str, int]) -> list[tuple[str, float]]:
+        return [(name, round(100 * c / total, 1)) for name, c in sorted(counts.items(), key=lambda kv: -kv[1])[:top]]
+
+    return {"inclusive": ranked(inclusive), "self": ranked(own)}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--writes", type=int, default=1000)
-    parser.add_argument("--reads", type=int, default=3000)
+    parser.add_argument("--replicas", type=int, nargs="*", default=[1, 2, 3])
+    parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="sample the single replica with py-spy")
     args = parser.parse_args()
+    ensure_wrk()
     artifacts = compile_contracts()
-    with tempfile.TemporaryDirectory(prefix="ipledger-bench-api-") as tmp, Anvil() as node:
-        data = Path(tmp)
-        chain = ChainClient(node.url, dev_accounts(1)[0], error_abis=[a.abi for a in artifacts.values()])
-        deployment = deploy_suite(chain, manifest_path(data, chain.chain_id), artifacts=artifacts)
-        env = {**os.environ, "IPLEDGER_RPC_URL": node.url, "IPLEDGER_DATA_DIR": str(data),
-               "IPLEDGER_RELAYER_KEY": dev_accounts(1)[0].key.hex(), "IPLEDGER_API_RATE_PER_SECOND": "100000",
-               "IPLEDGER_API_CLIENT_RATE_PER_SECOND": "100000"}  # every simulated user comes from 127.0.0.1
-        port = 8600 + os.getpid() % 300
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--port", str(port),
-             "--log-level", "warning"], cwd=ROOT, env=env)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("the API did not start")
-                time.sleep(0.2)
-            wait_until_ready(node.url)
-            registry = chain.contract(artifacts["TimestampRegistry"].abi, deployment.address("TimestampRegistry"))
-            forwarder = deployment.address("IpledgerForwarder")
-            users = [Account.create() for _ in range(args.clients)]
-            per_user = args.writes // args.clients
-
-            def write_loop(user) -> list[float]:  # type: ignore[no-untyped-def]
-                latencies = []
-                with httpx.Client(base_url=base, timeout=60) as http:
-                    for nonce in range(per_user):
-                        data = registry.functions.stamp(os.urandom(32))._encode_transaction_data()
-                        request = sign_request(user, chain_id=chain.chain_id, forwarder=forwarder,
-                                               to=registry.address, data=data, nonce=nonce, gas=120_000)
-                        start = time.perf_counter()
-                        response = http.post("/relay", json=request.as_json())
-                        latencies.append(time.perf_counter() - start)
-                        assert response.status_code == 200, response.text
-                return latencies
-
-            start = time.perf_counter()
-            with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
-                write_latencies = [x for xs in pool.map(write_loop, users) for x in xs]
-            write_seconds = time.perf_counter() - start
-            leaf_path = "/timestamps/0x" + "00" * 31 + "01"
-            read_path = leaf_path
-            read_name = "timestamp look-up (404)"
-            history = round_trips = 0
-            if "IPRegistry" in deployment.contracts:
-                asset_id = register_encumbered_asset(chain, deployment, artifacts, data)
-                read_path, read_name = f"/assets/{asset_id}/check?maturity=2030-06-30", "bank check"
-                with httpx.Client(base_url=base, timeout=60) as probe:
-                    first = probe.get(read_path)
-                    assert first.status_code == 200, first.text
-                    history = len(first.json()["history"])
-                    round_trips = first.json()["round_trips"]
-
-            def read_loop(_: int) -> list[float]:
-                # One keep-alive connection per client through the standard library's http.client:
-                # httpx spends about 2 ms of CPU per request, and 32 such clients on this 2-core
-                # machine measure their own CPU contention rather than the server's latency.
-                latencies = []
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                try:
-                    for _ in range(args.reads // args.clients):
-                        start = time.perf_counter()
-                        connection.request("GET", read_path)
-                        response = connection.getresponse()
-                        body = response.read()
-                        latencies.append(time.perf_counter() - start)
-                        assert response.status in (200, 404), body[:500]
-                finally:
-                    connection.close()
-                return latencies
-
-            wrk_result = run_wrk(f"{base}{read_path}", args.clients) if shutil.which("wrk") else None
-            with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
-                read_latencies = [x for xs in pool.map(read_loop, range(args.clients)) for x in xs]
-        finally:
-            server.terminate()
-            server.wait(10)
-            chain.close()
-    results = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "clients": args.clients,
-        "relayed_stamps": {
-            "requests": len(write_latencies), "seconds": round(write_seconds, 2),
-            "per_second": round(len(write_latencies) / write_seconds, 1),
-            "p50_ms": round(statistics.median(write_latencies) * 1000, 1),
-            "p99_ms": round(percentile(write_latencies, 0.99) * 1000, 1),
-            "target_per_second": 150,
-        },
-        "reads": {
-            "route": read_name, "path": read_path, "history_events": history, "rpc_round_trips": round_trips,
-            "requests": len(read_latencies),
-            "p50_ms": round(statistics.median(read_latencies) * 1000, 2),
-            "p99_ms": round(percentile(read_latencies, 0.99) * 1000, 2),
-            "target_p99_ms": 25,
-            "client": "python http.client, 32 threads in one process (its own GIL contention shows in the tail)",
-        },
-        **({"reads_wrk": wrk_result} if wrk_result else {}),
+    results: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+                   f"load average at start {os.getloadavg()[0]:.1f}",
+        "clients": args.clients, "relayed": {},
     }
+    with tempfile.TemporaryDirectory(prefix="ipledger-bench-api-") as tmp, Anvil() as node, postgres() as pg:
+        folder = Path(tmp)
+        relayer = dev_accounts(1)[0]
+        chain, deployment, manifest = deployed(node.url, relayer, folder, artifacts)
+        registry = chain.contract(artifacts["TimestampRegistry"].abi, deployment.address("TimestampRegistry"))
+        forwarder = deployment.address("IpledgerForwarder")
+
+        results["nonce_lock"] = nonce_lock_cost(pg)
+        print("nonce lock", results["nonce_lock"], flush=True)
+        results["direct"] = direct_stamps(chain, registry, args.writes, args.clients)
+        print("direct", results["direct"], flush=True)
+        for count in args.replicas:
+            db_url = create_database(pg, "ipledger_bench")
+            env = {**os.environ, "PYTHONPATH": str(ROOT), "IPLEDGER_RPC_URL": node.url, "IPLEDGER_DB_URL": db_url,
+                   "IPLEDGER_DEPLOYMENT": str(manifest), "IPLEDGER_RELAYER_KEY": relayer.key.hex(),
+                   "IPLEDGER_API_RATE_PER_SECOND": "100000", "IPLEDGER_API_CLIENT_RATE_PER_SECOND": "100000"}
+            requests = []
+            for _ in range(args.writes):  # signed before the timed phase
+                data = registry.functions.stamp(os.urandom(32))._encode_transaction_data()
+                requests.append(sign_request(Account.create(), chain_id=chain.chain_id, forwarder=forwarder,
+                                             to=registry.address, data=data, nonce=0, gas=120_000).as_json())
+            replicas = Replicas(count, env, folder)
+            urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
+            spy = None
+            try:
+                if args.profile and count == 1:
+                    command = py_spy()
+                    if command is None:
+                        raise SystemExit("--profile needs py-spy: `pip install --target /tmp/pyspy py-spy`")
+                    spy = subprocess.Popen([*command, "record", "--format", "raw", "--gil", "--nonblocking",
+                                            "--rate", "200", "-o", str(PROFILE),
+                                            "--pid", str(replicas.processes[0].pid)],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(1.0)
+                pids = [p.pid for p in replicas.processes]
+                before, sent_before = cpu_seconds(pids), chain.w3.eth.get_transaction_count(relayer.address)
+                outcome = relayed_stamps(urls, requests, args.clients)
+                outcome["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - before) / len(requests), 2)
+                sent = chain.w3.eth.get_transaction_count(relayer.address) - sent_before
+                outcome["requests_per_transaction"] = round(len(requests) / max(1, sent), 1)
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(30)
+                    results["profile_one_replica"] = profile_summary(PROFILE)
+                outcome["ratio_to_direct"] = round(outcome["per_second"] / results["direct"]["per_second"], 2)
+                results["relayed"][str(count)] = outcome
+                print(f"relayed, {count} replica(s)", outcome, flush=True)
+                if count == max(args.replicas):
+                    asset_id = register_encumbered_asset(chain, deployment, artifacts, folder)
+                    path = f"/api/v1/assets/{asset_id}/check?maturity=2030-06-30"
+                    first = httpx.get(urls[0] + path, timeout=60)
+                    assert first.status_code == 200, first.text
+                    # Latency against load: wrk is closed-loop (each connection sends its next request
+                    # when the last is answered), so the connections per replica set the load; the
+                    # last step saturates the cores and its p99 is mostly queueing.
+                    sweep = []
+                    for per in sorted({1, 4, max(1, args.clients // count)}):
+                        runs = [run_wrk(url + path, per, args.wrk_seconds) for url in urls]
+                        each = [parse_wrk(run.communicate()[0]) for run in runs]
+                        sweep.append({
+                            "connections_per_replica": per, "per_replica": each,
+                            "requests_per_second": round(sum(e["requests_per_second"] or 0 for e in each), 1),
+                            "p50_ms": max(e["p50_ms"] for e in each), "p99_ms": max(e["p99_ms"] for e in each),
+                            "non_2xx": sum(e["non_2xx"] for e in each)})
+                        print("bank check", sweep[-1], flush=True)
+                    results["bank_check"] = {
+                        "replicas": count, "tool": f"wrk -t1 on each replica at once, {args.wrk_seconds} s a step",
+                        "history_events": len(first.json()["history"]), "rpc_round_trips": first.json()["round_trips"],
+                        "sweep": sweep, "target_p99_ms": 25,
+                    }
+            finally:
+                replicas.stop()
+                drop_database(pg, db_url)
+        chain.close()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results)
     print(json.dumps(results, indent=2))
+
+
+def write_report(results: dict[str, Any]) -> None:
+    direct = results["direct"]
+    lines = ["# API benchmark (`scripts/bench_api.py`)", "",
+             f"Machine: {results['machine']}; {results['clients']} client connections.", "",
+             "| writes | replicas | per second | ratio to direct | p50 ms | p99 ms | replicas' CPU ms per request "
+             "| requests per relayer transaction |",
+             "|---|---|---|---|---|---|---|---|",
+             f"| direct pre-signed `stamp` transactions to Anvil | - | {direct['per_second']} | 1.00 | - | - | - | 1 |"]
+    for count, outcome in results["relayed"].items():
+        lines.append(f"| relayed stamp requests (signed beforehand) | {count} | {outcome['per_second']} | "
+                     f"{outcome['ratio_to_direct']} | {outcome['p50_ms']} | {outcome['p99_ms']} | "
+                     f"{outcome['server_cpu_ms_per_request']} | {outcome.get('requests_per_transaction', '-')} |")
+    lock = results.get("nonce_lock")
+    if lock:
+        one, three = lock["1_threads"], lock["3_threads"]
+        lines += ["", f"Relayer nonce row lock alone (allocate and commit on PostgreSQL, nothing sent): "
+                      f"{one['per_second']}/s from one connection (p50 {one['p50_ms']} ms), {three['per_second']}/s "
+                      f"from three at once (p50 {three['p50_ms']} ms, p99 {three['p99_ms']} ms)."]
+    check = results.get("bank_check")
+    if check:
+        lines += ["", f"Bank check with {check['replicas']} replicas ({check['tool']}; p50 and p99: the largest "
+                      f"of the replicas'; target p99 {check['target_p99_ms']} ms):", "",
+                  "| connections per replica | requests/s (all replicas) | p50 ms | p99 ms | non-2xx |",
+                  "|---|---|---|---|---|"]
+        for step in check["sweep"]:
+            lines.append(f"| {step['connections_per_replica']} | {step['requests_per_second']} | {step['p50_ms']} | "
+                         f"{step['p99_ms']} | {step['non_2xx']} |")
+    profile = results.get("profile_one_replica")
+    if profile:
+        lines += ["", "Where one replica's CPU goes while relaying (py-spy `--gil`: samples of the thread holding "
+                      "the GIL; inclusive: on the stack, ledger/ and api/ functions; self: the function itself):",
+                  "", "| inclusive | share % | self | share % |", "|---|---|---|---|"]
+        for (a, x), (b, y) in zip(profile["inclusive"], profile["self"], strict=False):
+            lines.append(f"| `{a}` | {x} | `{b}` | {y} |")
+    notes = REPORT.read_text().split("<!-- notes -->", 1)[1] if REPORT.exists() and "<!-- notes -->" in \
+        REPORT.read_text() else "\n"
+    REPORT.write_text("\n".join(lines) + "\n\n<!-- notes -->" + notes)
 
 
 if __name__ == "__main__":

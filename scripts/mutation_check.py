@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/mutation_check.py [--only ID[,ID...]] [--list] [--keep]
 
-Every mutant is built in a throw-away copy of the project (``contracts/``, ``test/foundry/``,
+Every mutant is built in a throw-away copy of the project (``contracts/``, ``contracts-compat/``, ``test/foundry/``,
 ``foundry.toml``, the solc shim; ``node_modules`` linked), never in the working tree, so the sources
 are never left mutated, whatever happens (Ctrl-C included). For each mutant the script checks that
 its snippet occurs exactly once in the source (a stale mutant is an error, not a pass), applies it,
@@ -62,6 +62,8 @@ REG, PLG, LIC, TSR, MKT = (
     "contracts/Marketplace.sol",
 )
 BASE, LMKT = "contracts/MarketBase.sol", "contracts/LicenseMarket.sol"
+COO, VAULT = "contracts/CoOwnership.sol", "contracts/CoOwnedAsset.sol"
+COINV = "forge:CoOwnersInvariantsTest"
 FUZZ = "forge:RulesFuzzTest"
 INV = "forge:LedgerInvariantsTest"
 
@@ -73,6 +75,13 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("transfer-hook-pledge", REG, "a pledged asset moves only with consent (IPRegistry._update)",
        "if (pledgeId != 0) revert IPRegistryAssetPledged(assetId, pledgeId);", "",
        f"{FUZZ}:testFuzz_pledgedAssetMovesOnlyToTheConsentedRecipient"),
+    _m("transfer-hook-dispute", REG, "an asset under an open ownership dispute never moves (IPRegistry._update)",
+       "if (disputeId != 0) revert IPRegistryAssetDisputed(assetId, disputeId);", "",
+       f"{INV}:invariant_noMoveWhileOwnershipDisputed"),
+    _m("role-open-dispute", REG, "only the registrar opens a dispute",
+       "        external\n        onlyRole(REGISTRAR_ROLE)\n        returns (uint256 disputeId)",
+       "        external\n        returns (uint256 disputeId)",
+       f"{INV}:invariant_noMoveWhileOwnershipDisputed"),
     _m("enforce-transfer-caller", REG, "only the PledgeRegistry uses the enforcement door",
        "if (msg.sender != _pledgeRegistry) revert IPRegistryUnauthorizedCaller(msg.sender);", "",
        f"{INV}:invariant_pledgedOrFrozenAssetMovesOnlyByEnforcement"),
@@ -87,11 +96,11 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("role-unfreeze", REG, "only the registrar lifts a freeze",
        "function unfreeze(uint256 assetId, bytes32 reasonHash) external onlyRole(REGISTRAR_ROLE)",
        "function unfreeze(uint256 assetId, bytes32 reasonHash) external",
-       f"{INV}:invariant_registrarRecordsChangeOnlyByRegistrar"),
+       f"{INV}:invariant_registrarRecordsChangeOnlyByRegistrar", f"{FUZZ}:testFuzz_nonRegistrar"),
     _m("role-renew-freeze", REG, "only the registrar renews a freeze",
        "function renewFreeze(uint256 assetId, uint40 until) external onlyRole(REGISTRAR_ROLE)",
        "function renewFreeze(uint256 assetId, uint40 until) external",
-       f"{INV}:invariant_registrarRecordsChangeOnlyByRegistrar"),
+       f"{INV}:invariant_registrarRecordsChangeOnlyByRegistrar", f"{FUZZ}:testFuzz_nonRegistrar"),
     _m("role-set-verified", REG, "only the registrar sets verified",
        "function setVerified(uint256 assetId, bool verified) external onlyRole(REGISTRAR_ROLE)",
        "function setVerified(uint256 assetId, bool verified) external",
@@ -113,6 +122,9 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("one-active-pledge", PLG, "at most one active pledge per asset",
        "if (active != 0) revert PledgeRegistryAlreadyPledged(assetId, active);", "",
        f"{FUZZ}:testFuzz_secondPledgeOfAnAssetReverts", f"{INV}:invariant_atMostOneActivePledgePerAsset"),
+    _m("pledge-dispute", PLG, "no new pledge of an asset under an open ownership dispute",
+       "if (disputeId != 0) revert PledgeRegistryAssetDisputed(assetId, disputeId);", "",
+       f"{INV}:invariant_atMostOneActivePledgePerAsset"),
     _m("pledge-owner-only", PLG, "only the owner proposes a pledge",
        "if (asset.owner != owner) revert PledgeRegistryNotOwner(assetId, owner);", "",
        f"{INV}:invariant_atMostOneActivePledgePerAsset"),
@@ -168,6 +180,29 @@ MUTANTS: tuple[Mutant, ...] = (
     _m("market-fixed-fee", MKT, "a sale pays at most the fee fixed when listed or offered",
        "return current < fixedBps ? current : fixedBps;", "return current;",
        "pytest:tests/contracts/test_marketplace_security.py::-k raised_the_fee", INV),
+    # -- co-owners -------------------------------------------------------------------------------------------
+    _m("coowners-every-consent", COO, "an act needing every co-owner needs each other co-owner's consent",
+       "if (account != coOwner && !given[account])", "if (false && account != coOwner && !given[account])",
+       "pytest:tests/contracts/test_coowners.py::-k every_consent", COINV),
+    _m("coowners-single-use", COO, "a consent is used once (the act deletes every consent to it)",
+       "            delete given[account];\n", "",
+       "pytest:tests/contracts/test_coowners.py::-k single_use", COINV),
+    _m("coowners-co-owner-only", COO, "only a co-owner acts or consents",
+       "        revert CoOwnershipNotCoOwner(assetId, account);\n", "        return 0;\n",
+       "pytest:tests/contracts/test_coowners.py::-k stranger", COINV),
+    _m("coowners-shares-whole", COO, "shares sum to 10,000",
+       "if (total != _BPS) revert CoOwnershipSharesNotWhole(total);", "",
+       "pytest:tests/contracts/test_coowners.py::-k bad_shares", COINV),
+    _m("coowners-vault-obeys-one", VAULT, "the vault obeys only the CoOwnership contract",
+       "if (msg.sender != coOwnership) revert CoOwnedAssetUnauthorizedCaller(msg.sender);", "",
+       "pytest:tests/contracts/test_coowners.py::-k path_around_the_vault"),
+    _m("coowners-exclusive-unanimous", COO, "an exclusive or sole licence needs every co-owner",
+       "if (kind != ILicenseRegistry.LicenseKind.NonExclusive || holding.flags & FLAG_UNANIMOUS_LICENSING != 0) {",
+       "if (holding.flags & FLAG_UNANIMOUS_LICENSING != 0) {",
+       "pytest:tests/contracts/test_coowners.py::-k exclusive_licence_needs", COINV),
+    _m("coowners-split-remainder", COO, "the rounding remainder of a split is credited (nothing stuck)",
+       "_credit(assetId, token, shares[0].account, rest);", "_credit(assetId, token, shares[0].account, rest - rest % 2);",
+       "pytest:tests/contracts/test_coowners.py::-k splits_fees", COINV),
 )
 
 
@@ -176,7 +211,7 @@ class Copy:
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="ipledger-mutants-"))
-        for name in ("contracts", "test"):
+        for name in ("contracts", "contracts-compat", "test"):  # contracts-compat: pre-Cancun builds' remappings
             shutil.copytree(ROOT / name, self.root / name)
         (self.root / "scripts").mkdir()
         for name in ("foundry.toml", "package.json", "package-lock.json"):

@@ -69,6 +69,11 @@ run_slither() {
   slither "$EXPORT" --filter-paths "node_modules|contracts/test/|test/foundry/" \
     --json "$WORK/slither.json" >"$WORK/slither.log" 2>&1
   [ -s "$WORK/slither.json" ] || { cat "$WORK/slither.log"; return 1; }
+  # A source Slither could not resolve is a contract it did not analyse (a remapping that lets the
+  # compiler load one library file twice does that): that fails the gate, it is not a pass.
+  if grep -E '^ERROR:|Failed to resolve' "$WORK/slither.log"; then
+    echo "slither: the compiled project did not parse (above); findings would be incomplete"; return 1
+  fi
   "$PY" security/check_slither.py "$WORK/slither.json"
 }
 
@@ -82,6 +87,10 @@ run_erc() {
     contract="${pair%%:*}"; erc="${pair##*:}"
     if ! grep -q "contract $contract " contracts/*.sol; then echo "$contract: not in contracts/ (skipped)"; continue; fi
     out="$(slither-check-erc "$EXPORT" "$contract" --erc "$erc" 2>&1)"
+    if printf '%s\n' "$out" | grep -q -E '^ERROR:|Failed to resolve'; then
+      echo "$contract ($erc): the compiled project did not parse"; printf '%s\n' "$out" | grep -E '^ERROR:|Failed to resolve' | head -20
+      status=1; continue
+    fi
     local fails
     fails="$(printf '%s\n' "$out" | grep -F '[ ]' | grep -v -F 'is not protected for the ERC20 approval race condition')"
     local checks

@@ -21,7 +21,8 @@ PACKAGES = ("ledger", "api")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("interfaces", ("api", "ledger.cli", "ledger.client")),
     ("composition", ("ledger.context",)),
-    ("capabilities", ("ledger.timestamps", "ledger.registry", "ledger.market", "ledger.relay", "ledger.audit")),
+    ("capabilities", ("ledger.timestamps", "ledger.registry", "ledger.market", "ledger.relay", "ledger.audit",
+                      "ledger.documents", "ledger.sealing")),
     ("chain", ("ledger.chain",)),
     ("foundation", ("ledger.errors", "ledger.settings", "ledger.encoding", "ledger.messages", "ledger.files",
                     "ledger")),

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.schemas.assets import AssetPublic, AssetsPublic, CheckPublic
+from api.schemas.assets import AssetPublic, AssetsPublic, CheckPublic, DisputePublic, DisputesPublic, LineagePublic
 from api.schemas.common import PROBLEMS
 from api.schemas.licenses import LicensePublic, LicensesPublic
 from api.schemas.pledges import PledgePublic
@@ -58,6 +58,22 @@ def licenses(
 def pledge(asset_id: AssetId, ledger: LedgerDep) -> PledgePublic:
     """The asset's active pledge (404 when it is not pledged)."""
     return PledgePublic.model_validate(ledger.pledges.require_active_pledge_of(asset_id).as_json())
+
+
+@router.get("/{asset_id}/disputes", response_model=DisputesPublic)
+def disputes(asset_id: AssetId, ledger: LedgerDep) -> DisputesPublic:
+    """The disputes over the asset that are open now, oldest first (an open dispute of ownership stops
+    every transfer of the asset and new pledges). The registrar opens and resolves them by a signed,
+    relayed request (``openDispute``, ``resolveDispute`` of the IPRegistry, see ``/relay/prepare``)."""
+    found = ledger.disputes.open_disputes_of(asset_id)
+    return DisputesPublic(data=[DisputePublic.model_validate(d.as_json()) for d in found], count=len(found))
+
+
+@router.get("/{asset_id}/lineage", response_model=LineagePublic)
+def lineage(asset_id: AssetId, ledger: LedgerDep) -> LineagePublic:
+    """The asset's parent (named by its owner with ``setParent``) and the assets that name it as theirs."""
+    ledger.assets.asset_of(asset_id)  # an unknown asset is a 404, not an empty lineage
+    return LineagePublic.model_validate(ledger.disputes.lineage(asset_id).as_json())
 
 
 async def _ledger(request: Request) -> Ledger:

@@ -35,5 +35,11 @@ def contracts(ledger: LedgerDep) -> ContractsPublic:
 
 @router.get("/health")
 def health(ledger: LedgerDep) -> dict[str, object]:
-    """Liveness and the chain head."""
-    return {"ok": True, "block": ledger.client.w3.eth.block_number}
+    """Liveness, the chain head and its last final block, and the relayer's funds (``relayer.ok`` false:
+    it refuses requests with 503 until topped up above ``min_balance``)."""
+    head = ledger.client.finality(0)
+    relayer = ledger.relay.funds() if ledger.client.account is not None else None
+    return {"ok": True, "block": head.head, "chain_id": ledger.client.chain_id,
+            "final_block": head.finalized_block if head.finalized_block is not None
+            else head.head - ledger.client.finality_confirmations + 1,
+            "relayer": relayer}

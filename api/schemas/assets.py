@@ -7,8 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_BANK, EXAMPLE_HASH, EXAMPLE_METADATA_HASH, EXAMPLE_OWNER, EXAMPLE_TX
+from api.schemas.coowners import CoOwnersPublic
 from api.schemas.licenses import LICENSE_EXAMPLE, LicensePublic
 from api.schemas.pledges import PLEDGE_EXAMPLE, PledgePublic
+from api.schemas.timestamps import FinalityPublic
 
 
 class FreezePublic(BaseModel):
@@ -85,10 +87,48 @@ class AssetsPublic(BaseModel):
 
 
 
+class DisputePublic(BaseModel):
+    """A dispute over an asset recorded by the registrar; ``outcome`` is ``open`` until it is resolved."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "dispute_id": 1, "asset_id": 1, "kind": "ownership", "outcome": "open", "open": True, "blocks_moves": True,
+        "opened_at": 1767225600, "opened_on": "2026-01-01T00:00:00Z", "resolved_at": 0, "resolved_on": None,
+        "ref": "(2025)JING73MINCHU1", "evidence_hash": "0x" + "0e" * 32, "resolution_hash": "0x" + "00" * 32}]})
+
+    dispute_id: int
+    asset_id: int
+    kind: str = Field(description="ownership, invalidation-request, infringement-suit or other")
+    outcome: str = Field(description="open, upheld, dismissed, settled or withdrawn")
+    open: bool
+    blocks_moves: bool = Field(description="an open dispute of ownership: the asset can neither move nor be pledged")
+    opened_at: int
+    opened_on: str | None
+    resolved_at: int = Field(description="unix seconds; 0 while open")
+    resolved_on: str | None
+    ref: str = Field(description="the case or file number")
+    evidence_hash: str
+    resolution_hash: str
+
+
+class DisputesPublic(BaseModel):
+    data: list[DisputePublic]
+    count: int
+
+
+class LineagePublic(BaseModel):
+    """An asset's parent (a divisional or continuation application's original, a software version's
+    predecessor) and the assets that name it as theirs."""
+
+    asset_id: int
+    parent_id: int | None
+    children: list[int]
+
+
 class RedFlagPublic(BaseModel):
-    code: str = Field(description="frozen, pledged, not_pledgeable, invalidation_pending, expires_before_maturity, "
-                                  "holder_disputed, fees_unpaid, exclusively_licensed, exclusively_offered or "
-                                  "unverified")
+    code: str = Field(description="ownership_disputed, co_owners_not_consented, frozen, pledged, not_pledgeable, "
+                                  "invalidation_pending, "
+                                  "expires_before_maturity, holder_disputed, fees_unpaid, exclusively_licensed, "
+                                  "exclusively_offered, unverified or disputed (another kind of dispute is open)")
     message: str
 
 
@@ -125,7 +165,8 @@ class CheckPublic(BaseModel):
         ],
         "flags": {"unverified": False, "expiresBeforeMaturity": True, "feesUnpaid": False,
                   "invalidationPending": False, "notPledgeable": False, "frozen": False, "pledged": True,
-                  "exclusivelyLicensed": True, "holderDisputed": False, "exclusivelyOffered": False},
+                  "exclusivelyLicensed": True, "holderDisputed": False, "exclusivelyOffered": False,
+                  "ownershipDisputed": False, "disputed": False},
         "registration": ASSET_EXAMPLE["registration"],
         "history": [{"block_number": 9, "block_time": 1767225600, "time": "2026-01-01T00:00:00Z",
                      "tx_hash": EXAMPLE_TX, "log_index": 1, "contract": "IPRegistry", "event": "AssetRegistered",
@@ -133,7 +174,11 @@ class CheckPublic(BaseModel):
                               "kind": "invention-patent"}}],
         "maturity": 1814313600, "matures_on": "2027-06-30T00:00:00Z", "block_number": 42,
         "block_hash": "0x2b0c6d0a51e0a4f7d2f6f9e35b6a5c2f3d6f0e9c8b7a6f5e4d3c2b1a09f8e7d6",
-        "block_time": 1767312000, "as_of": "2026-01-02T00:00:00Z", "round_trips": 1,
+        "block_time": 1767312000, "as_of": "2026-01-02T00:00:00Z",
+        "finality": {"status": "final", "final": True, "basis": "confirmations", "block_number": 9, "head": 42,
+                     "confirmations": 34, "required_confirmations": 12, "finalized_block": None,
+                     "sentence": "final: 34 confirmations (at least 12 make a record final)"},
+        "round_trips": 1,
     }]})
 
     asset_id: int
@@ -159,8 +204,16 @@ class CheckPublic(BaseModel):
         "accepted or ended since this report"))
     clean: bool = Field(description="no red flags")
     red_flags: list[RedFlagPublic]
-    flags: dict[str, bool] = Field(description="the IPLens's flags as the contract returns them")
+    flags: dict[str, bool] = Field(description=(
+        "the IPLens's flags as the contract returns them, and ownershipDisputed / disputed (open disputes)"))
     registration: RegistrationPublic | None
+    disputes: list[DisputePublic] = Field(default_factory=list, description=(
+        "every dispute recorded over the asset, open ones first"))
+    open_disputes: int = Field(default=0, description="how many disputes are open")
+    parent_id: int | None = Field(default=None, description="the asset this one names as its parent")
+    children: list[int] = Field(default_factory=list, description="the assets that name this one as their parent")
+    co_owners: CoOwnersPublic | None = Field(
+        default=None, description="the co-owners and shares when the asset is held by its co-ownership vault")
     history: list[HistoryEventPublic] = Field(description="oldest first")
     maturity: int
     matures_on: str | None
@@ -168,4 +221,7 @@ class CheckPublic(BaseModel):
     block_hash: str | None = Field(description="the hash of block_number, when the node named it in the same read")
     block_time: int
     as_of: str | None
+    finality: FinalityPublic | None = Field(default=None, description=(
+        "how final the report is: the finality of the block of the asset's latest recorded change "
+        "(the chain's finalized block where it names one, else confirmations)"))
     round_trips: int

@@ -80,6 +80,13 @@ class SalesPublic(BaseModel):
     licenses: SalesOfKindPublic = Field(description="licenses bought from license listings")
 
 
+class DisputeTotalsPublic(BaseModel):
+    opened: int = Field(description="disputes the registrar recorded")
+    open_by_kind: dict[str, int] = Field(description="open now: ownership, invalidation-request, infringement-suit, "
+                                                     "other (an open ownership dispute stops its asset)")
+    resolved_by_outcome: dict[str, int] = Field(description="upheld, dismissed, settled, withdrawn")
+
+
 class RegistryTotalsPublic(BaseModel):
     """Totals over the registry and market events (more may be registered: extra keys pass through)."""
 
@@ -93,6 +100,7 @@ class RegistryTotalsPublic(BaseModel):
     pledges_by_bank: dict[str, dict[str, int]] = Field(description="pledges by bank and status")
     sales_volume: dict[str, int] = Field(description="all sales (assets and licenses) by token address")
     sales: SalesPublic
+    disputes: DisputeTotalsPublic | None = Field(default=None, description="disputes over assets")
 
 
 class TotalsPublic(BaseModel):
@@ -110,6 +118,7 @@ class TotalsPublic(BaseModel):
             "sales_volume": {EXAMPLE_TOKEN: 110000000},
             "sales": {"assets": {"count": 1, "volume": {EXAMPLE_TOKEN: 100000000}, "fees": {EXAMPLE_TOKEN: 0}},
                       "licenses": {"count": 1, "volume": {EXAMPLE_TOKEN: 10000000}, "fees": {EXAMPLE_TOKEN: 0}}},
+            "disputes": {"opened": 2, "open_by_kind": {"ownership": 1}, "resolved_by_outcome": {"dismissed": 1}},
         },
     }]})
 

@@ -23,7 +23,7 @@ def checksummed(value: str) -> str:
     try:
         return parse_address(value, "the address")
     except ValidationError as exc:
-        raise ValueError(exc.message) from None
+        raise ValueError(exc.message) from exc  # the cause says it in any language
 
 
 def _checksummed_or_none(value: str | None) -> str | None:

@@ -57,7 +57,7 @@ def _as_value_error(canonical: Callable[[str | None], str]) -> Callable[[str], s
         try:
             return canonical(text)
         except ValidationError as exc:
-            raise ValueError(exc.message) from None
+            raise ValueError(exc.message) from exc  # the cause says it in any language
     return validate
 
 

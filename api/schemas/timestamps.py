@@ -30,6 +30,21 @@ class VerifyCreate(BaseModel):
     certificate: dict[str, Any]
 
 
+class FinalityPublic(BaseModel):
+    """How final a record is: ``final`` by the chain's finalized block (``basis`` ``finalized-tag``) or by
+    ``confirmations`` (at least ``required_confirmations``); ``sentence`` says it in English."""
+
+    status: str
+    final: bool
+    basis: str
+    block_number: int
+    head: int
+    confirmations: int
+    required_confirmations: int
+    finalized_block: int | None = None
+    sentence: str
+
+
 class VerifyPublic(BaseModel):
     valid: bool
     reason: str | None = None
@@ -40,6 +55,7 @@ class VerifyPublic(BaseModel):
     block_time_iso: str | None = None
     tx_hash: str | None = None
     chain_id: int | None = None
+    finality: FinalityPublic | None = None
 
 
 class VerifiesPublic(BaseModel):

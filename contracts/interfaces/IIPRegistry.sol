@@ -47,6 +47,38 @@ interface IIPRegistry {
         bool holderDisputed;
     }
 
+    /// @notice What a dispute recorded by the registrar is about. Append only.
+    /// `Ownership` (who holds the right) blocks every move of the asset and new pledges while open.
+    enum DisputeKind {
+        Ownership,
+        InvalidationRequest,
+        InfringementSuit,
+        Other
+    }
+
+    /// @notice How a dispute ended; `Open` while it has not. Append only.
+    enum DisputeOutcome {
+        Open,
+        Upheld,
+        Dismissed,
+        Settled,
+        Withdrawn
+    }
+
+    /// @notice A dispute over an asset, as the registrar recorded it (from a court's or the office's
+    /// file): `ref` is the case number as left-aligned ASCII, `evidenceHash` the hash of the filing,
+    /// `resolutionHash` the hash of the decision that ended it. Times are unix seconds (0: not yet).
+    struct Dispute {
+        uint64 assetId;
+        DisputeKind kind;
+        DisputeOutcome outcome;
+        uint40 openedAt;
+        uint40 resolvedAt;
+        bytes32 ref;
+        bytes32 evidenceHash;
+        bytes32 resolutionHash;
+    }
+
     /// @notice The latest court freeze of an asset. It binds while `until` is in the future; it stays
     /// readable after it lapsed or was lifted (`liftedAt` not 0).
     struct Freeze {
@@ -91,6 +123,25 @@ interface IIPRegistry {
     /// @notice No asset is bound to the content hash `contentHash`.
     error IPRegistryUnknownContent(bytes32 contentHash);
 
+    /// @notice An ownership dispute (`disputeId`) over the asset is open: it cannot move until it is resolved.
+    error IPRegistryAssetDisputed(uint256 assetId, uint256 disputeId);
+    /// @notice A dispute names its case: the zero reference is not one.
+    error IPRegistryZeroDisputeRef();
+    /// @notice An ownership dispute over the asset is already open (`disputeId`); a further claim joins that case.
+    error IPRegistryOwnershipAlreadyDisputed(uint256 assetId, uint256 disputeId);
+    /// @notice No dispute has the id `disputeId`.
+    error IPRegistryUnknownDispute(uint256 disputeId);
+    /// @notice The dispute was already resolved, with `outcome`.
+    error IPRegistryDisputeNotOpen(uint256 disputeId, DisputeOutcome outcome);
+    /// @notice A resolution names how the dispute ended (upheld, dismissed, settled or withdrawn), not `Open`.
+    error IPRegistryInvalidDisputeOutcome();
+    /// @notice Only the asset's owner may do this; `caller` is not the owner of `assetId`.
+    error IPRegistryNotOwner(uint256 assetId, address caller);
+    /// @notice A parent is an asset registered before its child (a lower id, not 0); `parentId` is not one for `assetId`.
+    error IPRegistryInvalidParent(uint256 assetId, uint256 parentId);
+    /// @notice The asset already names its parent, `parentId`; a parent is named once.
+    error IPRegistryParentAlreadySet(uint256 assetId, uint256 parentId);
+
     /// @notice `owner` registered `assetId`. The token's {IERC721-Transfer} from address 0 comes first.
     event AssetRegistered(
         uint256 indexed assetId,
@@ -131,6 +182,26 @@ interface IIPRegistry {
     /// @notice The registrar marked (or cleared) the asset as registered by someone who is not the
     /// holder in the official register.
     event HolderDisputeChanged(uint256 indexed assetId, bool disputed, bytes32 reasonHash, address indexed registrar);
+    /// @notice The registrar recorded dispute `disputeId` over the asset (a case `ref`, the filing's hash).
+    event DisputeOpened(
+        uint256 indexed assetId,
+        uint256 indexed disputeId,
+        DisputeKind kind,
+        bytes32 ref,
+        bytes32 evidenceHash,
+        address indexed registrar
+    );
+    /// @notice The registrar recorded how dispute `disputeId` ended (`resolutionHash`: the decision's hash).
+    event DisputeResolved(
+        uint256 indexed assetId,
+        uint256 indexed disputeId,
+        DisputeOutcome outcome,
+        bytes32 resolutionHash,
+        address indexed registrar
+    );
+    /// @notice The owner named `parentId` as the asset's parent (a divisional or continuation
+    /// application's original, a software version's predecessor).
+    event ParentSet(uint256 indexed assetId, uint256 indexed parentId, address indexed owner);
     /// @notice The admin wired the PledgeRegistry whose enforcement and consents the guard obeys.
     event PledgeRegistrySet(address pledgeRegistry);
     /// @notice The admin set the base of {IERC721Metadata-tokenURI} (`baseURI` followed by the id).
@@ -215,10 +286,37 @@ interface IIPRegistry {
     /// Emits an {AssetUnfrozen} event.
     function unfreeze(uint256 assetId, bytes32 reasonHash) external;
 
+    /// @notice Records a dispute over the asset (a court's order or the office's file, recorded by the
+    /// service centre). An `Ownership` dispute blocks every move of the asset (pledge enforcement
+    /// included) and new pledges until it is resolved; at most one is open per asset.
+    /// @param caseRef The case or file number as left-aligned ASCII, as official numbers are kept.
+    /// Requirements:
+    /// - the caller holds REGISTRAR_ROLE; the asset exists; `caseRef` is not zero;
+    /// - for `Ownership`, no ownership dispute over the asset is open.
+    /// Emits a {DisputeOpened} event.
+    function openDispute(uint256 assetId, DisputeKind kind, bytes32 caseRef, bytes32 evidenceHash)
+        external
+        returns (uint256 disputeId);
+
+    /// @notice Records how an open dispute ended; an ownership dispute no longer blocks the asset.
+    /// Requirements:
+    /// - the caller holds REGISTRAR_ROLE; the dispute exists and is open; `outcome` is not `Open`.
+    /// Emits a {DisputeResolved} event.
+    function resolveDispute(uint256 disputeId, DisputeOutcome outcome, bytes32 resolutionHash) external;
+
+    /// @notice Names the asset's parent: an asset registered before it (a divisional or continuation
+    /// application's original, a software version's predecessor). Named once; a child can only name
+    /// a lower id, so parents never form a cycle.
+    /// Requirements:
+    /// - the caller owns `assetId`; `parentId` exists and is lower than `assetId`; no parent is named yet.
+    /// Emits a {ParentSet} event.
+    function setParent(uint256 assetId, uint256 parentId) external;
+
     /// @notice Moves a pledged asset to `to` on the pledgee's enforcement. Called by the
     /// PledgeRegistry only, which checked the pledge; the freeze guard still applies.
     /// Requirements:
-    /// - the caller is the PledgeRegistry; the asset exists and is not frozen; `to` is not zero.
+    /// - the caller is the PledgeRegistry; the asset exists, is not frozen and not under an open
+    ///   ownership dispute; `to` is not zero.
     /// Emits a {IERC721-Transfer} event.
     function enforceTransfer(uint256 assetId, address to) external;
 
@@ -250,6 +348,24 @@ interface IIPRegistry {
 
     /// @notice Whether the asset is under a freeze now (`frozenUntil > block.timestamp`).
     function isFrozen(uint256 assetId) external view returns (bool);
+
+    /// @notice Dispute `disputeId`; reverts with {IPRegistryUnknownDispute} for an unknown id.
+    function disputeOf(uint256 disputeId) external view returns (Dispute memory);
+
+    /// @notice The ids of the disputes over the asset that are open now (any kind), in no set order.
+    function openDisputesOf(uint256 assetId) external view returns (uint256[] memory);
+
+    /// @notice The open ownership dispute that blocks the asset, or 0.
+    function ownershipDisputeOf(uint256 assetId) external view returns (uint256);
+
+    /// @notice How many disputes were recorded (the latest id).
+    function disputeCount() external view returns (uint256);
+
+    /// @notice The asset's parent, or 0.
+    function parentOf(uint256 assetId) external view returns (uint256);
+
+    /// @notice The assets that named this one as their parent, in the order they did.
+    function childrenOf(uint256 assetId) external view returns (uint256[] memory);
 
     /// @notice The asset registered with `contentHash`, or 0.
     function assetIdOfContent(bytes32 contentHash) external view returns (uint256);

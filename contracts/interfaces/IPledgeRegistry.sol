@@ -56,6 +56,8 @@ interface IPledgeRegistry {
     error PledgeRegistryAlreadyPledged(uint256 assetId, uint256 pledgeId);
     /// @notice The asset is under a court freeze until `until`.
     error PledgeRegistryAssetFrozen(uint256 assetId, uint256 until);
+    /// @notice An ownership dispute (`disputeId`) over the asset is open: it cannot be pledged until it is resolved.
+    error PledgeRegistryAssetDisputed(uint256 assetId, uint256 disputeId);
     /// @notice The asset's legal status (invalidated, lapsed or expired) forbids a pledge.
     error PledgeRegistryAssetNotPledgeable(uint256 assetId, IIPRegistry.LegalStatus status);
     /// @notice The asset's expiry date has passed.
@@ -136,7 +138,8 @@ interface IPledgeRegistry {
     /// Requirements:
     /// - the caller owns the asset; `pledgee` holds PLEDGEE_ROLE and is not the caller;
     /// - `principal` > 0; `currency` not zero; `maturity` in the future and not after the asset's expiry;
-    /// - the asset is not pledged, not frozen, not invalidated, lapsed or expired.
+    /// - the asset is not pledged, not frozen, not under an open ownership dispute, not invalidated,
+    ///   lapsed or expired.
     /// Emits a {PledgeProposed} event.
     function propose(
         uint256 assetId,
@@ -173,7 +176,7 @@ interface IPledgeRegistry {
     /// pledgee if `buyer` is zero, through the IPRegistry's guarded path.
     /// Requirements:
     /// - the caller is the pledgee; the pledge is active; its maturity has passed;
-    /// - the asset is not frozen.
+    /// - the asset is not frozen and not under an open ownership dispute.
     /// Emits a {PledgeEnforced} event (and the registry's {IERC721-Transfer}).
     function enforce(uint256 pledgeId, address buyer) external;
 

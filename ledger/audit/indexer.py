@@ -12,6 +12,8 @@ How it stays right, whatever happens:
   ``synced_to`` and the cursor (last block and its hash) are committed together. Killed
   at any moment, the indexer restarts from the cursor: no gap, no duplicate (and the
   events table is unique on ``(block_hash, log_index)`` in any case).
+* **Finality.** With ``finalized_only`` (``IPLEDGER_INDEX_FINALIZED_ONLY``) it stops at the last final
+  block (the chain's ``finalized`` tag, or enough confirmations): nothing it stores can be reorganised.
 * **Reorgs.** It follows the chain to ``head - confirmations``. Each chunk must link to
   the cursor (the parent hash of its first block is the cursor's hash), the logs must
   carry the hashes of the headers fetched after them, and the chunk's last header must
@@ -414,6 +416,7 @@ class Indexer:
         sources: Sequence[Source],
         *,
         confirmations: int = 0,
+        finalized_only: bool = False,
         chunks: ChunkSizer | None = None,
         on_chunk: Callable[[ChunkReport], None] | None = None,
     ) -> None:
@@ -423,6 +426,9 @@ class Indexer:
         self.store = store
         self.chain_id = client.chain_id
         self.confirmations = confirmations
+        self.finalized_only = finalized_only
+        """Index only final blocks (``IPLEDGER_INDEX_FINALIZED_ONLY``): the chain's finalized tag, or the
+        head less ``IPLEDGER_FINALITY_CONFIRMATIONS`` (see ``ledger.chain.finality``)."""
         self.chunks = chunks or ChunkSizer()
         self.on_chunk = on_chunk
         self.set_sources(sources)
@@ -477,7 +483,8 @@ class Indexer:
     # -- syncing ------------------------------------------------------------------------
 
     def sync(self, stop: threading.Event | None = None, *, to_block: int | None = None) -> SyncReport:
-        """Index up to the head less the confirmations (or ``to_block``); return what was done."""
+        """Index up to the head less the confirmations, or to the last final block in finalized-only mode
+        (at most ``to_block``); return what was done."""
         started = time.perf_counter()
         self._prepare()
         first = self.cursor()
@@ -500,6 +507,8 @@ class Indexer:
                     continue
                 if target is None or cursor[0] >= target:
                     target = self.client.head().number - self.confirmations
+                    if self.finalized_only:
+                        target = min(target, self.client.final_block())
                     if to_block is not None:
                         target = min(target, to_block)
                     if cursor[0] >= target:
@@ -892,6 +901,8 @@ def run_indexer_in_thread(
     confirmations: int = 0,
     poll_interval: float = 1.0,
     manifest: Path | None = None,
+    client_options: Mapping[str, Any] | None = None,
+    finalized_only: bool = False,
 ) -> IndexerThread:
     """Start indexing ``deployment`` on ``rpc_url`` into ``db_url`` in a background thread.
 
@@ -899,8 +910,9 @@ def run_indexer_in_thread(
     deployed later (the manifest rewritten) are followed from their deploy block. Call
     ``.stop()`` on the result to end it.
     """
-    client = ChainClient(rpc_url)
+    client = ChainClient(rpc_url, **(client_options or {}))
     store = Store(db_url)
-    indexer = Indexer(client, store, sources_from_deployment(deployment, artifacts), confirmations=confirmations)
+    indexer = Indexer(client, store, sources_from_deployment(deployment, artifacts), confirmations=confirmations,
+                      finalized_only=finalized_only)
     watcher = ManifestWatcher(manifest, artifacts) if manifest is not None else None
     return IndexerThread(indexer, poll_interval=poll_interval, refresh_sources=watcher).start()

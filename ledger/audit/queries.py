@@ -559,6 +559,19 @@ class AuditService:
             self._memo[names] = rows
         return iter(rows)
 
+    def latest(self, event: str, *, limit: int = 10) -> list[HistoryRow]:
+        """The newest ``limit`` events named ``event`` (``Name`` or ``Contract.Name``), newest first
+        (the public pages' "recently registered"); read backwards off the event-name index."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValidationError(f"a page holds 1 to {MAX_PAGE} rows, not {limit}")
+        e = EventRecord
+        conditions = self._filters(HistoryQuery(event=event))
+        with self.store.session() as session:
+            records = session.scalars(
+                select(e).where(*conditions).order_by(e.block_number.desc(), e.log_index.desc()).limit(limit)
+            ).all()
+            return [HistoryRow.from_record(r) for r in records]
+
     # -- licenses and pledges ---------------------------------------------------------------
 
     def licenses(
@@ -823,6 +836,34 @@ def registrations_by_kind(audit: AuditService) -> dict[str, int]:
     for row in audit.events_named("AssetRegistered"):
         counts[_label(ASSET_KINDS, row.args.get("kind"))] += 1
     return dict(sorted(counts.items()))
+
+
+DISPUTE_KINDS = ("ownership", "invalidation-request", "infringement-suit", "other")
+"""Labels of ``DisputeKind`` in declaration order (``IIPRegistry``)."""
+
+DISPUTE_OUTCOMES = ("open", "upheld", "dismissed", "settled", "withdrawn")
+"""Labels of ``DisputeOutcome`` in declaration order (``IIPRegistry``)."""
+
+
+@register_total("disputes")
+def disputes(audit: AuditService) -> dict[str, Any]:
+    """``DisputeOpened`` / ``DisputeResolved``: how many disputes were opened, how many are open now by kind
+    (ownership ones stop their assets from moving), and how the resolved ones ended."""
+    kinds: dict[tuple[str, Any], str] = {}
+    outcomes: dict[str, int] = defaultdict(int)
+    for row in audit.events_named("DisputeOpened", "DisputeResolved"):
+        key = (row.address.lower(), row.args.get("disputeId"))
+        if row.event == "DisputeOpened":
+            kinds[key] = _label(DISPUTE_KINDS, row.args.get("kind"))
+        elif key in kinds:
+            outcomes[_label(DISPUTE_OUTCOMES, row.args.get("outcome"))] += 1
+            kinds[key] = ""
+    open_by_kind: dict[str, int] = defaultdict(int)
+    for kind in kinds.values():
+        if kind:
+            open_by_kind[kind] += 1
+    return {"opened": len(kinds), "open_by_kind": dict(sorted(open_by_kind.items())),
+            "resolved_by_outcome": dict(sorted(outcomes.items()))}
 
 
 def _int(value: Any, default: int = 0) -> int:

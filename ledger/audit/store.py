@@ -1,4 +1,7 @@
-"""The indexer's SQL store: typed SQLAlchemy 2 models, the engine, and Alembic migrations.
+"""The ledger's SQL store: the indexer's typed SQLAlchemy 2 models, the engine, and Alembic migrations.
+
+The same database holds what API replicas share (journal, nonces, idempotency, rate limits):
+those tables are in :mod:`ledger.chain.state`, on this module's metadata.
 
 The same code runs on SQLite (the default, a file in the data folder) and PostgreSQL
 (by ``IPLEDGER_DB_URL``, e.g. ``postgresql+psycopg://user@host/db``). The schema is
@@ -38,16 +41,21 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from ledger.chain.state import METADATA
 from ledger.errors import ConfigurationError
 from ledger.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+MIGRATION_LOCK = 0x1B1ED6E5
+"""PostgreSQL advisory lock key held while migrating (any constant both sides agree on)."""
 
 HASH = 66
 """A 0x-prefixed 32-byte hash."""
@@ -64,7 +72,10 @@ Args = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the indexer's tables."""
+    """Declarative base of the indexer's tables; its metadata also holds the tables API replicas share
+    (:mod:`ledger.chain.state`), so one Alembic history migrates the whole database."""
+
+    metadata = METADATA
 
 
 class EventRecord(Base):
@@ -162,21 +173,27 @@ def default_db_url(settings: Settings) -> str:
     return f"sqlite:///{settings.data_dir / 'index.sqlite3'}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, durable: bool = False) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers (the audit) never block the writer (the indexer). synchronous=NORMAL may lose the
-    # last commits on a power cut (never on a killed process); the indexer then re-indexes them.
+    # last commits on a power cut (never on a killed process); the indexer then re-indexes them. The
+    # shared state (the journal above all) is opened ``durable``: FULL, every commit on disk.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
+def _durable_sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record, durable=True)
+
+
 class Store:
     """An engine and a session factory over one database; :meth:`migrate` brings the schema up to date."""
 
-    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False) -> None:
+    def __init__(self, url: str, *, migrate: bool = True, echo: bool = False, durable: bool = False,
+                 pool_size: int = 5, pre_ping: bool = True) -> None:
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -186,11 +203,15 @@ class Store:
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = create_engine(parsed, echo=echo, pool_pre_ping=self.dialect != "sqlite")
+            # pre_ping costs a round trip per checkout: the replicas' hot path goes without it and recycles
+            # connections instead (a connection the server dropped fails one statement, then is replaced).
+            options: dict[str, Any] = {} if self.dialect == "sqlite" else {
+                "pool_size": pool_size, "max_overflow": 10, "pool_pre_ping": pre_ping, "pool_recycle": 600}
+            self.engine: Engine = create_engine(parsed, echo=echo, **options)
         except (NoSuchModuleError, ImportError) as exc:
             raise ConfigurationError(f"no database driver for {parsed.drivername}: {exc}") from None
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _durable_sqlite_pragmas if durable else _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
@@ -209,6 +230,8 @@ class Store:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
             with self.engine.begin() as connection:
+                if self.dialect == "postgresql":  # replicas starting together: one migrates, the others wait
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:

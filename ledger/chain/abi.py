@@ -16,6 +16,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
+from ledger.chain.client import revert_data_of
 from ledger.errors import ChainError, ValidationError
 
 if TYPE_CHECKING:
@@ -115,10 +116,8 @@ def raw_results(client: ChainClient, calls: Sequence[tuple[str, list[Any]]]) -> 
         if error is None:
             results.append(response.get("result"))
             continue
-        data = error.get("data") if isinstance(error, dict) else None
-        if isinstance(data, dict):
-            data = data.get("data")
-        if method == "eth_call" and isinstance(data, str) and data.startswith("0x"):
+        data = revert_data_of(error.get("data") if isinstance(error, dict) else None)
+        if method == "eth_call" and data is not None:
             raise client.errors.decode(data)
         raise ChainError(f"{method} failed: {error}")
     return results

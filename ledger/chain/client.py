@@ -10,16 +10,25 @@ transactions themselves. Three things here are easy to get wrong elsewhere:
 * **Receipts.** A receipt is null for a while after sending: we poll, with a timeout.
 * **Reverts.** Custom errors are decoded from every known ABI into ``ledger.errors``
   classes, with their arguments, in :class:`ErrorDecoder` and nowhere else.
+* **Fees.** EIP-1559 transactions (``maxFeePerGas`` twice the base fee plus the tip), never above
+  ``max_fee_per_gas`` when one is set: when the chain asks more, nothing is sent and
+  :class:`~ledger.errors.FeeCapExceededError` says so (a clear refusal, not an overpayment).
+* **Finality.** :meth:`ChainClient.finality` says how final a block is (see ``ledger.chain.finality``).
+
+Only JSON-RPC methods every EVM node serves are used here; the dev methods (``evm_snapshot``,
+``evm_revert``, ``evm_mine``, ``evm_increaseTime``) are the ones Anvil, Hardhat and Ganache share, for
+tests and dev tools only. Anvil's own (``anvil_*``) live in ``ledger.chain.devchain``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import requests
 from eth_abi import decode as abi_decode
@@ -35,20 +44,29 @@ from web3.providers.rpc import HTTPProvider
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from ledger import messages
+from ledger.chain.finality import Finality, FinalityMode
 from ledger.chain.journal import Journal
+from ledger.chain.state import NonceSlot, SharedNonces
 from ledger.chain.toolchain import Artifact
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 from ledger.errors import (
     ChainError,
     ChainUnavailableError,
+    ConfigurationError,
+    FeeCapExceededError,
     LedgerError,
     NotFoundError,
     TransactionFailedError,
     ValidationError,
     contract_error,
 )
+from ledger.settings import Settings
 
-__all__ = ["ChainClient", "Contract", "ErrorDecoder", "Event", "NonceManager", "Receipt", "dev_account",
-           "dev_accounts"]
+__all__ = ["ChainClient", "Contract", "ErrorDecoder", "Event", "NonceManager", "Receipt", "client_options",
+           "dev_account", "dev_accounts", "revert_data_of"]
 """``Contract`` is re-exported so services can type their contracts without importing web3."""
 
 _PANIC_REASONS = {
@@ -86,6 +104,29 @@ class Receipt:
             status=int(receipt["status"]),
             contract_address=to_checksum_address(address) if address else None,
             logs=list(receipt["logs"]),
+        )
+
+    @classmethod
+    def from_rpc(cls, receipt: Mapping[str, Any]) -> Receipt:
+        """A receipt as the node sends it (hex strings), its logs given the types web3 gives them, without
+        web3's result formatters: those walk every field and cost the relay as much as the rest of
+        resolving a batch (benchmarks/api.md)."""
+        address = receipt.get("contractAddress")
+        return cls(
+            tx_hash=str(receipt["transactionHash"]).lower(),
+            block_number=int(receipt["blockNumber"], 16),
+            block_hash=str(receipt["blockHash"]).lower(),
+            gas_used=int(receipt["gasUsed"], 16),
+            status=int(receipt["status"], 16),
+            contract_address=to_checksum_address(address) if address else None,
+            logs=[{
+                "address": to_checksum_address(log["address"]), "topics": [HexBytes(t) for t in log["topics"]],
+                "data": HexBytes(log["data"]), "blockNumber": int(log["blockNumber"], 16),
+                "transactionHash": HexBytes(log["transactionHash"]),
+                "transactionIndex": int(log["transactionIndex"], 16),
+                "blockHash": HexBytes(log["blockHash"]), "logIndex": int(log["logIndex"], 16),
+                "removed": bool(log.get("removed", False)),
+            } for log in receipt["logs"]],
         )
 
 
@@ -153,9 +194,8 @@ class ErrorDecoder:
         known = self._errors.get(selector)
         if known is None:
             if not raw:
-                return TransactionFailedError("the transaction reverted without a reason", **context)
-            return TransactionFailedError(
-                f"the transaction reverted with unknown error data {raw.to_0x_hex()}", **context)
+                return TransactionFailedError(**messages.notice("revert-without-reason"), **context)
+            return TransactionFailedError(**messages.notice("revert-unknown-data", data=raw.to_0x_hex()), **context)
         name, names, types = known
         values = abi_decode(types, body)
         args = {n or f"arg{i}": _plain(v) for i, (n, v) in enumerate(zip(names, values, strict=True))}
@@ -180,6 +220,41 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+_DYNAMIC = ("string", "bytes")
+
+
+def log_decoder(event_abi: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], dict[str, Any]] | None:
+    """A decoder of one event's logs with eth_abi directly, or None for the events it does not take
+    (anonymous, tuple members: web3 decodes those).
+
+    web3's ``process_log`` normalises every value through its ABI walkers and builds
+    AttributeDicts: on the relay's hot path (one event per relayed request) it cost more than the
+    rest of decoding a batch's receipt (benchmarks/api.md). The values are the same: ``_plain``
+    checksums addresses and hex-encodes bytes, and an indexed value of a dynamic type is its topic.
+    """
+    inputs = list(event_abi.get("inputs", []))
+    if event_abi.get("anonymous") or any(str(i["type"]).startswith("tuple") for i in inputs):
+        return None
+    names = [str(i["name"]) for i in inputs]
+    indexed = [(str(i["name"]), str(i["type"])) for i in inputs if i.get("indexed")]
+    data_names = [str(i["name"]) for i in inputs if not i.get("indexed")]
+    data_types = [str(i["type"]) for i in inputs if not i.get("indexed")]
+
+    def decode(log: Mapping[str, Any]) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        topics = log["topics"][1:]
+        if len(topics) != len(indexed):
+            raise ValueError(f"{len(topics)} topics for {len(indexed)} indexed arguments")
+        for (name, kind), topic in zip(indexed, topics, strict=True):
+            raw = bytes(HexBytes(topic))
+            dynamic = kind in _DYNAMIC or kind.endswith("]")
+            args[name] = raw if dynamic else abi_decode([kind], raw)[0]
+        args.update(zip(data_names, abi_decode(data_types, bytes(HexBytes(log["data"]))), strict=True))
+        return {name: _plain(args[name]) for name in names}
+
+    return decode
 
 
 class NonceManager:
@@ -210,6 +285,19 @@ class NonceManager:
         else:
             self._next.pop(sender, None)
 
+    @contextlib.contextmanager
+    def hold(self, sender: str) -> Iterator[NonceSlot]:
+        """The next nonce of ``sender``, under :attr:`lock`; given back unless :meth:`NonceSlot.used`."""
+        with self.lock:
+            slot = NonceSlot(self.allocate(sender))
+            try:
+                yield slot
+            finally:
+                if not slot.accepted:
+                    self.release(sender, slot.nonce)
+                if slot.resync:
+                    self.reset(sender)
+
 
 class ChainClient:
     """One connection to one chain, acting as one default account."""
@@ -220,12 +308,30 @@ class ChainClient:
         account: LocalAccount | None = None,
         *,
         journal_dir: Path | None = None,
+        state: Engine | None = None,
         receipt_timeout: float = 120.0,
         error_abis: Iterable[Sequence[dict[str, Any]]] = (),
+        max_fee_per_gas: int | None = None,
+        priority_fee_per_gas: int = 1_000_000_000,
+        finality: FinalityMode = "auto",
+        finality_confirmations: int = 12,
     ) -> None:
         self.rpc_url = rpc_url
         self.account = account
         self.receipt_timeout = receipt_timeout
+        if finality not in ("auto", "tag", "confirmations"):
+            raise ConfigurationError(f"IPLEDGER_FINALITY={finality!r}: choose auto, tag or confirmations")
+        if finality_confirmations < 1:
+            raise ConfigurationError(f"IPLEDGER_FINALITY_CONFIRMATIONS must be 1 or more, got {finality_confirmations}")
+        if max_fee_per_gas is not None and max_fee_per_gas < priority_fee_per_gas:
+            raise ConfigurationError(
+                f"IPLEDGER_MAX_FEE_PER_GAS ({max_fee_per_gas} wei) is below the tip IPLEDGER_PRIORITY_FEE_PER_GAS "
+                f"({priority_fee_per_gas} wei): no transaction could be sent")
+        self.max_fee_per_gas = max_fee_per_gas
+        self.priority_fee_per_gas = priority_fee_per_gas
+        self.finality_mode: FinalityMode = finality
+        self.finality_confirmations = finality_confirmations
+        self._has_finalized_tag: bool | None = None
         provider = HTTPProvider(
             rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
         )
@@ -235,18 +341,28 @@ class ChainClient:
         for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
             self.w3.middleware_onion.remove(name)
         self.errors = ErrorDecoder(error_abis)
-        self.nonces = NonceManager(lambda a: self.w3.eth.get_transaction_count(to_checksum_address(a), "pending"))
         try:
             self.chain_id = int(self.w3.eth.chain_id)
         except (requests.RequestException, OSError, ValueError) as exc:
-            raise ChainUnavailableError(f"no chain answers at {rpc_url}: {_short(exc)}") from None
+            raise ChainUnavailableError(**messages.notice("chain-no-answer", url=rpc_url, reason=_short(exc))) from None
+        self.nonces: NonceManager | SharedNonces = NonceManager(self._pending_count)
         self.journal: Journal | None = None
-        if journal_dir is not None:
+        if state is not None:  # API replicas: journal and nonces in the shared database
+            self.journal = Journal(state, str(self.chain_id))
+            self.nonces = SharedNonces(state, self.chain_id, self._pending_count)
+        elif journal_dir is not None:
             self.journal = Journal(
                 journal_dir / f"journal-{self.chain_id}.sqlite", str(self.chain_id)
             )
         self._fees: tuple[float, int, int] | None = None
+        self._event_cache: dict[tuple[str, int], dict[bytes, tuple[str, Any, Any]]] = {}
         self._recent_time: tuple[float, int] | None = None
+
+    def _pending_count(self, address: str) -> int:
+        return int(self.w3.eth.get_transaction_count(to_checksum_address(address), "pending"))
+
+    def _stopped(self, exc: BaseException) -> ChainUnavailableError:
+        return ChainUnavailableError(**messages.notice("chain-stopped", url=self.rpc_url, reason=_short(exc)))
 
     # -- reading -----------------------------------------------------------------
 
@@ -260,7 +376,7 @@ class ChainClient:
         except (ContractCustomError, ContractLogicError) as exc:
             raise self.errors.decode(_revert_data(exc)) from None
         except (requests.RequestException, OSError) as exc:
-            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+            raise self._stopped(exc) from None
 
     def batch_call(self, fns: Sequence[ContractFunction]) -> list[Any]:
         """Several view calls in ONE JSON-RPC round trip (a JSON-RPC batch)."""
@@ -307,23 +423,22 @@ class ChainClient:
         return self.decode_logs(contract, receipt.logs)
 
     def decode_logs(self, contract: Contract, logs: Iterable[Any]) -> list[Event]:
-        by_topic = {
-            event_abi_to_log_topic(cast(Any, item)): str(cast(Any, item)["name"])
-            for item in contract.abi
-            if item.get("type") == "event"
-        }
+        events = self._events_of(contract)
+        address = contract.address.lower()
         out: list[Event] = []
         for log in logs:
-            if to_checksum_address(log["address"]) != contract.address or not log["topics"]:
+            if str(log["address"]).lower() != address or not log["topics"]:
                 continue
-            name = by_topic.get(bytes(log["topics"][0]))
-            if name is None:
+            known = events.get(bytes(log["topics"][0]))
+            if known is None:
                 continue
-            data = contract.events[name]().process_log(log)
+            name, decoder, fast = known
+            args = fast(log) if fast is not None else {
+                k: _plain(v) for k, v in decoder.process_log(log)["args"].items()}
             out.append(
                 Event(
                     name=name,
-                    args={k: _plain(v) for k, v in data["args"].items()},
+                    args=args,
                     address=contract.address,
                     tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
                     block_number=int(log["blockNumber"]),
@@ -332,6 +447,22 @@ class ChainClient:
                 )
             )
         return out
+
+    def _events_of(self, contract: Contract) -> dict[bytes, tuple[str, Any, Any]]:
+        """Topic -> (event name, web3 event, :func:`log_decoder`) of a contract, built once per contract
+        (each topic is a keccak)."""
+        key = (contract.address, id(contract.abi))
+        cached = self._event_cache.get(key)
+        if cached is None:
+            cached = {
+                event_abi_to_log_topic(cast(Any, item)): (str(cast(Any, item)["name"]),
+                                                          contract.events[str(cast(Any, item)["name"])](),
+                                                          log_decoder(cast(Any, item)))
+                for item in contract.abi
+                if item.get("type") == "event"
+            }
+            self._event_cache[key] = cached
+        return cached
 
     def logs(self, contract: Contract, topics: list[Any], from_block: int = 0,
              to_block: BlockIdentifier = "latest") -> list[Event]:
@@ -359,7 +490,7 @@ class ChainClient:
         except requests.Timeout as exc:
             raise ChainError(f"the chain at {self.rpc_url} timed out on a batch: {_short(exc)}") from None
         except (requests.RequestException, OSError) as exc:
-            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+            raise self._stopped(exc) from None
         if not isinstance(responses, list):  # the node refused the whole batch
             error = responses.get("error", responses) if isinstance(responses, dict) else responses
             raise ChainError(f"the chain at {self.rpc_url} refused a batch request: {error}")
@@ -388,7 +519,7 @@ class ChainClient:
         except requests.HTTPError as exc:
             raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {_short(exc)}") from None
         except (requests.RequestException, OSError) as exc:
-            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+            raise self._stopped(exc) from None
         if "error" in response:
             raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {response['error']}")
         return list(response.get("result") or [])
@@ -411,6 +542,59 @@ class ChainClient:
         (raw,) = self.rpc_batch([("eth_getBlockByNumber", ["latest", False])])
         return BlockHeader.from_rpc(raw)
 
+    def balance(self, address: str) -> int:
+        """The account's balance in wei at the latest block."""
+        try:
+            return int(self.w3.eth.get_balance(to_checksum_address(address)))
+        except (requests.RequestException, OSError) as exc:
+            raise self._stopped(exc) from None
+
+    # -- finality ------------------------------------------------------------------------
+
+    @property
+    def uses_finalized_tag(self) -> bool:
+        """Whether finality is the chain's ``finalized`` tag (asked once: does the chain name one?)."""
+        if self.finality_mode == "confirmations":
+            return False
+        if self._has_finalized_tag is None:
+            (response,) = self.rpc_batch([("eth_getBlockByNumber", ["finalized", False])], raw=True)
+            self._has_finalized_tag = isinstance(response.get("result"), dict)
+            if not self._has_finalized_tag and self.finality_mode == "tag":
+                raise ConfigurationError(
+                    f"IPLEDGER_FINALITY=tag, but the chain at {self.rpc_url} names no finalized block "
+                    f"({response.get('error') or 'null'}); use IPLEDGER_FINALITY=confirmations (or auto)")
+        return self._has_finalized_tag
+
+    def finality_calls(self) -> list[tuple[str, list[Any]]]:
+        """The JSON-RPC calls :meth:`finality_of` reads (to join a caller's batch): the head, and the
+        finalized block where that is the measure."""
+        calls: list[tuple[str, list[Any]]] = [("eth_blockNumber", [])]
+        if self.uses_finalized_tag:
+            calls.append(("eth_getBlockByNumber", ["finalized", False]))
+        return calls
+
+    def finality_of(self, block_number: int, answers: Sequence[Any]) -> Finality:
+        """The finality of ``block_number`` from the answers to :meth:`finality_calls`."""
+        head = int(answers[0], 16)
+        finalized = None
+        if len(answers) > 1:
+            raw = answers[1]
+            finalized = int(raw["number"], 16) if isinstance(raw, dict) else -1
+        return Finality(block_number, head, self.finality_confirmations, finalized)
+
+    def finality(self, block_number: int) -> Finality:
+        """How final the record in ``block_number`` is now (one round trip)."""
+        calls = self.finality_calls()
+        return self.finality_of(block_number, self.rpc_batch(calls))
+
+    def final_block(self) -> int:
+        """The highest block that is final now (the finalized tag, or the head less the confirmations
+        asked for, plus one); -1 when none is."""
+        head = self.finality(0)
+        if head.finalized_block is not None:
+            return head.finalized_block
+        return head.head - self.finality_confirmations + 1
+
     # -- writing -----------------------------------------------------------------
 
     def signer(self, sender: LocalAccount | None = None) -> LocalAccount:
@@ -420,13 +604,25 @@ class ChainClient:
             raise ValidationError("no account to sign with: create one with `ipledger account new`")
         return signer
 
-    def _fee_fields(self) -> dict[str, int]:
+    def fee_fields(self) -> dict[str, int]:
+        """EIP-1559 fees for the next transaction: twice the base fee plus the tip, capped by
+        ``max_fee_per_gas``; a base fee the cap cannot pay refuses (:class:`FeeCapExceededError`)."""
         now = time.monotonic()
         if self._fees is None or now - self._fees[0] > 5:
-            base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-            tip = 1_000_000_000
-            self._fees = (now, 2 * base + tip, tip)
-        return {"maxFeePerGas": self._fees[1], "maxPriorityFeePerGas": self._fees[2]}
+            try:
+                base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
+            except (requests.RequestException, OSError) as exc:
+                raise self._stopped(exc) from None
+            self._fees = (now, base, self.priority_fee_per_gas)
+        _, base, tip = self._fees
+        cap = self.max_fee_per_gas
+        if cap is not None and base + tip > cap:
+            self._fees = None  # look again next time: fees may have fallen
+            raise FeeCapExceededError(**messages.notice(
+                "fee-cap-exceeded", base_gwei=_gwei(base), tip_gwei=_gwei(tip), cap_gwei=_gwei(cap)),
+                base_fee_per_gas=base, max_fee_per_gas=cap)
+        wanted = 2 * base + tip
+        return {"maxFeePerGas": wanted if cap is None else min(wanted, cap), "maxPriorityFeePerGas": tip}
 
     def transact(
         self,
@@ -436,17 +632,36 @@ class ChainClient:
         value: int = 0,
         gas: int | None = None,
         wait: bool = True,
+        on_signed: Callable[[str, int], None] | None = None,
     ) -> Receipt:
         """Sign ``fn`` with the sender's key, send it, and wait for its receipt.
 
-        A call that would revert is refused before sending, with the decoded error.
+        A call that would revert is refused before sending, with the decoded error. ``on_signed``
+        (see :meth:`send_transaction`) learns the transaction's hash and nonce before it is sent.
         """
         signer = self.signer(sender)
         base: dict[str, Any] = {"from": signer.address, "value": value, "chainId": self.chain_id}
         tx: dict[str, Any] = dict(fn.build_transaction(cast(TxParams, {**base, "gas": 1, "nonce": 0,
-                                                                       **self._fee_fields()})))
+                                                                       **self.fee_fields()})))
         tx["gas"] = gas or self.estimate_gas(cast(TxParams, {**base, "to": tx["to"], "data": tx["data"]}))
+        return self.send_transaction(cast(TxParams, tx), signer, wait=wait, on_signed=on_signed)
+
+    def send_call(self, to: str, data: bytes, *, gas: int, sender: LocalAccount | None = None,
+                  wait: bool = True) -> Receipt:
+        """Sign and send a call whose calldata the caller encoded (a hot path: no estimate, no web3
+        contract machinery), and wait for its receipt."""
+        signer = self.signer(sender)
+        tx: dict[str, Any] = {"from": signer.address, "to": to, "data": HexBytes(data).to_0x_hex(), "value": 0,
+                              "gas": gas, "chainId": self.chain_id, **self.fee_fields()}
         return self.send_transaction(cast(TxParams, tx), signer, wait=wait)
+
+    def confirm(self, tx_hash: str, to: str, data: bytes, *, sender: LocalAccount | None = None) -> Receipt:
+        """Wait for a transaction :meth:`send_call` sent with ``wait=False``; a failed one raises its decoded reason."""
+        receipt = self.wait_for_receipt(tx_hash)
+        if receipt.status != 1:
+            tx = {"from": self.signer(sender).address, "to": to, "data": HexBytes(data).to_0x_hex(), "value": 0}
+            raise self._explain_failure(cast(TxParams, tx), receipt)
+        return receipt
 
     def deploy(self, artifact: Artifact, *args: Any, sender: LocalAccount | None = None) -> Receipt:
         """Deploy a compiled contract; the receipt carries its address."""
@@ -454,7 +669,7 @@ class ChainClient:
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         data = factory.constructor(*args).data_in_transaction
         base: dict[str, Any] = {"from": signer.address, "value": 0, "chainId": self.chain_id}
-        tx: dict[str, Any] = {**base, "data": data, **self._fee_fields()}
+        tx: dict[str, Any] = {**base, "data": data, **self.fee_fields()}
         tx["gas"] = self.estimate_gas(cast(TxParams, {**base, "data": data}))
         return self.send_transaction(cast(TxParams, tx), signer)
 
@@ -467,38 +682,65 @@ class ChainClient:
         except Web3RPCError as exc:
             raise _rpc_error(exc) from None
         except (requests.RequestException, OSError) as exc:
-            raise ChainUnavailableError(f"the chain at {self.rpc_url} stopped answering: {_short(exc)}") from None
+            raise self._stopped(exc) from None
         return int(estimate * 1.25) + 10_000
 
-    def send_transaction(self, tx: TxParams, signer: LocalAccount, *, wait: bool = True) -> Receipt:
-        """Allocate a nonce, sign, journal and send under one lock; then wait outside it."""
+    def send_transaction(
+        self, tx: TxParams, signer: LocalAccount, *, wait: bool = True,
+        on_signed: Callable[[str, int], None] | None = None,
+    ) -> Receipt:
+        """Allocate a nonce, sign, journal and send under one lock; then wait outside it.
+
+        ``on_signed(tx_hash, nonce)`` runs after the journal has the signed transaction and before
+        it is sent, so a caller can record durably which transaction carries its write (the stamp
+        service's rounds); if it raises, nothing is sent.
+        """
         address = signer.address
+        reverted: str | None = None
         for attempt in range(3):
-            with self.nonces.lock:
-                nonce = self.nonces.allocate(address)
+            with self.nonces.hold(address) as slot:
+                nonce = slot.nonce
                 signed = signer.sign_transaction(cast(Any, {**cast(dict[str, Any], tx), "nonce": nonce}))
                 tx_hash = HexBytes(signed.hash).to_0x_hex()
                 if self.journal is not None:
                     self.journal.record_signed(tx_hash, address, nonce, bytes(signed.raw_transaction))
+                if on_signed is not None:
+                    try:
+                        on_signed(tx_hash, nonce)
+                    except BaseException:
+                        if self.journal is not None:
+                            self.journal.forget(tx_hash)
+                        raise  # the slot was not used: hold() gives the nonce back
                 try:
                     self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 except Web3RPCError as exc:
+                    reverted = _mined_revert(exc, tx_hash)
+                    if reverted is not None:
+                        slot.used()
+                        break  # mined and reverted (Hardhat says so in the answer): its nonce is used
+                    text = str(exc).lower()
+                    if "already" in text and self._in_pool(tx_hash):  # these very bytes (a reconcile sent them)
+                        slot.used()
+                        break
                     if self.journal is not None:
                         self.journal.forget(tx_hash)
-                    text = str(exc).lower()
-                    if "nonce" in text and attempt < 2:
-                        self.nonces.reset(address)  # someone else used this account: resync
+                    if any(word in text for word in ("nonce", "underpriced", "already")) and attempt < 2:
+                        slot.stale()  # someone else used this account (or this nonce): resync
                         continue
-                    self.nonces.release(address, nonce)
                     raise _rpc_error(exc) from None
                 except (requests.RequestException, OSError) as exc:
                     # The node may or may not have it; the journal keeps it for reconcile().
-                    self.nonces.reset(address)
+                    slot.used()
+                    slot.stale()
                     raise ChainUnavailableError(
-                        f"the chain at {self.rpc_url} stopped answering while sending {tx_hash}: "
-                        f"{_short(exc)}; run `ipledger reconcile` once it is back", tx_hash=tx_hash
+                        **messages.notice("chain-stopped-sending", url=self.rpc_url, tx_hash=tx_hash,
+                                          reason=_short(exc)), tx_hash=tx_hash
                     ) from None
+                slot.used()
             break
+        if reverted is not None:
+            self.wait_for_receipt(tx_hash)
+            raise self.errors.decode(reverted, tx_hash=tx_hash)
         if not wait:
             return Receipt(tx_hash, -1, "", 0, -1, None, [])
         receipt = self.wait_for_receipt(tx_hash)
@@ -508,19 +750,20 @@ class ChainClient:
 
     def wait_for_receipt(self, tx_hash: str, timeout: float | None = None) -> Receipt:
         """Poll for the receipt (it is null until mined); record it in the journal."""
-        deadline = time.monotonic() + (timeout or self.receipt_timeout)
+        start = time.monotonic()
+        deadline = start + (timeout or self.receipt_timeout)
         delay = 0.002
         while True:
-            try:
-                raw = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+            try:  # the provider's raw answer: null until mined (no formatters, see Receipt.from_rpc)
+                raw = self.w3.provider.make_request(cast(Any, "eth_getTransactionReceipt"), [tx_hash]).get("result")
             except (requests.RequestException, OSError) as exc:
                 raise ChainUnavailableError(
-                    f"the chain stopped answering while waiting for {tx_hash}: {_short(exc)}", tx_hash=tx_hash
+                    **messages.notice("chain-stopped-waiting", tx_hash=tx_hash, reason=_short(exc)), tx_hash=tx_hash
                 ) from None
-            except Exception:  # noqa: BLE001 - TransactionNotFound while pending
+            except Exception:  # noqa: BLE001 - a node that answers an error while the transaction is pending
                 raw = None
             if raw is not None:
-                receipt = Receipt.from_web3(raw)
+                receipt = Receipt.from_rpc(raw)
                 if self.journal is not None:
                     self.journal.record_mined(tx_hash, receipt.block_number, receipt.block_hash)
                 return receipt
@@ -531,7 +774,9 @@ class ChainClient:
                     tx_hash=tx_hash,
                 )
             time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            # Polls every 20 ms at most for the first seconds (a dev chain mines at once, a batch's
+            # block in tens of ms: a doubling delay overshot it by as much), then back off.
+            delay = min(delay * 2, 0.02 if time.monotonic() - start < 3 else 0.25)
 
     def _explain_failure(self, tx: TxParams, receipt: Receipt) -> LedgerError:
         """Replay a mined, failed transaction to learn its revert reason."""
@@ -570,7 +815,9 @@ class ChainClient:
                     self.journal.record_mined(entry.tx_hash, receipt.block_number, receipt.block_hash)
                     moved.append(receipt)
                     continue
-                if entry.nonce < self.w3.eth.get_transaction_count(to_checksum_address(entry.sender), "pending"):
+                if entry.nonce < self._pending_count(entry.sender):
+                    if self._in_pool(entry.tx_hash):  # another replica's, on its way: not ours to judge
+                        continue
                     self.journal.record_dropped(entry.tx_hash)
                     continue
                 try:
@@ -583,10 +830,15 @@ class ChainClient:
         moved.extend(self.wait_for_receipt(tx_hash) for tx_hash in pending)
         return moved
 
+    def _in_pool(self, tx_hash: str) -> bool:
+        """Whether the node holds this transaction (pending, or mined since we looked)."""
+        (response,) = self.rpc_batch([("eth_getTransactionByHash", [tx_hash])], raw=True)
+        return bool(response.get("result"))
+
     # -- dev chains --------------------------------------------------------------
 
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
-        """A raw JSON-RPC call (Anvil's evm_* methods in tests and dev tools)."""
+        """A raw JSON-RPC call (the dev methods Anvil, Hardhat and Ganache share, in tests and dev tools)."""
         response = self.w3.provider.make_request(method, params or [])  # type: ignore[arg-type]
         if "error" in response:
             raise ValidationError(f"{method} failed: {response['error']}")
@@ -608,13 +860,46 @@ class ChainClient:
             self.journal.close()
 
 
-def _revert_data(exc: Exception) -> Any:
-    data = getattr(exc, "data", None)
+def client_options(settings: Settings) -> dict[str, Any]:
+    """The :class:`ChainClient` keyword arguments the settings give (fees, finality, receipts)."""
+    finality = settings.finality
+    if finality not in ("auto", "tag", "confirmations"):
+        raise ConfigurationError(f"IPLEDGER_FINALITY={finality!r}: choose auto, tag or confirmations")
+    return {
+        "receipt_timeout": settings.receipt_timeout,
+        "max_fee_per_gas": settings.max_fee_per_gas,
+        "priority_fee_per_gas": settings.priority_fee_per_gas,
+        "finality": cast(FinalityMode, finality),
+        "finality_confirmations": settings.finality_confirmations,
+    }
+
+
+def revert_data_of(data: Any) -> str | None:
+    """The revert data in the ``data`` of a JSON-RPC error, as each node puts it: a hex string (Anvil,
+    Ganache's ``eth_call``), ``{"data": hex}`` (Hardhat, with a message beside it) or ``{"result": hex}``
+    (Ganache's ``eth_estimateGas``). None when there is none."""
     if isinstance(data, dict):
-        data = data.get("data")
-    if isinstance(data, str) and not data.startswith("0x"):
-        return None
-    return data
+        data = data.get("data") if isinstance(data.get("data"), str) else data.get("result")
+    return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+def _revert_data(exc: Exception) -> Any:
+    return revert_data_of(getattr(exc, "data", None))
+
+
+def _mined_revert(exc: Web3RPCError, tx_hash: str) -> str | None:
+    """The revert data when a node answers the sending of a transaction it mined and that reverted.
+
+    Anvil and Ganache answer the hash and leave the failure to the receipt; Hardhat's node (automine)
+    answers an error whose data names the mined transaction and its revert data. That transaction
+    is on chain (its nonce used, its gas paid): it is a failed transaction, not a refused one.
+    """
+    response = exc.rpc_response if isinstance(exc.rpc_response, dict) else {}
+    error = response.get("error")
+    data = error.get("data") if isinstance(error, dict) else None
+    if isinstance(data, dict) and str(data.get("txHash", "")).lower() == tx_hash.lower():
+        return revert_data_of(data) or "0x"
+    return None
 
 
 def _rpc_error(exc: Web3RPCError) -> LedgerError:
@@ -625,6 +910,12 @@ def _rpc_error(exc: Web3RPCError) -> LedgerError:
     if "not found" in lowered:
         return NotFoundError(message)
     return TransactionFailedError(f"the chain refused the transaction: {message}")
+
+
+def _gwei(wei: int) -> str:
+    """Wei as gwei for a sentence (``12.5``): display only, amounts stay integers."""
+    whole, rest = divmod(wei, 10**9)
+    return f"{whole}.{str(rest).rjust(9, '0').rstrip('0')}" if rest else str(whole)
 
 
 def _short(exc: BaseException) -> str:

@@ -57,6 +57,15 @@ SUITE: list[tuple[str, ConstructorArgs]] = [
             deployed["LicenseRegistry"], deployed["Marketplace"],
         ],
     ),
+    ("KeyDirectory", lambda deployed, admin, dev: [deployed["IpledgerForwarder"]]),
+    # Co-owned assets: each one's vault is the owner toward the registries and the markets above.
+    (
+        "CoOwnership",
+        lambda deployed, admin, dev: [
+            deployed["IpledgerForwarder"], deployed["IPRegistry"], deployed["LicenseRegistry"],
+            deployed["LicenseMarket"], deployed["Marketplace"], deployed["PledgeRegistry"],
+        ],
+    ),
 ]
 """The suite in deployment order. The market needs no wiring: owners approve the Marketplace
 (ERC-721 ``approve``) and the LicenseMarket (``LicenseRegistry.setOperator``) themselves, and the
@@ -97,6 +106,8 @@ class Deployment(BaseModel):
     contracts: dict[str, DeployedContract]
     previous: dict[str, list[DeployedContract]] = {}
     """Contracts replaced by a later deploy: their records (stamps) stay valid evidence."""
+    base_uri: str = ""
+    """The IPRegistry's base URI as this deployment last set it (``tokenURI(id)`` is it followed by the id)."""
 
     def addresses(self, name: str) -> list[str]:
         """The current and every earlier address of ``name``."""
@@ -122,6 +133,43 @@ def load_deployment(path: Path) -> Deployment:
         raise NotFoundError(f"no deployment manifest at {path}; run `ipledger deploy`") from None
     except PydanticValidationError as exc:
         raise ConfigurationError(f"the deployment manifest {path} is malformed: {exc}") from None
+
+
+def check_deployment(client: ChainClient, deployment: Deployment, *, source: str = "the manifest") -> None:
+    """Refuse to start on a deployment that is not on the chain the client talks to: another chain id, a
+    deploy block the chain does not have (another network, or a reset one), or a contract without code.
+    One round trip (a JSON-RPC batch); ``source`` names the manifest in the messages."""
+    if deployment.chain_id != client.chain_id:
+        raise ConfigurationError(
+            f"{source} is for chain {deployment.chain_id}, but the node at {client.rpc_url} serves chain "
+            f"{client.chain_id}: point IPLEDGER_RPC_URL at chain {deployment.chain_id}, or use the manifest of chain "
+            f"{client.chain_id} (IPLEDGER_DEPLOYMENT, or `ipledger deploy` there)")
+    names = list(deployment.contracts)
+    answers = client.rpc_batch([
+        ("eth_getBlockByNumber", [hex(deployment.deploy_block), False]),
+        *(("eth_getCode", [deployment.contracts[n].address, "latest"]) for n in names),
+    ])
+    block = answers[0]
+    found = str(block.get("hash", "")).lower() if isinstance(block, dict) else None
+    if found != deployment.deploy_block_hash.lower():
+        raise ConfigurationError(
+            f"{source} was deployed in block {deployment.deploy_block} ({deployment.deploy_block_hash}), which "
+            f"chain {client.chain_id} at {client.rpc_url} does not have ({found or 'no such block'}): another "
+            "network with the same chain id, or one that was reset. Deploy there with `ipledger deploy`, or point "
+            "IPLEDGER_RPC_URL at the manifest's chain")
+    missing = [n for n, code in zip(names, answers[1:], strict=True) if str(code or "0x") in ("0x", "0x0")]
+    if missing:
+        raise ConfigurationError(
+            f"{source} puts " + ", ".join(f"{n} at {deployment.contracts[n].address}" for n in missing)
+            + f", but chain {client.chain_id} has no contract there: run `ipledger deploy`, or use this chain's "
+            "manifest")
+
+
+def fingerprint(deployment: Deployment) -> str:
+    """What identifies a deployment: its chain, its deploy block and its contracts' addresses."""
+    parts = [str(deployment.chain_id), deployment.deploy_block_hash.lower()]
+    parts += [f"{name}={c.address.lower()}" for name, c in sorted(deployment.contracts.items())]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _bytecode_hash(artifact: Artifact) -> str:
@@ -217,13 +265,17 @@ def deploy_suite(
     artifacts: dict[str, Artifact] | None = None,
     sender: LocalAccount | None = None,
     dev_roles: bool = True,
+    base_uri: str | None = None,
+    first_base_uri: str | None = None,
 ) -> Deployment:
     """Deploy what the chain lacks of the suite, wire it, and write the manifest.
 
     Idempotent and incremental: a contract already deployed from the same bytecode with the
     same constructor arguments is kept, so upgrading one contract never orphans the records
     of the others; a replaced contract is kept under ``previous``. Wiring (see :func:`_wire`)
-    only sends what the chain does not have yet. ``dev_roles`` also makes the deployer a
+    only sends what the chain does not have yet. ``base_uri`` sets the IPRegistry's token base URI
+    when it differs from the one recorded (``first_base_uri``: only when none is recorded, as for a
+    new registry). ``dev_roles`` also makes the deployer a
     registrar, and enables the SettlementToken's faucet, for local chains and tests; production
     deployments pass ``False``.
     """
@@ -264,7 +316,18 @@ def deploy_suite(
             changed = True
         addresses[name] = deployed[name].address
     _wire(client, artifacts, addresses, existing.deployer if existing else signer.address, signer, dev_roles)
+    same_registry = existing is not None and deployed["IPRegistry"] is existing.contracts.get("IPRegistry")
+    recorded = existing.base_uri if existing is not None and same_registry else ""
+    wanted = base_uri if base_uri is not None else (first_base_uri if not recorded else None)
+    if wanted is not None and wanted != recorded:
+        registry = client.contract(artifacts["IPRegistry"].abi, addresses["IPRegistry"])
+        client.transact(registry.functions.setBaseURI(wanted), sender=signer)
+        recorded = wanted
     if existing is not None and not changed:
+        if recorded != existing.base_uri:
+            existing = existing.model_copy(update={"base_uri": recorded})
+            if manifest is not None:
+                write_json_atomic(manifest, existing.model_dump())
         return existing
     deploy_block = min(c.block_number for c in deployed.values())
     deployment = Deployment(
@@ -274,6 +337,7 @@ def deploy_suite(
         deploy_block=deploy_block,
         contracts=deployed,
         previous=previous,
+        base_uri=recorded,
     )
     if manifest is not None:
         write_json_atomic(manifest, deployment.model_dump())

@@ -81,8 +81,15 @@ _LISTENING = re.compile(r"Listening on (\d+\.\d+\.\d+\.\d+):(\d+)")
 
 def anvil_binary() -> Path:
     """The pinned Anvil binary, or a clear error saying how to install it."""
-    root = get_settings().project_root
+    settings = get_settings()
+    root = settings.project_root
     binary = root / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+    if not binary.exists() and not settings.contracts_dir.is_dir():  # an installed wheel, not a checkout
+        raise ConfigurationError(
+            "the embedded local chain (`ipledger up`, or any command while IPLEDGER_RPC_URL is unset) needs Anvil, "
+            f"which comes with a source checkout's npm packages; this ipledger is installed from a wheel ({root}). "
+            "Set IPLEDGER_RPC_URL to your chain's JSON-RPC URL: serving the API, verify, deploy and the client work "
+            "against it. For the local stack, run ipledger from a checkout with `npm ci` done (`make up`).")
     if not binary.exists():
         raise ConfigurationError(
             f"Anvil is not installed: {binary} is missing. Run `npm ci` in {root} (or `make install`)."
@@ -688,3 +695,160 @@ def _exit_reason(code: int) -> str:
         except ValueError:
             return f"signal {-code}"
     return f"exit code {code}"
+
+
+# -- the other development nodes: the test matrix (IPLEDGER_TEST_NODE) -------------------------------
+
+TEST_NODES = ("anvil", "hardhat", "ganache")
+"""The nodes the chain-facing tests run on (``IPLEDGER_TEST_NODE``): Anvil (the default, also the
+embedded chain), Hardhat's node (``hardhat@2``, on EDR) and Ganache 7. All three serve the dev
+mnemonic's accounts on chain 31337 and share the dev methods the tests use (``evm_snapshot``,
+``evm_revert``, ``evm_mine``, ``evm_increaseTime``, ``evm_setAutomine``); only Anvil is used for the
+embedded chain, whose state and clock need its ``anvil_*`` methods."""
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NodeProcess:
+    """A development node other than Anvil, run from its pinned npm package on a free loopback port.
+
+    No state file and no supervision: these serve the test matrix only.
+    """
+
+    name = "node"
+    package = ""
+
+    def __init__(self, *, port: int = 0, chain_id: int = DEV_CHAIN_ID) -> None:
+        self.port = port
+        self.chain_id = chain_id
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self._log: list[str] = []
+
+    def command(self, root: Path, port: int) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 60.0) -> NodeProcess:
+        """Start the node and return once it answers ``eth_chainId`` (a taken port is retried)."""
+        root = get_settings().project_root
+        if not (root / "node_modules" / self.package).is_dir():
+            raise ConfigurationError(
+                f"{self.name} is not installed: {root / 'node_modules' / self.package} is missing. Run `npm ci` "
+                f"in {root} (or `make install`)."
+            )
+        error: ChainUnavailableError | None = None
+        for _ in range(3):
+            port = self.port or _free_port()
+            self.process = subprocess.Popen(
+                self.command(root, port), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                start_new_session=True,
+            )
+            assert self.process.stdout is not None
+            threading.Thread(target=self._drain, args=(self.process.stdout,), daemon=True).start()
+            self.url = f"http://127.0.0.1:{port}"
+            try:
+                self._wait(timeout)
+                return self
+            except ChainUnavailableError as exc:
+                error = exc
+                self.kill()
+        assert error is not None
+        raise error
+
+    def _wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                tail = "".join(self._log[-20:])
+                raise ChainUnavailableError(f"{self.name} did not start:\n{tail}".strip())
+            try:
+                wait_until_ready(self.url, timeout=0.5)
+                return
+            except ChainUnavailableError:
+                continue
+        raise ChainUnavailableError(f"{self.name} did not answer at {self.url} within {timeout:.0f} s")
+
+    def _drain(self, stdout: IO[str]) -> None:
+        for line in stdout:
+            self._log.append(line)
+            del self._log[:-50]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)  # its own session: npx/node children go too
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def __enter__(self) -> NodeProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class HardhatNode(NodeProcess):
+    """``hardhat node`` (Hardhat 2 on EDR) with the repository's ``hardhat.config.js`` (Shanghai, chain 31337)."""
+
+    name = "Hardhat"
+    package = "hardhat"
+
+    def command(self, root: Path, port: int) -> list[str]:
+        cli = root / "node_modules" / "hardhat" / "internal" / "cli" / "cli.js"
+        return ["node", str(cli), "node", "--config", str(root / "hardhat.config.js"),
+                "--hostname", "127.0.0.1", "--port", str(port)]
+
+
+class GanacheNode(NodeProcess):
+    """Ganache 7 on the Shanghai hard fork (its newest), the dev mnemonic, 30M-gas blocks, instant mining."""
+
+    name = "Ganache"
+    package = "ganache"
+
+    def command(self, root: Path, port: int) -> list[str]:
+        cli = root / "node_modules" / "ganache" / "dist" / "node" / "cli.js"
+        return ["node", str(cli), "--chain.hardfork", "shanghai", "--chain.chainId", str(self.chain_id),
+                "--wallet.mnemonic", DEV_MNEMONIC, "--wallet.totalAccounts", "10",
+                "--wallet.defaultBalance", "10000", "--miner.blockGasLimit", "30000000",
+                "--server.host", "127.0.0.1", "--server.port", str(port), "--logging.quiet"]
+
+
+DevNode = Anvil | NodeProcess
+
+
+def matrix_node_kind(value: str | None = None) -> str:
+    """The test node named by ``value`` or ``IPLEDGER_TEST_NODE`` (default ``anvil``), checked."""
+    kind = (value if value is not None else os.environ.get("IPLEDGER_TEST_NODE", "")).strip().lower() or "anvil"
+    if kind not in TEST_NODES:
+        raise ConfigurationError(f"IPLEDGER_TEST_NODE={kind!r}: choose one of {', '.join(TEST_NODES)}")
+    return kind
+
+
+def dev_node(kind: str | None = None) -> DevNode:
+    """A new, unstarted development node of ``kind`` (default :func:`matrix_node_kind`)."""
+    chosen = matrix_node_kind(kind)
+    if chosen == "hardhat":
+        return HardhatNode()
+    if chosen == "ganache":
+        return GanacheNode()
+    return Anvil()
+
+
+def fund(url: str, address: str, wei: int) -> None:
+    """Set a development account's balance (Anvil's ``anvil_setBalance``: the embedded chain only)."""
+    rpc_call(url, "anvil_setBalance", [address, hex(wei)])

@@ -3,7 +3,16 @@
 Native solc cannot be downloaded on the machines we run on, so the npm package
 ``solc`` is the compiler and ``scripts/solc`` makes it look like a solc binary.
 Compiling OpenZeppelin-based sources with solcjs takes seconds, so artifacts are
-cached on disk by a hash of every input (sources, compiler, settings).
+cached on disk by a hash of every input (sources, compiler, settings, EVM version).
+
+**The EVM version** is a setting (``IPLEDGER_EVM_VERSION``, default :data:`DEFAULT_EVM_VERSION`):
+consortium chains (Besu/QBFT, Ganache) often run Shanghai, without Cancun's transient storage
+(EIP-1153). For a target before Cancun the import of OpenZeppelin's ``ReentrancyGuardTransient``
+is remapped to ``contracts-compat/pre-cancun/`` (the same modifier and error over a storage slot),
+so there is one set of sources for every target. ``foundry.toml`` builds the default the same way.
+
+An installed wheel has no sources and no Node: it carries the artifacts compiled when it was built
+(:mod:`ledger.chain.packaged`), which :func:`compile_contracts` returns when ``contracts/`` is absent.
 """
 
 from __future__ import annotations
@@ -22,12 +31,39 @@ from solcx.exceptions import SolcError
 from ledger.errors import CompilationError, ConfigurationError
 from ledger.settings import get_settings
 
-EVM_VERSION = "cancun"
-"""One EVM target for every deployable contract (Anvil, Besu and public chains support it)."""
+EVM_VERSIONS = ("paris", "shanghai", "cancun", "prague")
+"""The EVM targets the contracts are built and tested for (oldest first)."""
+
+DEFAULT_EVM_VERSION = "shanghai"
+"""The default target: what consortium chains (Besu/QBFT genesis configs, Ganache 7) run today, and
+what every newer fork executes unchanged."""
+
+_TRANSIENT_STORAGE_FROM = "cancun"
 
 OPTIMIZER_RUNS = 10_000
 
 _REMAPPINGS = ["@openzeppelin/=node_modules/@openzeppelin/"]
+_PRE_CANCUN_REMAPPINGS = [
+    "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol="
+    "contracts-compat/pre-cancun/ReentrancyGuardTransient.sol",
+]
+
+
+def evm_version(value: str | None = None) -> str:
+    """``value`` (default the ``evm_version`` setting) checked against :data:`EVM_VERSIONS`."""
+    chosen = (value or get_settings().evm_version).strip().lower()
+    if chosen not in EVM_VERSIONS:
+        raise ConfigurationError(
+            f"unsupported EVM version {chosen!r} (IPLEDGER_EVM_VERSION): choose one of {', '.join(EVM_VERSIONS)}"
+        )
+    return chosen
+
+
+def remappings(version: str) -> list[str]:
+    """Import remappings for a target: before Cancun, the storage-slot reentrancy guard."""
+    if EVM_VERSIONS.index(version) < EVM_VERSIONS.index(_TRANSIENT_STORAGE_FROM):
+        return [*_PRE_CANCUN_REMAPPINGS, *_REMAPPINGS]
+    return list(_REMAPPINGS)
 
 
 @dataclass(frozen=True)
@@ -60,14 +96,14 @@ def _sources(contracts_dir: Path) -> dict[str, Path]:
     return {f"contracts/{p.relative_to(contracts_dir).as_posix()}": p for p in files}
 
 
-def _standard_input(sources: dict[str, Path]) -> dict[str, Any]:
+def _standard_input(sources: dict[str, Path], version: str) -> dict[str, Any]:
     return {
         "language": "Solidity",
         "sources": {key: {"content": path.read_text()} for key, path in sources.items()},
         "settings": {
-            "evmVersion": EVM_VERSION,
+            "evmVersion": version,
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
-            "remappings": _REMAPPINGS,
+            "remappings": remappings(version),
             "outputSelection": {
                 key: {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
                 for key in sources
@@ -77,25 +113,31 @@ def _standard_input(sources: dict[str, Path]) -> dict[str, Any]:
 
 
 def _cache_key(standard_input: dict[str, Any], shim: Path, root: Path) -> str:
+    """The EVM version (in the settings of the input, and first in the name) and every input's hash."""
     digest = hashlib.sha256()
     digest.update(json.dumps(standard_input, sort_keys=True).encode())
+    for compat in sorted((root / "contracts-compat").rglob("*.sol")):  # remapped imports, read by solc
+        digest.update(compat.read_bytes())
     digest.update(shim.read_bytes())
     lock = root / "package-lock.json"
     if lock.exists():
         digest.update(lock.read_bytes())
-    return digest.hexdigest()
+    return f"{standard_input['settings']['evmVersion']}-{digest.hexdigest()}"
 
 
-def compile_contracts(contracts_dir: Path | None = None) -> dict[str, Artifact]:
-    """Compile every contract under ``contracts_dir`` (default ``contracts/``), cached.
+def compile_contracts(contracts_dir: Path | None = None, *, evm: str | None = None) -> dict[str, Artifact]:
+    """Compile every contract under ``contracts_dir`` (default ``contracts/``) for the EVM version ``evm``
+    (default the ``evm_version`` setting), cached.
 
     Raises CompilationError with solc's own ``file:line`` messages on failure.
     """
     settings = get_settings()
+    if contracts_dir is None and not settings.contracts_dir.is_dir():
+        return _packaged_artifacts()  # an installed wheel: no sources, the contracts compiled at its build
     root = settings.project_root
     contracts_dir = contracts_dir or settings.contracts_dir
     shim = solc_shim(root)
-    standard_input = _standard_input(_sources(contracts_dir))
+    standard_input = _standard_input(_sources(contracts_dir), evm_version(evm))
     key = _cache_key(standard_input, shim, root)
     cache_file = settings.cache_dir / "artifacts" / f"{key}.json"
     if cache_file.exists():
@@ -125,6 +167,24 @@ def compile_contracts(contracts_dir: Path | None = None) -> dict[str, Artifact]:
         json.dump(compiled, fh)
     os.replace(tmp, cache_file)
     return _artifacts(compiled)
+
+
+def compile_inputs(contracts_dir: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """The hash of every compile input (the cache key: sources, compiler settings, solc shim, package-lock)
+    and the compiler settings: what a wheel's packaged artifacts record (:mod:`ledger.chain.packaged`)."""
+    settings = get_settings()
+    root = settings.project_root
+    standard_input = _standard_input(_sources(contracts_dir or settings.contracts_dir), evm_version())
+    compiler = {key: value for key, value in standard_input["settings"].items() if key != "outputSelection"}
+    return _cache_key(standard_input, solc_shim(root), root), compiler
+
+
+def _packaged_artifacts() -> dict[str, Artifact]:
+    from ledger.chain.packaged import read_artifacts
+
+    return {c["contractName"]: Artifact(name=c["contractName"], source=c["sourceName"], abi=c["abi"],
+                                        bytecode=c["bytecode"], deployed_bytecode=c["deployedBytecode"])
+            for c in read_artifacts(evm_version=evm_version())}
 
 
 def _solc_messages(exc: SolcError) -> str:

@@ -97,7 +97,8 @@ def index(
 
     with _store() as store, _indexed_chain() as opened:
         indexer = Indexer(opened.client, store, sources_from_deployment(opened.deployment, opened.artifacts),
-                          confirmations=confirmations, on_chunk=progress)
+                          confirmations=confirmations, on_chunk=progress,
+                          finalized_only=get_settings().index_finalized_only)
         with _stop_on_signals() as stop:
             if once:
                 summary(indexer.sync(stop))
@@ -244,6 +245,53 @@ def audit_verify(
             out.print("[green]OK[/green] the database matches the chain.")
     if not report.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("report")
+def audit_report(
+    since: Annotated[str, typer.Option("--from", help="The period's first day or time (2026-05-01, ISO or Unix).")],
+    until: Annotated[str, typer.Option("--to", help="The period's last day (inclusive: all of 2026-05-31) or time.")],
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the report as a PDF to this file.")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write the report as HTML to this file.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="The documents' language: zh or en.")] = "zh",
+    check: Annotated[bool, typer.Option("--check/--no-check",
+                                        help="Check the index against the chain over the period's blocks.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """The audit report of a period: totals, a chart, its pledges and licence recordals, and the index's
+    consistency with the chain. A period without events is refused (exit 1) and writes nothing."""
+    from ledger.audit.indexer import sources_from_deployment
+    from ledger.audit.queries import AuditService
+    from ledger.cli.documents import write_document
+    from ledger.documents.audit_report import build_audit_report, parse_period, render_audit_report
+    from ledger.documents.i18n import locale_of
+
+    locale_of(lang)
+    start, end = parse_period(since, until)
+    with _store() as store:
+        if check:
+            with _indexed_chain() as opened:
+                audit = AuditService(store, opened.client.chain_id)
+                sources = sources_from_deployment(opened.deployment, opened.artifacts)
+                report = build_audit_report(audit, start, end, lambda first, last: audit.verify(
+                    opened.client, sources, from_block=first, to_block=last))
+        else:
+            report = build_audit_report(AuditService(store), start, end)
+    zone = get_settings().document_timezone
+    for target, fmt in ((pdf, "pdf"), (html, "html")):
+        if target is not None:
+            write_document(target, render_audit_report(report, fmt=fmt, lang=lang, zone=zone))
+            err.print(f"wrote {target}", highlight=False)
+    if as_json:
+        print_json(report.as_json())
+        return
+    out.print(f"Chain {report.chain_id}, {report.as_json()['from']} to {report.as_json()['to']}: {report.events} "
+              f"events in blocks {report.first_block}..{report.last_block}; {len(report.pledges)} pledges, "
+              f"{len(report.recordals)} licence recordals.")
+    if report.consistency is not None:
+        verdict = "[green]OK[/green] the index matches the chain" if report.consistency["ok"] else \
+            "[red]DIFFERS[/red] the index does not match the chain (`ipledger audit verify` says where)"
+        out.print(verdict)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from ledger.cli import accounts, audit, chain, market, registry, timestamps
+from ledger.cli import accounts, audit, chain, coowners, documents, market, registry, sealing, timestamps
 from ledger.cli.shell import err, exit_code
 from ledger.encoding import role_name
 from ledger.errors import ContractError, LedgerError
@@ -31,11 +31,14 @@ app = typer.Typer(
     add_completion=False,
 )
 timestamps.register(app)  # stamp, verify
-chain.register(app)  # reconcile, deploy, up
+chain.register(app)  # reconcile, deploy, up, serve
 accounts.register(app)  # account new|list
 registry.register(app)  # asset, license, pledge, role, check, and the global --account option
+coowners.register(app)  # coowners show|consent|withdraw-consent|status|act|distribute|withdraw
 market.register(app)  # market ... (listings, offers, license sales, the demand board)
-audit.register(app)  # index, audit history|totals|verify
+audit.register(app)  # index, audit history|totals|verify|report
+documents.register(app)  # certificate render, recheck
+sealing.register(app)  # keys publish|show|rotate|revoke, seal, unseal, disclose, sealed list
 
 
 def role_hint(exc: LedgerError) -> str | None:

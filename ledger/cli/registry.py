@@ -12,7 +12,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,9 +21,12 @@ from ledger.chain.abi import Act
 from ledger.cli import shell
 from ledger.encoding import (
     AssetKind,
+    DisputeKind,
+    DisputeOutcome,
     LegalStatus,
     LicenseKind,
     day,
+    encode_case_ref,
     encode_currency,
     encode_filing_no,
     encode_ref,
@@ -34,15 +37,23 @@ from ledger.encoding import (
     parse_hash32,
     parse_role,
 )
-from ledger.errors import ValidationError
+from ledger.errors import LedgerError, ValidationError
+from ledger.sealing.format import Record
 from ledger.settings import get_settings
 from ledger.timestamps.proofs import file_digest
+
+if TYPE_CHECKING:
+    from ledger.client.api import ApiClient
 
 asset_app = typer.Typer(help="Register, show and transfer IP assets; the registrar's acts on them.",
                         no_args_is_help=True)
 license_app = typer.Typer(help="Offer, accept, terminate, record and list licenses.", no_args_is_help=True)
 pledge_app = typer.Typer(help="Propose, accept, release and enforce pledges; the pledgee's consents.",
                          no_args_is_help=True)
+dispute_app = typer.Typer(help=(
+    "Disputes over assets recorded by the registrar (the IP service centre, for a court's order or the office's "
+    "file): open, resolve, list. An open dispute of ownership stops every transfer of the asset and new pledges."
+), no_args_is_help=True)
 role_app = typer.Typer(help=(
     "The registry's roles. admin (DEFAULT_ADMIN_ROLE): governance, grants and revokes the other two. "
     "registrar (REGISTRAR_ROLE): the IP service centre: verification, legal status, dates, court freezes, "
@@ -69,6 +80,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(license_app, name="license")
     app.add_typer(pledge_app, name="pledge")
     app.add_typer(role_app, name="role")
+    app.add_typer(dispute_app, name="dispute")
     app.command("check")(check)
 
 
@@ -102,6 +114,61 @@ def _done(what: str, result: Act, as_json: bool, **extra: Any) -> None:
         shell.print_json({**result.as_json(), **extra})
         return
     shell.out.print(f"{what} (block {result.block_number}, tx {result.tx_hash}).", highlight=False)
+
+
+SealApiOption = Annotated[str | None, typer.Option(
+    "--api", envvar="IPLEDGER_API_URL",
+    help="Also store the sealed file on this ipledger API (ciphertext only), where its recipients list and open "
+         "it (`ipledger sealed list --api`, the bank check page). The act itself is sent to the chain as always.")]
+
+
+def _sealed_store(api: str | None, opened: Any) -> ApiClient | None:
+    """The API that will store a sealed file, checked before any act: it answers, and serves this ledger (its
+    IPRegistry is ours), so its recipients find the document beside the records it names."""
+    if api is None:
+        return None
+    from ledger.client.api import ApiClient
+
+    client = ApiClient(api)
+    theirs = client.chain()
+    ours = opened.contract("IPRegistry").address
+    if int(theirs["chain_id"]) != opened.client.chain_id or client.address("IPRegistry").lower() != ours.lower():
+        raise ValidationError(f"the API at {api} serves another ledger (chain {theirs['chain_id']}, IPRegistry "
+                              f"{client.address('IPRegistry')}; here: chain {opened.client.chain_id}, {ours}): "
+                              "the sealed file would not be found beside its record")
+    return client
+
+
+def _seal_recorded(opened: Any, file: Path, to: list[str], record: Record, sealer: str, digest: str,
+                   store: ApiClient | None = None) -> dict[str, Any]:
+    """Seal a file the ledger just recorded beside it, and store it on ``store`` (an API): ``sealed_file`` and
+    ``sealed_id`` (None where not done). A recipient without a usable key is a note, not a failure: the act
+    stands; so does a failed upload, but that exits 3 with the command that retries it."""
+    unique = list({parse_address(a, "the recipient"): None for a in to})  # the bank named twice is one entry
+    sealed, reason = opened.sealing.seal_record_file(file, unique, record, sealer, known_sha256=digest)
+    if sealed is None:
+        shell.err.print(f"[yellow]note:[/yellow] {file} was not sealed: {reason}", highlight=False)
+        return {"sealed_file": None, "sealed_id": None}
+    shell.err.print(f"Sealed {file} to {', '.join(r.address for r in sealed.recipients)} -> {sealed.path}",
+                    highlight=False)
+    done: dict[str, Any] = {"sealed_file": str(sealed.path), "sealed_id": None}
+    if store is not None:
+        try:
+            done["sealed_id"] = store.upload_sealed(sealed.path)["sealed_id"]
+        except LedgerError as exc:
+            done["upload_error"] = exc.message
+            shell.err.print(f"[red]error:[/red] {sealed.path} was not stored on {store.base_url}: {exc.message}; "
+                            f"store it with `ipledger sealed upload {sealed.path} --api {store.base_url}`",
+                            highlight=False)
+        else:
+            shell.err.print(f"Stored on {store.base_url} as {done['sealed_id']}", highlight=False)
+    return done
+
+
+def _after_upload(sealing: dict[str, Any]) -> None:
+    """Exit 3 (the API did not take it) once the act's result is printed, if the sealed file's upload failed."""
+    if sealing.get("upload_error"):
+        raise typer.Exit(3)
 
 
 def _hash_option(text: str | None, path: Path | None, what: str) -> bytes | None:
@@ -140,9 +207,26 @@ def asset_register(
     uri: Annotated[
         str | None, typer.Option("--uri", help="Where the metadata document is published (default: the API path).")
     ] = None,
+    seal_to: Annotated[list[str] | None, typer.Option(
+        "--seal-to", help="Also seal the full document (FILE.sealed, docs/sealed-format.md) to you and this "
+                          "account (repeatable), e.g. a bank; it opens only as the registered content.")] = None,
+    api: SealApiOption = None,
+    co_owner: Annotated[
+        list[str] | None, typer.Option("--co-owner", help=(
+            "Register it co-owned: a co-owner as ADDRESS:BPS (basis points, 10,000 in all; repeatable). "
+            "The asset is then held by its co-ownership vault (see `ipledger coowners`)."))
+    ] = None,
+    agreement: Annotated[
+        list[str] | None, typer.Option("--agreement", help="With --co-owner: a rule of the co-owners' agreement "
+                                       "(free-share-transfer, unanimous-licensing; repeatable).")
+    ] = None,
+    agreement_hash: Annotated[
+        str | None, typer.Option("--agreement-hash", help="With --co-owner: SHA-256 (0x...) of the agreement.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Register an asset: content hash, kind, official number and a metadata document (kept off chain)."""
+    """Register an asset: content hash, kind, official number and a metadata document (kept off chain);
+    with --co-owner, co-owned with shares."""
     asset_kind = AssetKind.parse(kind)
     encode_ref(ref)
     extra: dict[str, Any] = {}
@@ -153,17 +237,39 @@ def asset_register(
         extra[key.strip()] = value
     if not file.is_file():
         raise ValidationError(f"no such file: {file}")
+    from ledger.registry.coowners import check_shares, parse_flags, parse_share
+
+    shares = check_shares([parse_share(item) for item in co_owner]) if co_owner else None
+    if shares is None and (agreement or agreement_hash):
+        raise ValidationError("--agreement and --agreement-hash go with --co-owner")
+    flags = parse_flags(agreement)
+    sealing: dict[str, Any] = {}
     with shell.ledger() as opened:
-        registered = opened.assets.register_file(
-            file, asset_kind, ref, title, description=description, extra=extra, uri=uri)
+        store = _sealed_store(api, opened) if seal_to else None
+        if shares is None:
+            registered = opened.assets.register_file(
+                file, asset_kind, ref, title, description=description, extra=extra, uri=uri)
+        else:
+            registered = opened.coowners.register_file(
+                file, asset_kind, ref, title, shares, description=description, extra=extra, uri=uri,
+                agreement_hash=parse_hash32(agreement_hash, "the agreement hash") if agreement_hash else None,
+                flags=flags)
+        if seal_to:
+            owner = opened.client.signer().address
+            sealing = _seal_recorded(opened, file, [owner, *seal_to], Record("asset", registered.asset_id), owner,
+                                     registered.content_hash, store)
     if as_json:
-        shell.print_json({"asset_id": registered.asset_id, **registered.as_json()})
+        shell.print_json({"asset_id": registered.asset_id, **registered.as_json(), **sealing})
+        _after_upload(sealing)
         return
     shell.out.print(
         f"Registered asset {registered.asset_id} ({asset_kind.label}{', ' + ref.upper() if ref else ''}) "
         f"in block {registered.block_number}, tx {registered.tx_hash}.", highlight=False)
     shell.out.print(f"  content {registered.content_hash}\n  metadata {registered.metadata_hash} "
                     f"({registered.uri})", highlight=False)
+    if shares:
+        shell.out.print("  co-owned: " + ", ".join(f"{a} {bps / 100:g} %" for a, bps in shares), highlight=False)
+    _after_upload(sealing)
 
 
 @asset_app.command("show")
@@ -361,6 +467,113 @@ def asset_dispute_holder(
     _done(f"Asset {asset_id} is {'no longer ' if clear else ''}marked not the official holder", result, as_json)
 
 
+@asset_app.command("parent")
+def asset_parent(
+    asset_id: AssetIdArg,
+    parent: Annotated[int | None, typer.Argument(min=1, help="The parent asset's id (registered before this one); "
+                                                             "leave out to show the asset's parent and children.")]
+    = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Name your asset's parent, once (a divisional or continuation application's original, a software
+    version's predecessor); without PARENT, show the asset's parent and the assets naming it as theirs."""
+    if parent is None:
+        with shell.ledger(need_account=False) as opened:
+            opened.assets.asset_of(asset_id)
+            lineage = opened.disputes.lineage(asset_id)
+        if as_json:
+            shell.print_json(lineage.as_json())
+            return
+        _facts([("asset", str(asset_id)), ("parent", str(lineage.parent_id) if lineage.parent_id else "(none)"),
+                ("children", ", ".join(map(str, lineage.children)) or "(none)")])
+        return
+    with shell.ledger() as opened:
+        result = opened.disputes.set_parent(asset_id, parent)
+    _done(f"Asset {asset_id} names asset {parent} as its parent", result, as_json)
+
+
+# -- disputes ----------------------------------------------------------------------------------------
+
+
+DisputeIdArg = Annotated[int, typer.Argument(min=1, help="The dispute id.")]
+
+
+@dispute_app.command("open")
+def dispute_open(
+    asset_id: AssetIdArg,
+    kind: Annotated[str, typer.Option("--kind", help="ownership, invalidation-request, infringement-suit or other.")],
+    case: Annotated[str, typer.Option("--case", help="The case or file number (ASCII, e.g. (2025)JING73MINCHU1).")],
+    evidence_hash: Annotated[str | None, typer.Option("--evidence-hash", help="SHA-256 (0x...) of the filing.")]
+    = None,
+    evidence_file: Annotated[Path | None, typer.Option("--evidence-file", help="The filing (its SHA-256 goes on "
+                                                                                "chain).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a dispute over an asset (registrar). One of ownership stops every transfer and new pledges
+    until it is resolved."""
+    parsed = DisputeKind.parse(kind)
+    encode_case_ref(case)
+    evidence = _hash_option(evidence_hash, evidence_file, "the evidence")
+    with shell.ledger() as opened:
+        result = opened.disputes.open_dispute(asset_id, parsed, case, evidence)
+    _done(f"Dispute {result.ids.get('disputeId')} ({parsed.label}) is open over asset {asset_id}", result, as_json)
+
+
+@dispute_app.command("resolve")
+def dispute_resolve(
+    dispute_id: DisputeIdArg,
+    outcome: Annotated[str, typer.Option("--outcome", help="upheld, dismissed, settled or withdrawn.")],
+    decision_hash: Annotated[str | None, typer.Option("--decision-hash", help="SHA-256 (0x...) of the decision.")]
+    = None,
+    decision_file: Annotated[Path | None, typer.Option("--decision-file", help="The decision (its SHA-256 goes on "
+                                                                                "chain).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record how a dispute ended (registrar)."""
+    parsed = DisputeOutcome.parse(outcome)
+    if parsed == DisputeOutcome.OPEN:
+        raise ValidationError("a resolution says how the dispute ended: upheld, dismissed, settled or withdrawn")
+    decision = _hash_option(decision_hash, decision_file, "the decision")
+    with shell.ledger() as opened:
+        result = opened.disputes.resolve_dispute(dispute_id, parsed, decision)
+    _done(f"Dispute {dispute_id} is resolved: {parsed.label}", result, as_json)
+
+
+def _dispute_table(disputes: list[Any]) -> Table:
+    table = Table("id", "asset", "kind", "outcome", "case", "opened", "resolved", "evidence hash")
+    for column in table.columns:
+        column.overflow = "fold"
+    for d in disputes:
+        outcome = f"[red]{d.outcome.label}[/red]" if d.blocks_moves else d.outcome.label
+        table.add_row(str(d.dispute_id), str(d.asset_id), d.kind.label, outcome, d.ref, day(d.opened_at),
+                      day(d.resolved_at) if d.resolved_at else "", d.evidence_hash)
+    return table
+
+
+@dispute_app.command("list")
+def dispute_list(asset: AssetArg, as_json: JsonOption = False) -> None:
+    """The disputes over an asset that are open now."""
+    with shell.ledger(need_account=False) as opened:
+        found = opened.disputes.open_disputes_of(opened.assets.resolve(asset))
+    if as_json:
+        shell.print_json({"data": [d.as_json() for d in found], "count": len(found)})
+        return
+    shell.out.print(_dispute_table(found) if found else "No open disputes.")
+
+
+@dispute_app.command("show")
+def dispute_show(dispute_id: DisputeIdArg, as_json: JsonOption = False) -> None:
+    """One dispute, open or resolved."""
+    with shell.ledger(need_account=False) as opened:
+        found = opened.disputes.dispute_of(dispute_id)
+    if as_json:
+        shell.print_json(found.as_json())
+        return
+    shell.out.print(_dispute_table([found]))
+    if not found.open:
+        shell.out.print(f"decision hash: {found.resolution_hash}", highlight=False)
+
+
 # -- licenses ----------------------------------------------------------------------------------------
 
 
@@ -489,8 +702,14 @@ def pledge_propose(
     contract_hash: Annotated[
         str | None, typer.Option("--contract-hash", help="SHA-256 (0x...) of the loan contract.")
     ] = None,
-    contract_file: Annotated[Path | None, typer.Option("--contract-file", help="The loan contract (hashed).")]
+    contract_file: Annotated[Path | None, typer.Option(
+        "--contract-file", help="The loan contract: hashed for the pledge, and sealed to the bank and you "
+                                "(FILE.sealed, docs/sealed-format.md) when both published encryption keys.")]
     = None,
+    seal_to: Annotated[list[str] | None, typer.Option(
+        "--seal-to", help="With --contract-file: seal the contract to this account too (repeatable), e.g. the "
+                          "service centre; the bank and you always.")] = None,
+    api: SealApiOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Propose to pledge your asset to a bank; it is pledged once the bank accepts."""
@@ -501,10 +720,20 @@ def pledge_propose(
     encode_currency(currency)
     matures = parse_date(maturity, "the maturity", allow_zero=False)
     document = _hash_option(contract_hash, contract_file, "the contract")
+    if contract_file is None and seal_to:
+        raise ValidationError("--seal-to seals the loan contract: it goes with --contract-file")
+    extra = [parse_address(a, "the recipient") for a in seal_to or []]
+    sealing: dict[str, Any] = {}
     with shell.ledger() as opened:
+        store = _sealed_store(api, opened) if contract_file is not None else None
         result = opened.pledges.propose(asset_id, pledgee, amount, currency, matures, document)
+        if contract_file is not None and document is not None:
+            owner = opened.client.signer().address
+            sealing = _seal_recorded(opened, contract_file, [pledgee, owner, *extra],
+                                     Record("pledge", result.ids["pledgeId"]), owner, "0x" + document.hex(), store)
     _done(f"Proposed pledge {result.ids['pledgeId']} of asset {asset_id} to {pledgee}: {amount:,} "
-          f"{currency.upper()}, maturing {day(matures)}", result, as_json)
+          f"{currency.upper()}, maturing {day(matures)}", result, as_json, **sealing)
+    _after_upload(sealing)
 
 
 def _pledge_act(verb: str, what: str) -> Any:
@@ -694,14 +923,33 @@ def check(
     maturity: Annotated[
         str | None, typer.Option("--maturity", help="The loan's maturity (e.g. 2027-06-30): flags an earlier expiry.")
     ] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as a PDF to this file "
+                                                           "(it re-checks with `ipledger recheck FILE`).")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write the report as HTML to this file.")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="The documents' language: zh or en.")] = "zh",
     as_json: JsonOption = False,
 ) -> None:
     """A bank's due diligence on an asset in one read: facts, licenses, pledge, history, red flags."""
     when = parse_date(maturity, "the maturity") if maturity else 0
     if not asset.strip().isdigit():
         encode_ref(asset)
+    if pdf is not None or html is not None:
+        from ledger.documents.i18n import locale_of
+
+        locale_of(lang)
     with shell.ledger(need_account=False) as opened:
         report = opened.check.due_diligence(asset, when)
+        chain_id = opened.client.chain_id
+    if pdf is not None or html is not None:
+        from ledger.cli.documents import write_document
+        from ledger.documents.due_diligence import render_due_diligence
+
+        zone = get_settings().document_timezone
+        for target, fmt in ((pdf, "pdf"), (html, "html")):
+            if target is not None:
+                write_document(target, render_due_diligence(report, chain_id=chain_id, fmt=fmt, lang=lang,
+                                                            zone=zone))
+                shell.err.print(f"wrote {target}", highlight=False)
     if as_json:
         shell.print_json(report.as_json())
         return
@@ -719,10 +967,14 @@ def print_report(report: Any) -> None:
         frozen = f"[red]yes[/red], until {day(a.frozen_until)}" + (
             f" ({freeze.court}, case {freeze.case_number})" if freeze else "")
     pledge = report.pledge
+    co = report.co_owners
+    co_owned = [("co-owners", ", ".join(f"{address} {bps / 100:g} %" for address, bps in co.shares))] if (
+        co is not None and co.held) else []
     _facts([
         ("official number", report.ref or "(none)"),
         ("kind", a.kind.label),
-        ("owner", a.owner),
+        ("owner", f"{a.owner} (the co-ownership vault)" if co_owned else a.owner),
+        *co_owned,
         ("legal status", a.status.label),
         ("verified", _yes(a.verified)),
         ("expires", day(a.expires_at) if a.expires_at else "not known"),
@@ -732,7 +984,10 @@ def print_report(report: Any) -> None:
             f"[red]pledge {pledge.pledge_id}[/red] to {pledge.pledgee}: {pledge.principal:,} {pledge.currency}, "
             f"maturing {day(pledge.maturity)}")),
         *([("loan maturity", day(report.maturity))] if report.maturity else []),
+        ("parent", str(report.parent_id) if report.parent_id else "(none)"),
+        ("children", ", ".join(map(str, report.children)) or "(none)"),
         ("as of", f"block {report.block_number}, {day(report.block_time)}"),
+        *([("finality", report.finality.sentence())] if report.finality is not None else []),
     ])
     if report.licenses:
         out.print("[bold]Active licenses[/bold]")
@@ -744,6 +999,12 @@ def print_report(report: Any) -> None:
         out.print(_license_table(report.offers))
     else:
         out.print("Pending license offers: none")
+    open_disputes = [d for d in report.disputes if d.open]
+    if open_disputes:
+        out.print("[bold]Open disputes[/bold]")
+        out.print(_dispute_table(open_disputes))
+    else:
+        out.print("Open disputes: none")
     out.print(f"Encumbrance version: {report.encumbrance_version} (a pledge accepted on this check names it)",
               highlight=False)
     if report.red_flags:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +18,8 @@ from ledger.settings import get_settings
 from ledger.timestamps.proofs import certificate_path
 
 if TYPE_CHECKING:
-    from ledger.timestamps.service import StampResult
+    from ledger.timestamps.proofs import Certificate
+    from ledger.timestamps.service import StampResult, Verified
     from ledger.timestamps.verification import Checker, Verdict
 
 # -- timestamps --------------------------------------------------------------------
@@ -33,8 +35,20 @@ IncludeCertificates = Annotated[
 def stamp(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories to stamp (one transaction).")],
     include_certificates: IncludeCertificates = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write each new certificate as a PDF beside its JSON "
+                                                    "(FILE.ipledger.pdf), with a QR code; it verifies alone.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="The PDF's language: zh or en.")] = "zh",
+    revises: Annotated[Path | None, typer.Option(
+        "--revises", help="The certificate of the earlier version this file revises (OLD.ipledger.json): the "
+                          "new stamp binds it, forming a version chain `ipledger verify` shows back to the first "
+                          "version. One file only.")] = None,
     as_json: JsonOption = False,
     api: ApiOption = None,
+    service_url: Annotated[str | None, typer.Option(
+        "--service", envvar="IPLEDGER_STAMP_SERVICE_URL",
+        help="Stamp through this server's stamp service (the address --api takes): only the leaves travel, the "
+             "service signs a pending receipt at once and anchors them with others' in its next round (a few gas "
+             "each); the certificates are written when the round is anchored.")] = None,
 ) -> None:
     """Timestamp files: an author-bound commitment on chain, a certificate beside each file.
 
@@ -44,10 +58,31 @@ def stamp(
     """
     from ledger.timestamps.service import StampResult, collect_files
 
+    if pdf:
+        from ledger.documents.i18n import locale_of
+
+        locale_of(lang)  # bad input before anything is sent
     files = collect_files(paths, include_certificates)
     total = sum(f.stat().st_size for f in files)
+    earlier = None
+    if revises is not None:
+        from ledger.timestamps.proofs import Certificate
+
+        earlier = Certificate.load(revises)
+        if len(files) != 1:
+            raise ValidationError(f"--revises names the earlier version of one file; {len(files)} files were given")
+        if api is not None or service_url is not None:
+            raise ValidationError("a revision is stamped with the local ledger, not through --api or --service")
+    if api is not None and service_url is not None:
+        raise ValidationError("--api relays your own stamp transaction, --service has the stamp service anchor it: "
+                              "choose one")
+    if service_url is not None:
+        result = _stamp_via_service(service_url, files)
+        _print_stamped(result, as_json, _write_pdfs(result, lang) if pdf else [])
+        return
     if api is not None:
-        _print_stamped(_stamp_via_api(api, files), as_json)
+        result = _stamp_via_api(api, files)
+        _print_stamped(result, as_json, _write_pdfs(result, lang) if pdf else [])
         return
     with ledger() as opened:
         service = opened.timestamps
@@ -57,13 +92,29 @@ def stamp(
             TimeRemainingColumn(), console=err, transient=True, disable=len(files) < 50 and total < 50_000_000,
         ) as progress:
             task = progress.add_task(f"hashing {len(files)} files", total=total)
-            plan = service.plan(files, signer.address, lambda n: progress.advance(task, n))
+            plan = service.plan(files, signer.address, lambda n: progress.advance(task, n), revises=earlier)
             progress.update(task, description="sending")
             result = (
                 service.send(plan.batch, signer).with_kept(plan.kept)
                 if plan.batch is not None else StampResult(kept=plan.kept)
             )
-    _print_stamped(result, as_json)
+    _print_stamped(result, as_json, _write_pdfs(result, lang) if pdf else [])
+
+
+def _write_pdfs(result: StampResult, lang: str) -> list[str]:
+    """A PDF beside each new certificate (``FILE.ipledger.pdf``); the JSON stays the proof of record."""
+    from ledger.cli.documents import public_url, write_document
+    from ledger.documents.certificate import render_certificate
+    from ledger.timestamps.proofs import certificate_pdf_path
+
+    zone = get_settings().document_timezone
+    written = []
+    for cert, path in zip(result.certificates, result.paths, strict=True):
+        target = certificate_pdf_path(path)
+        write_document(target, render_certificate(cert, fmt="pdf", lang=lang, public_url=public_url(cert.chain_id),
+                                                  zone=zone))
+        written.append(str(target))
+    return written
 
 
 def _stamp_via_api(api: str, files: list[Path]) -> StampResult:
@@ -86,9 +137,47 @@ def _stamp_via_api(api: str, files: list[Path]) -> StampResult:
         client.close()
 
 
-def _print_stamped(result: StampResult, as_json: bool) -> None:
+def _stamp_via_service(url: str, files: list[Path]) -> StampResult:
+    from ledger.client.api import ApiClient
+    from ledger.client.remote import anchored_via_api, stamp_via_service
+    from ledger.timestamps.service import StampResult, TimestampService
+
+    settings = get_settings()
+    author = _author_address()
+    client = ApiClient(url)
+    try:
+        plan = TimestampService.plan_files(files, author, anchored_via_api(client))
+        if plan.batch is None:
+            return StampResult(kept=plan.kept)
+        with err.status(f"waiting for the stamp service to anchor {len(plan.batch.items)} leaves"):
+            return stamp_via_service(client, plan.batch, settings).with_kept(plan.kept)
+    finally:
+        client.close()
+
+
+def _author_address() -> str:
+    """The author's address: a stamp service needs no signature, so a keystore is not unlocked for it."""
+    from ledger.chain.accounts import Keystores
+    from ledger.context import resolve_account
+
+    settings = get_settings()
+    if settings.dev_account is None and settings.private_key is None:
+        keystores = Keystores(settings.data_dir)
+        if keystores.list() or settings.account:
+            return keystores.find(settings.account).address
+    account = resolve_account(settings, embedded=False, prompt=prompt_password, notices=[])
+    if account is None:
+        raise ValidationError("a stamp names its author: create your account with `ipledger account new`")
+    return account.address
+
+
+def _print_stamped(result: StampResult, as_json: bool, pdfs: list[str] | None = None) -> None:
+    pdfs = pdfs or []
     if as_json:
-        print_json(result.as_json())
+        entries = result.as_json()
+        for entry, pdf in zip(entries, pdfs, strict=False):  # written certificates come first
+            entry["pdf_file"] = pdf
+        print_json(entries)
         return
     if result.certificates:
         first = result.certificates[0]
@@ -98,9 +187,14 @@ def _print_stamped(result: StampResult, as_json: bool) -> None:
             f"Stamped {what} for {first.author} in block {first.block_number} "
             f"at {first.block_time_iso} (tx {first.tx_hash})."
         )
+        if first.revises is not None:
+            out.print(f"  revises {first.revises.certificate.file_name} (root {first.revises.root}, block "
+                      f"{first.revises.certificate.block_number}); version {len(first.chain())} of its chain")
         if n <= 20:
             for path in result.paths:
                 out.print(f"  certificate: {path}")
+            for pdf in pdfs:
+                out.print(f"  PDF: {pdf}")
         else:
             out.print(f"  {n} certificates written beside the files (*.ipledger.json)")
     else:
@@ -119,7 +213,8 @@ def verify(
     file: Annotated[Path, typer.Argument(help="The file that was stamped, or a folder: every file in it.")],
     certificate: Annotated[
         Path | None,
-        typer.Argument(help="Its certificate (default: every FILE.ipledger[.N].json; the earliest that holds)."),
+        typer.Argument(help="Its certificate, JSON or PDF (default: every FILE.ipledger[.N].json; the earliest "
+                            "that holds)."),
     ] = None,
     as_json: JsonOption = False,
     api: ApiOption = None,
@@ -139,10 +234,11 @@ def verify(
             client.close()
         return
     with ledger(need_account=False) as opened:
-        _verify_with(file, certificate, opened.timestamps.check, as_json)
+        _verify_with(file, certificate, opened.timestamps.check, as_json, opened.timestamps.verify_chain)
 
 
-def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: bool) -> None:
+def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: bool,
+                 chain_of: Callable[[Certificate], list[Verified]] | None = None) -> None:
     from ledger.timestamps.verification import verify_files, verify_folder
 
     if file.is_dir():
@@ -160,8 +256,21 @@ def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: 
             raise typer.Exit(1)
         return
     [verdict] = verify_files([file], check, certificate)
+    versions: list[tuple[Certificate, Verified]] = []
+    if verdict.verified is not None and verdict.certificate_file and chain_of is not None:
+        from ledger.timestamps.proofs import Certificate
+
+        held = Certificate.load(verdict.certificate_file)
+        if held.revises is not None:
+            versions = list(zip(held.chain(), chain_of(held), strict=True))  # a broken link raises here
     if as_json:
-        print_json(verdict.as_json())  # the reason too when it fails, then the exit code says so
+        data = verdict.as_json()  # the reason too when it fails, then the exit code says so
+        if versions:
+            data["versions"] = [{"version": n, "file_name": c.file_name, "root": c.root, "leaf": c.leaf,
+                                 "digest": c.digest, "author": v.author, "block_number": v.block_number,
+                                 "block_time_iso": v.block_time_iso, "tx_hash": v.tx_hash, "valid": True}
+                                for n, (c, v) in enumerate(versions, start=1)]
+        print_json(data)
     if verdict.verified is None:
         raise verdict.error or VerificationError(verdict.reason or "the certificate does not hold")
     if as_json:
@@ -171,10 +280,17 @@ def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: 
         f"[green]VALID[/green] {file} was committed by {verified.author} at {verified.block_time_iso} "
         f"(block {verified.block_number}, tx {verified.tx_hash}, chain {verified.chain_id})."
     )
+    if verified.finality is not None:
+        out.print(f"  {verified.finality.sentence()}", markup=False, highlight=False)
     if verified.stamper != verified.author:
         out.print(f"  sent on chain by {verified.stamper}; the commitment binds the author above")
     if verdict.certificate_file and certificate is None and verdict.certificate_file != str(certificate_path(file)):
         out.print(f"  certificate: {verdict.certificate_file}")
+    if versions:
+        out.print(f"  version {len(versions)} of a chain of {len(versions)}; every link verifies on its own:")
+        for n, (cert, link) in enumerate(versions, start=1):
+            out.print(f"    {n}. {cert.file_name}  sha256 {cert.digest}  by {link.author} at {link.block_time_iso} "
+                      f"(block {link.block_number}, tx {link.tx_hash})", markup=False, highlight=False)
 
 
 def _verdict_line(verdict: Verdict) -> str:
@@ -182,8 +298,9 @@ def _verdict_line(verdict: Verdict) -> str:
         return f"FAILED {verdict.file}: {verdict.reason}"
     v = verdict.verified
     name = Path(verdict.certificate_file or "").name
+    final = f"; {v.finality.sentence()}" if v.finality is not None else ""
     return (f"VALID  {verdict.file}: committed by {v.author} at {v.block_time_iso} "
-            f"(block {v.block_number}, tx {v.tx_hash}; {name})")
+            f"(block {v.block_number}, tx {v.tx_hash}; {name}{final})")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +37,10 @@ from ledger.errors import (
 )
 from ledger.registry.licenses import LicenseTerms
 from ledger.relay.service import sign_request
+from ledger.sealing.format import Recipient
+
+API_PREFIX = "/api/v1"
+"""The JSON API's prefix on the server (``api.paths.API_PREFIX``; an interface does not import the other)."""
 
 _BY_STATUS: dict[int, type[LedgerError]] = {
     400: ValidationError, 403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError,
@@ -46,7 +51,9 @@ _BY_STATUS: dict[int, type[LedgerError]] = {
 
 class ApiClient:
     def __init__(self, base_url: str, timeout: float = 60.0) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=timeout)
+        """``base_url`` is the server's address (what ``ipledger up`` prints); the JSON API is under ``/api/v1``."""
+        self.base_url = base_url.rstrip("/")
+        self.http = httpx.Client(base_url=f"{self.base_url}{API_PREFIX}", timeout=timeout)
         self._chain: dict[str, Any] | None = None
 
     def _json(self, response: httpx.Response) -> Any:
@@ -383,6 +390,63 @@ class ApiClient:
         self.approve_tokens(account, "Marketplace", price)
         return self.call(account, "Marketplace", "acceptAnswer(uint256,uint40)", answer_id,
                          parse_date(expiry, "the expiry", allow_zero=False))
+
+    # -- sealed documents ---------------------------------------------------------------------------
+
+    def encryption_key(self, address: str, version: int | None = None) -> dict[str, Any]:
+        """An account's published encryption key (``GET /keys/{address}``)."""
+        return dict(self.get(f"/keys/{address}", **({} if version is None else {"version": version})))
+
+    def upload_sealed(self, path: Path) -> dict[str, Any]:
+        """Store a sealed file on the server (streamed; ciphertext only): its ``sealed_id`` and recipients."""
+        try:
+            with path.open("rb") as fh:
+                return dict(self._json(self.http.post("/sealed", content=fh,
+                                                      headers={"Content-Type": "application/octet-stream"})))
+        except httpx.TransportError as exc:
+            raise ChainUnavailableError(f"the API at {self.http.base_url} does not answer: {exc}") from None
+
+    def sealed_for(self, address: str) -> dict[str, Any]:
+        """The sealed documents addressed to ``address``: ``{"data": [...], "count"}``."""
+        return dict(self.get("/sealed", recipient=address))
+
+    def sealed_info(self, sealed_id: str) -> dict[str, Any]:
+        """A stored document's header, recipients and the ledger records its plaintext hash matches."""
+        return dict(self.get(f"/sealed/{sealed_id}/info"))
+
+    def download_sealed(self, sealed_id: str, target: Path) -> None:
+        """Write the stored sealed file to ``target`` (atomically), streamed."""
+        from ledger.sealing.stream import atomic_output
+
+        try:
+            with self.http.stream("GET", f"/sealed/{sealed_id}") as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self._json(response)
+                with atomic_output(target) as out:
+                    for block in response.iter_bytes():
+                        out.write(block)
+        except httpx.TransportError as exc:
+            raise ChainUnavailableError(f"the API at {self.http.base_url} does not answer: {exc}") from None
+
+    def add_sealed_recipients(self, account: LocalAccount, sealed_id: str, entries: list[Recipient]
+                              ) -> dict[str, Any]:
+        """Add wrapped keys to a stored document, signed by ``account`` (its sealer or a recipient)."""
+        from eth_account.messages import encode_defunct
+
+        from ledger.sealing.store import recipients_message
+
+        signed = account.sign_message(encode_defunct(text=recipients_message(sealed_id, entries)))
+        return dict(self.post(f"/sealed/{sealed_id}/recipients", {
+            "entries": [e.as_json() for e in entries], "signer": account.address,
+            "signature": "0x" + bytes(signed.signature).hex()}))
+
+    def disclose(self, account: LocalAccount, document_id: str, plaintext_hash: str, recipients: list[str]
+                 ) -> dict[str, Any]:
+        """Record on chain (KeyDirectory.disclose, relayed) that ``account`` gave ``recipients`` the document."""
+        return self.call(account, "KeyDirectory", "disclose(bytes32,bytes32,address[])",
+                         parse_hash32(document_id), parse_hash32(plaintext_hash),
+                         [parse_address(r, "a recipient") for r in recipients])
 
     def close(self) -> None:
         self.http.close()

@@ -7,14 +7,17 @@ The user's key never leaves this process: each write is an ERC-2771 request sign
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
+from ledger.chain.finality import Finality
 from ledger.client.api import ApiClient
-from ledger.errors import ConflictError, LedgerError, NotFoundError, VerificationError
+from ledger.errors import ConflictError, LedgerError, NotFoundError, TransactionFailedError, VerificationError
 from ledger.settings import Settings
+from ledger.timestamps.aggregator import receipt_signer
 from ledger.timestamps.proofs import Certificate
 from ledger.timestamps.service import (
     Anchor,
@@ -24,6 +27,7 @@ from ledger.timestamps.service import (
     TimestampService,
     Verified,
     issue_certificates,
+    issue_service_certificates,
     stamp_call_data,
 )
 from ledger.timestamps.verification import Checker
@@ -69,6 +73,47 @@ def stamp_via_api(api: ApiClient, account: LocalAccount, batch: StampBatch, sett
     return issue_certificates(batch, anchor)
 
 
+def _finality(data: Any) -> Finality | None:
+    """The API's finality of a record (None from an API that does not say it)."""
+    if not isinstance(data, dict):
+        return None
+    return Finality(int(data["block_number"]), int(data["head"]), int(data["required_confirmations"]),
+                    None if data.get("finalized_block") is None else int(data["finalized_block"]))
+
+
+def stamp_via_service(api: ApiClient, batch: StampBatch, settings: Settings, *, timeout: float = 300.0,
+                      on_receipts: Callable[[list[dict[str, Any]]], None] | None = None) -> StampResult:
+    """Stamp a batch through the server's stamp service: archive it (the salts stay here), submit only the
+    leaves, check each pending receipt's signature against the service's published address, wait for the
+    rounds to be anchored (a long poll per round) and complete each certificate from its proof."""
+    TimestampService.archive(settings.data_dir / "stamps", batch)
+    service = api.get("/stamps/service")
+    leaves = [item.leaf for item in batch.items]
+    step = int(service["max_leaves_per_request"])
+    receipts: list[dict[str, Any]] = []
+    for start in range(0, len(leaves), step):
+        receipts.extend(api.post("/stamps", {"leaves": leaves[start:start + step]})["data"])
+    for receipt in receipts:
+        if receipt_signer(receipt, service["domain"]) != service["address"]:
+            raise VerificationError(f"the pending receipt of {receipt['leaf']} is not signed by the stamp service "
+                                    f"{service['address']}")
+    if on_receipts is not None:
+        on_receipts(receipts)
+    deadline = time.monotonic() + timeout
+    answers: dict[str, dict[str, Any]] = {}
+    for leaf in leaves:
+        while leaf not in answers:
+            left = deadline - time.monotonic()
+            answer = api.get(f"/stamps/{leaf}", wait=max(0.0, min(30.0, left)))
+            if answer["status"] == "anchored":
+                answers[leaf] = answer
+            elif left <= 0:
+                raise TransactionFailedError(
+                    f"the stamp service has not anchored {leaf} after {timeout:.0f}s; its signed receipt "
+                    f"promises round {answer['round']}: ask again with GET /api/v1/stamps/{leaf}")
+    return issue_service_certificates(batch, [answers[leaf] for leaf in leaves])
+
+
 def check_via_api(api: ApiClient, chunk: int = 100) -> Checker:
     """A :data:`~ledger.timestamps.verification.Checker` that asks the API (``/timestamps/verify-batch``).
 
@@ -90,6 +135,7 @@ def check_via_api(api: ApiClient, chunk: int = 100) -> Checker:
                     chain_id=int(answer["chain_id"]), block_number=int(answer["block_number"]),
                     block_time=int(answer["block_time"]), block_time_iso=str(answer["block_time_iso"]),
                     tx_hash=str(answer["tx_hash"]), digest=cert.digest, batch_size=cert.batch_size,
+                    finality=_finality(answer.get("finality")),
                 ))
         return results
 

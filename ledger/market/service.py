@@ -64,6 +64,7 @@ from ledger.encoding import (
 )
 from ledger.errors import ContractError, ValidationError, contract_error
 from ledger.registry.assets import act
+from ledger.registry.disputes import refuse_sale_if_disputed
 from ledger.registry.licenses import LicenseTerms
 from ledger.registry.metadata import MetadataStore, StoredMetadata, parse_hash
 
@@ -527,6 +528,7 @@ class MarketService:
         """List the sender's asset at ``price`` until ``expiry`` (for ``buyer`` only, if given), approving
         the Marketplace for it first if needed; the act's ids carry ``listingId``. Listing an asset
         again replaces its earlier listing."""
+        refuse_sale_if_disputed(self.client, self.registry, asset_id)  # before any approval is asked
         signer = self.client.signer(sender)
         settle = self.token(token)
         args = [asset_id, settle.address, self._units(price, settle, "the price"), self._time(expiry, "the expiry"),
@@ -688,6 +690,7 @@ class MarketService:
     def answer_demand(self, demand_id: int, asset_id: int, price: int | Amount, *,
                       sender: LocalAccount | None = None) -> Act:
         """Answer a demand with the sender's asset at ``price`` (within the budget); ids carry ``answerId``."""
+        refuse_sale_if_disputed(self.client, self.registry, asset_id)
         units = self._units(price, self.token(self.demand_of(demand_id).token), "the price")
         fn = self.market.functions.answerDemand(demand_id, asset_id, units)
         return act(self.client, self.market, self.client.transact(fn, sender=sender), "answerId", "demandId",
@@ -810,7 +813,7 @@ class MarketService:
         """A page of the offers acceptable now (for ``asset_id`` only, if given), oldest first, and how many."""
         _page_bounds(offset, limit)
         found = self._scan(self.market, "openOffers", self.counts().offers)
-        page, count = self._page(found, offset, limit, None if asset_id is None else lambda x: x[4] == asset_id)
+        page, count = self._page(found, offset, limit, None if asset_id is None else lambda x: x[5] == asset_id)
         return [Offer.from_tuple(i, raw) for i, raw in page], count
 
     def open_license_listings(self, *, offset: int = 0, limit: int = 50,

@@ -13,7 +13,7 @@ and :meth:`AssetService.revoke_role` give and take ``REGISTRAR_ROLE`` and ``PLED
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,54 @@ def act(client: ChainClient, contract: Contract, receipt: Receipt, *id_args: str
     return Act(receipt.tx_hash, receipt.block_number, ids)
 
 
+MAX_URI = 2048
+"""The longest metadata URI a registration takes."""
+
+
+@dataclass(frozen=True)
+class NewAsset:
+    """What every registration sends besides its owners (``IPRegistry.register``, ``CoOwnership.register``),
+    checked, its metadata document stored: one place for the metadata steps both take."""
+
+    content: bytes
+    kind: AssetKind
+    ref: bytes
+    stored: StoredMetadata
+    uri: str
+
+    @classmethod
+    def prepare(cls, store: MetadataStore, content_hash: bytes | str, kind: AssetKind | str, ref: str | None,
+                metadata: Mapping[str, Any] | StoredMetadata, uri: str | None = None) -> NewAsset:
+        """Check the content hash, kind, official number and URI; store the metadata document (unless it is
+        already a :class:`StoredMetadata`): its URI is the default ``uri``."""
+        content = parse_hash32(content_hash, "the content hash", allow_zero=False)
+        kind = kind if isinstance(kind, AssetKind) else AssetKind.parse(kind)
+        ref_bytes = encode_ref(ref)
+        if uri is not None and len(uri) > MAX_URI:
+            raise ValidationError(f"the metadata URI is too long: at most {MAX_URI} characters, got {len(uri)}")
+        stored = metadata if isinstance(metadata, StoredMetadata) else store.put(metadata)
+        uri = stored.uri if uri is None else uri
+        if len(uri) > MAX_URI:
+            raise ValidationError(f"the metadata URI is too long: at most {MAX_URI} characters, got {len(uri)}")
+        return cls(content, kind, ref_bytes, stored, uri)
+
+    def registered(self, client: ChainClient, registry: Contract, receipt: Receipt) -> Registered:
+        """The :class:`Registered` of this registration's receipt (its ``AssetRegistered`` names the id)."""
+        done = act(client, registry, receipt, "assetId")
+        return Registered(done.tx_hash, done.block_number, done.ids, asset_id=done.ids["assetId"],
+                          metadata_hash=self.stored.hash, uri=self.uri, content_hash="0x" + self.content.hex())
+
+
+def file_registration(path: Path, kind: AssetKind | str, ref: str | None, title: str, *,
+                      description: str | None = None, extra: Mapping[str, Any] | None = None,
+                      ) -> tuple[bytes, AssetKind, str | None, dict[str, Any]]:
+    """A file's registration: its SHA-256 (streamed), kind, official number as stored, and metadata document."""
+    kind = kind if isinstance(kind, AssetKind) else AssetKind.parse(kind)
+    ref_text = decode_ascii32(encode_ref(ref)) or None
+    document = build_document(title, kind=kind.label, ref=ref_text, description=description, extra=extra)
+    return file_digest(path), kind, ref_text, document
+
+
 class AssetService:
     """Register, read and move IP assets; the registrar's and the admin's acts on them."""
 
@@ -228,18 +276,9 @@ class AssetService:
         sender: LocalAccount | None = None,
     ) -> Registered:
         """Register an asset minted to the sender; the metadata document is stored here first."""
-        content = parse_hash32(content_hash, "the content hash", allow_zero=False)
-        kind = kind if isinstance(kind, AssetKind) else AssetKind.parse(kind)
-        ref_bytes = encode_ref(ref)
-        stored = metadata if isinstance(metadata, StoredMetadata) else self.metadata.put(metadata)
-        uri = stored.uri if uri is None else uri
-        if len(uri) > 2048:
-            raise ValidationError(f"the metadata URI is too long: at most 2048 characters, got {len(uri)}")
-        fn = self.registry.functions.register(content, int(kind), ref_bytes, stored.hash_bytes, uri)
-        receipt = self.client.transact(fn, sender=sender)
-        done = act(self.client, self.registry, receipt, "assetId")
-        return Registered(done.tx_hash, done.block_number, done.ids, asset_id=done.ids["assetId"],
-                          metadata_hash=stored.hash, uri=uri, content_hash="0x" + content.hex())
+        new = NewAsset.prepare(self.metadata, content_hash, kind, ref, metadata, uri)
+        fn = self.registry.functions.register(new.content, int(new.kind), new.ref, new.stored.hash_bytes, new.uri)
+        return new.registered(self.client, self.registry, self.client.transact(fn, sender=sender))
 
     def register_file(
         self,
@@ -254,10 +293,9 @@ class AssetService:
         sender: LocalAccount | None = None,
     ) -> Registered:
         """Register the file at ``path`` (its SHA-256, streamed, is the content hash) with a title."""
-        kind = kind if isinstance(kind, AssetKind) else AssetKind.parse(kind)
-        ref_text = decode_ascii32(encode_ref(ref)) or None
-        document = build_document(title, kind=kind.label, ref=ref_text, description=description, extra=extra)
-        return self.register(file_digest(path), kind, ref_text, document, uri=uri, sender=sender)
+        digest, kind, ref_text, document = file_registration(path, kind, ref, title, description=description,
+                                                             extra=extra)
+        return self.register(digest, kind, ref_text, document, uri=uri, sender=sender)
 
     def transfer(self, asset_id: int, to: str, *, sender: LocalAccount | None = None) -> Act:
         """Move the sender's asset to ``to`` (``safeTransferFrom``), through the freeze/pledge guard."""
@@ -442,6 +480,14 @@ class AssetService:
             if event is not None and event.event == "AssetRegistered":
                 registration = Registration.from_event(event)
                 registrations[registration.asset_id] = registration
+        untimed = {r.block_number for r in registrations.values() if r.block_time == 0}
+        if untimed:  # a node that sends logs without blockTimestamp (Hardhat, Ganache): the headers say it
+            headers = self.client.block_headers(sorted(untimed))
+            registrations = {
+                i: replace(r, block_time=headers[r.block_number].timestamp)
+                if r.block_time == 0 and r.block_number in headers else r
+                for i, r in registrations.items()
+            }
         views = []
         for n, asset_id in enumerate(asset_ids):
             (raw_asset,) = decode_output(asset_fn, results[3 * n])

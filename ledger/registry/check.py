@@ -10,9 +10,15 @@
 3. ``eth_getLogs`` of its ``Transfer`` and ``Approval`` events of the token;
 4. ``eth_getLogs`` of the LicenseRegistry's and PledgeRegistry's events whose second topic is
    the asset id (every license and pledge step);
-5. ``eth_getBlockByNumber("latest")``: the hash of the block read, which reports are cached by.
+5. ``eth_getLogs`` of the IPRegistry's ``ParentSet`` events naming the asset as parent (its children);
+6. ``eth_getBlockByNumber("latest")``: the hash of the block read, which reports are cached by;
+7. the head's number, and the chain's ``finalized`` block where finality is judged by it: how final
+   the report is (:attr:`DueDiligence.finality`, the finality of the asset's latest recorded change).
 
-The logs are cut at the block the call read, so the history and the state agree. The official
+The logs are cut at the block the call read, so the history and the state agree. Disputes (open
+and resolved) and the asset's parent come from its own events (``DisputeOpened``, ``DisputeResolved``,
+``ParentSet``); an open dispute is a red flag, one of ownership first of all (the asset can then
+neither move nor be pledged). The official
 number, the hashes and the metadata URI come from ``AssetRegistered`` (they are not in the
 contracts' storage); block times come with the logs (``blockTimestamp``) and, from a node that
 does not send them, from the block headers in a second round trip (then cached).
@@ -44,8 +50,11 @@ from ledger.chain.abi import (
     uint_topic,
 )
 from ledger.chain.client import ChainClient, Contract
+from ledger.chain.finality import Finality
 from ledger.encoding import (
     AssetKind,
+    DisputeKind,
+    DisputeOutcome,
     LabelledEnum,
     LegalStatus,
     LicenseKind,
@@ -53,10 +62,13 @@ from ledger.encoding import (
     decode_ascii32,
     encode_ref,
     iso,
+    parse_address,
     parse_date,
 )
 from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.registry.assets import Asset, Freeze, Registration
+from ledger.registry.coowners import CoOwners
+from ledger.registry.disputes import Dispute
 from ledger.registry.licenses import License
 from ledger.registry.metadata import MetadataStore
 from ledger.registry.pledges import Pledge
@@ -89,18 +101,23 @@ _TEXT_ARGS = ("ref", "territory", "fieldOfUse", "recordalNo", "currency")
 _ENUM_ARGS: dict[tuple[str, str], type[LabelledEnum]] = {
     ("IPRegistry", "kind"): AssetKind, ("IPRegistry", "status"): LegalStatus, ("LicenseRegistry", "kind"): LicenseKind,
 }
+_DISPUTE_ENUM_ARGS: dict[tuple[str, str], type[LabelledEnum]] = {
+    ("IPRegistry", "kind"): DisputeKind, ("IPRegistry", "outcome"): DisputeOutcome,
+}
+"""A dispute's events (they carry ``disputeId``) name a dispute's kind, not an asset's."""
 
 
 def readable(contract: str, args: dict[str, Any]) -> dict[str, Any]:
     """Event arguments as a reader wants them: codes as text, enum numbers as names."""
     out: dict[str, Any] = {}
+    enums = _DISPUTE_ENUM_ARGS if "disputeId" in args else _ENUM_ARGS
     for name, value in args.items():
         if isinstance(value, dict):
             out[name] = readable(contract, value)
         elif name in _TEXT_ARGS and isinstance(value, str):
             out[name] = decode_ascii32(value)
-        elif (contract, name) in _ENUM_ARGS and isinstance(value, int):
-            out[name] = _ENUM_ARGS[(contract, name)].label_of(value)
+        elif (contract, name) in enums and isinstance(value, int):
+            out[name] = enums[(contract, name)].label_of(value)
         else:
             out[name] = value
     return out
@@ -136,8 +153,19 @@ class DueDiligence:
     maturity: int
     block_number: int
     block_time: int
+    disputes: list[Dispute] = field(default_factory=list)
+    """Every dispute recorded over the asset, open ones first, then by id."""
+    parent_id: int = 0
+    """The asset this one names as its parent (0: none)."""
+    co_owners: CoOwners | None = None
+    """The co-owners, when the asset is held by its co-ownership vault (see :mod:`ledger.registry.coowners`)."""
+    children: list[int] = field(default_factory=list)
+    """The assets that name this one as their parent."""
     block_hash: str | None = None
     """The hash of block ``block_number`` when the node named it in the same batch (caching keys on it)."""
+    finality: Finality | None = None
+    """How final the report is: the finality of the block of the asset's latest recorded change (a
+    change the chain may still drop makes the whole report provisional)."""
     round_trips: int = 1
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -177,20 +205,64 @@ class DueDiligence:
                 "encumbrance_version": self.encumbrance_version,
                 "clean": self.clean, "red_flags": [f.as_json() for f in self.red_flags], "flags": self.flags,
                 "registration": self.registration.as_json() if self.registration else None,
+                "disputes": [d.as_json() for d in self.disputes],
+                "open_disputes": sum(1 for d in self.disputes if d.open),
+                "parent_id": self.parent_id or None, "children": self.children,
+                "co_owners": self.co_owners.as_json() if self.co_owners else None,
                 "history": [history_json(e) for e in self.history],
                 "maturity": self.maturity, "matures_on": iso(self.maturity),
                 "block_number": self.block_number, "block_hash": self.block_hash, "block_time": self.block_time,
                 "as_of": iso(self.block_time),
+                "finality": self.finality.as_json() if self.finality is not None else None,
                 "round_trips": self.round_trips,
             })
         data: dict[str, Any] = self._memo["json"]
         return data
 
 
+def dispute_flags(disputes: list[Dispute]) -> tuple[list[RedFlag], list[RedFlag]]:
+    """Open disputes as red flags: those of ownership (they block a loan first), and the others."""
+    blocking, other = [], []
+    for d in disputes:
+        if not d.open:
+            continue
+        since = f"case {d.ref}, opened {day(d.opened_at)}"
+        if d.blocks_moves:
+            blocking.append(RedFlag("ownership_disputed", (
+                f"its ownership is in dispute (dispute {d.dispute_id}, {since}): it cannot be transferred or "
+                "pledged until the dispute is resolved")))
+        else:
+            other.append(RedFlag("disputed", f"a dispute is open: {d.kind.label.replace('-', ' ')} "
+                                             f"(dispute {d.dispute_id}, {since})"))
+    return blocking, other
+
+
+def co_owner_flag(co_owners: CoOwners | None, history: list[LogEvent]) -> RedFlag | None:
+    """A co-owned asset with no pledge proposed by its co-ownership vault (which proposes only once
+    every co-owner consented to the pledge's exact terms): the co-owners' consents are still missing."""
+    if co_owners is None or not co_owners.held:
+        return None
+    pending: set[int] = set()
+    for event in history:
+        args = event.args
+        if event.event == "PledgeProposed" and str(args.get("pledgor", "")).lower() == co_owners.vault.lower():
+            pending.add(int(args["pledgeId"]))
+        elif event.event in ("PledgeAccepted", "PledgeCancelled"):
+            pending.discard(int(args["pledgeId"]))
+    if pending:
+        return None
+    owners = ", ".join(f"{address} ({bps / 100:g} %)" for address, bps in co_owners.shares)
+    return RedFlag("co_owners_not_consented", (
+        f"co-owned by {owners}: a pledge or a transfer needs every co-owner's consent to its exact terms, and no "
+        "pledge has been proposed with them yet"))
+
+
 def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freeze | None, pledge: Pledge | None,
-              licenses: list[License], offers: list[License] | None = None) -> list[RedFlag]:
-    """The lens's flags as sentences with the facts behind each."""
-    out: list[RedFlag] = []
+              licenses: list[License], offers: list[License] | None = None,
+              disputes: list[Dispute] | None = None) -> list[RedFlag]:
+    """The lens's flags and the open disputes as sentences with the facts behind each."""
+    blocking, other = dispute_flags(disputes or [])
+    out: list[RedFlag] = list(blocking)
     for name, code in FLAG_CODES.items():
         if not flags.get(name):
             continue
@@ -235,7 +307,7 @@ def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freez
         else:
             message = name
         out.append(RedFlag(code, message))
-    return out
+    return out + other
 
 
 class CheckService:
@@ -252,8 +324,10 @@ class CheckService:
         *,
         from_block: int = 0,
         cache_size: int = 1024,
+        coownership: Contract | None = None,
     ) -> None:
         self.client = client
+        self.coownership = coownership
         self.lens = lens
         self.registry = registry
         self.licenses = licenses
@@ -266,6 +340,7 @@ class CheckService:
             pledges.address: ("PledgeRegistry", pledges.abi),
         })
         self._token_topics = [self._decoder.topic("Transfer"), self._decoder.topic("Approval")]
+        self._parent_topic = self._decoder.topic("ParentSet")
         self._report_fn = function_abi(lens.abi, "dueDiligence")
         self._ids_of_refs: dict[bytes, int] = {}
         self._block_times: OrderedDict[int, int] = OrderedDict()
@@ -277,6 +352,7 @@ class CheckService:
         self._watcher: threading.Thread | None = None
         self._wanted = 0.0
         self._stop = threading.Event()
+        client.uses_finalized_tag  # noqa: B018 - ask the chain once now, so a report stays one round trip
 
     # -- the report --------------------------------------------------------------------------------
 
@@ -392,16 +468,30 @@ class CheckService:
                     self._look_at_head()
         return self._head[1]
 
-    def _fetch(self, asset_id: int, maturity: int) -> DueDiligence:
+    def due_diligence_at(self, asset_id: int, maturity: int, block: int) -> DueDiligence:
+        """The report of ``asset_id`` as the chain stood at ``block`` (a re-check of an earlier report:
+        the same block gives the same report, whatever happened since)."""
+        if block < 0:
+            raise ValidationError(f"block numbers start at 0, got {block}")
+        return self._fetch(self.resolve(asset_id), parse_date(maturity, "the maturity"), block)
+
+    def _fetch(self, asset_id: int, maturity: int, block: int | None = None) -> DueDiligence:
         topic = uint_topic(asset_id)
+        tag: int | str = "latest" if block is None else block
         calls = [
-            call_request(self.lens.address, self.lens.encode_abi("dueDiligence", [asset_id, maturity])),
-            logs_request([self.registry.address], [None, topic], self.from_block),
-            logs_request([self.registry.address], [self._token_topics, None, None, topic], self.from_block),
-            logs_request([self.licenses.address, self.pledges.address], [None, None, topic], self.from_block),
-            ("eth_getBlockByNumber", ["latest", False]),
+            call_request(self.lens.address, self.lens.encode_abi("dueDiligence", [asset_id, maturity]), tag),
+            logs_request([self.registry.address], [None, topic], self.from_block, tag),
+            logs_request([self.registry.address], [self._token_topics, None, None, topic], self.from_block, tag),
+            logs_request([self.licenses.address, self.pledges.address], [None, None, topic], self.from_block, tag),
+            logs_request([self.registry.address], [self._parent_topic, None, topic], self.from_block, tag),
+            ("eth_getBlockByNumber", ["latest" if block is None else hex(block), False]),
         ]
-        result, own, token, deals, header = raw_results(self.client, calls)
+        co = self.coownership
+        if co is not None:
+            calls.append(call_request(co.address, co.encode_abi("vaultOf", [asset_id]), tag))
+        finality_calls = self.client.finality_calls()
+        result, own, token, deals, kin, header, *rest = raw_results(self.client, [*calls, *finality_calls])
+        vault, head = rest[:len(rest) - len(finality_calls)], rest[len(rest) - len(finality_calls):]
         round_trips = 1
         (report,) = decode_output(self._report_fn, result)
         (_, _, raw_asset, frozen, raw_freeze, pledge_id, raw_pledge, license_ids, raw_licenses, raw_flags,
@@ -423,14 +513,94 @@ class CheckService:
         licenses = [License.from_tuple(int(i), raw) for i, raw in zip(license_ids, raw_licenses, strict=True)]
         offers = [License.from_tuple(int(i), raw) for i, raw in zip(offer_ids, raw_offers, strict=True)]
         flags = {name: bool(on) for name, on in zip(FLAG_NAMES, raw_flags, strict=True)}
+        disputes = sorted(Dispute.from_events(history), key=lambda d: (not d.open, d.dispute_id))
+        flags["ownershipDisputed"] = any(d.blocks_moves for d in disputes)
+        flags["disputed"] = any(d.open for d in disputes)
+        parent_id = next((int(e.args["parentId"]) for e in history if e.event == "ParentSet"), 0)
+        children = sorted({int(event.args["assetId"]) for event in map(self._decoder.decode, kin)
+                           if event is not None and event.event == "ParentSet" and event.block_number <= block_number
+                           and int(event.args["parentId"]) == asset_id})
+        co_owners = None
+        if co is not None and vault:
+            (vault_address,) = decode_output(function_abi(co.abi, "vaultOf"), vault[0])
+            if str(vault_address).lower() == asset.owner.lower():  # held for its co-owners: who they are
+                co_owners = self._co_owners(asset_id, str(vault_address), tag)
+                round_trips += 1
+        flagged = red_flags(flags, asset, maturity, freeze, pledge, licenses, offers, disputes)
+        co_flag = co_owner_flag(co_owners, history)
+        if co_flag is not None:
+            flagged.insert(len([f for f in flagged if f.code == "ownership_disputed"]), co_flag)
         return DueDiligence(
             asset=asset, registration=registration, title=title, frozen=bool(frozen), freeze=freeze, pledge=pledge,
             licenses=licenses, offers=offers, encumbrance_version=int(version), flags=flags,
-            red_flags=red_flags(flags, asset, maturity, freeze, pledge, licenses, offers),
+            red_flags=flagged,
             history=history, maturity=maturity, block_number=int(block_number), block_time=int(block_time),
+            disputes=disputes, parent_id=parent_id, children=children, co_owners=co_owners,
             block_hash=str(header["hash"]) if header and int(header["number"], 16) == block_number else None,
+            finality=self.client.finality_of(max((e.block_number for e in history), default=int(block_number)),
+                                             head),
             round_trips=round_trips,
         )
+
+    def _co_owners(self, asset_id: int, vault: str, tag: int | str) -> CoOwners:
+        """``CoOwnership.coOwnersOf`` at ``tag`` (the asset is held by ``vault``)."""
+        co = self.coownership
+        assert co is not None
+        [raw] = raw_results(self.client, [call_request(co.address, co.encode_abi("coOwnersOf", [asset_id]), tag)])
+        shares, agreement, _, epoch = decode_output(function_abi(co.abi, "coOwnersOf"), raw)
+        return CoOwners(asset_id, [(parse_address(str(a)), int(b)) for a, b in shares],
+                        "0x" + bytes(agreement[0]).hex(), int(agreement[1]), parse_address(vault), int(epoch), True)
+
+    def current(self, asset_id: int) -> DueDiligence:
+        """The asset now as the lens reads it (state, freeze, pledge, licences, offers, flags for no
+        maturity), with its parent, children and open disputes, in ONE batch with the head (and one more
+        for the open disputes' records when there are any), and no log query: for readers that take the
+        registration and the history from the audit index (the public asset page), whose cost then
+        does not grow with the chain's logs. ``registration`` and ``title`` are None, ``history`` empty.
+        """
+        if asset_id <= 0:
+            raise ValidationError(f"asset ids start at 1, got {asset_id}")
+        reg = self.registry
+        result, open_ids, parent, children, header = raw_results(self.client, [
+            call_request(self.lens.address, self.lens.encode_abi("dueDiligence", [asset_id, 0])),
+            call_request(reg.address, reg.encode_abi("openDisputesOf", [asset_id])),
+            call_request(reg.address, reg.encode_abi("parentOf", [asset_id])),
+            call_request(reg.address, reg.encode_abi("childrenOf", [asset_id])),
+            ("eth_getBlockByNumber", ["latest", False]),
+        ])
+        (report,) = decode_output(self._report_fn, result)
+        (_, _, raw_asset, frozen, raw_freeze, pledge_id, raw_pledge, license_ids, raw_licenses, raw_flags,
+         block_number, block_time, offer_ids, raw_offers, version) = report
+        asset = Asset.from_tuple(asset_id, raw_asset)
+        freeze = Freeze.from_tuple(raw_freeze)
+        pledge = Pledge.from_tuple(int(pledge_id), raw_pledge) if pledge_id else None
+        licenses = [License.from_tuple(int(i), raw) for i, raw in zip(license_ids, raw_licenses, strict=True)]
+        offers = [License.from_tuple(int(i), raw) for i, raw in zip(offer_ids, raw_offers, strict=True)]
+        flags = {name: bool(on) for name, on in zip(FLAG_NAMES, raw_flags, strict=True)}
+        disputes = self._open_disputes(
+            sorted(int(i) for i in decode_output(function_abi(reg.abi, "openDisputesOf"), open_ids)[0]),
+            int(block_number))
+        flags["ownershipDisputed"] = any(d.blocks_moves for d in disputes)
+        flags["disputed"] = bool(disputes)
+        return DueDiligence(
+            asset=asset, registration=None, title=None, frozen=bool(frozen), freeze=freeze, pledge=pledge,
+            licenses=licenses, offers=offers, encumbrance_version=int(version), flags=flags,
+            red_flags=red_flags(flags, asset, 0, freeze, pledge, licenses, offers, disputes), history=[], maturity=0,
+            block_number=int(block_number), block_time=int(block_time), disputes=disputes,
+            parent_id=int(decode_output(function_abi(reg.abi, "parentOf"), parent)[0]),
+            children=[int(i) for i in decode_output(function_abi(reg.abi, "childrenOf"), children)[0]],
+            block_hash=str(header["hash"]) if header and int(header["number"], 16) == block_number else None,
+        )
+
+    def _open_disputes(self, dispute_ids: list[int], block_number: int) -> list[Dispute]:
+        """The open disputes ``dispute_ids`` as of ``block_number`` (one more round trip, only when there are any)."""
+        if not dispute_ids:
+            return []
+        reg = self.registry
+        fn = function_abi(reg.abi, "disputeOf")
+        results = raw_results(self.client, [
+            call_request(reg.address, reg.encode_abi("disputeOf", [i]), block_number) for i in dispute_ids])
+        return [Dispute.from_tuple(i, decode_output(fn, raw)[0]) for i, raw in zip(dispute_ids, results, strict=True)]
 
     def _history(self, asset_id: int, logs: list[dict[str, Any]], block_number: int) -> list[LogEvent]:
         events: dict[tuple[str, int], LogEvent] = {}

@@ -22,6 +22,7 @@ import re
 import pycountry
 
 from ledger.errors import ValidationError
+from ledger.messages import notice
 
 WORLD = ""
 """The world (every territory) and every field: the zero code on chain."""
@@ -42,10 +43,8 @@ def canonical_territory(text: str | None) -> str:
         country = _country(match.group(1), raw)
         code = f"{country}-{match.group(2)}"
         if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
-            raise ValidationError(
-                f"the territory {raw!r} is not an ISO 3166-2 subdivision of {country} "
-                f"(e.g. {_example_subdivision(country)}); use the country ({country}) to cover all of it"
-            )
+            raise ValidationError(**notice("territory-subdivision-unknown", text=repr(raw), country=country,
+                                           example=_example_subdivision(country)))
         return code
     return _country(raw, raw)
 
@@ -58,20 +57,15 @@ def canonical_field(text: str | None) -> str:
         return WORLD
     match = _FIELD.match(cleaned)
     if not match:
-        raise ValidationError(
-            f"the field of use {raw!r} is not an IPC code: use a section (H), class (H04), subclass (H04L) "
-            "or main group (H04L9/00), or nothing for every field"
-        )
+        raise ValidationError(**notice("field-not-ipc", text=repr(raw)))
     section, klass, subclass, group, subgroup = match.groups()
     if group is None:
         return cleaned
     if int(subgroup) != 0:
-        raise ValidationError(
-            f"the field of use {raw!r} is an IPC subgroup: licences name a main group or coarser "
-            f"(e.g. {section}{klass}{subclass}{int(group)}/00, which covers it)"
-        )
+        raise ValidationError(**notice("field-subgroup", text=repr(raw),
+                                       group=f"{section}{klass}{subclass}{int(group)}/00"))
     if int(group) == 0:
-        raise ValidationError(f"the field of use {raw!r} is not an IPC main group (its number is 0)")
+        raise ValidationError(**notice("field-group-zero", text=repr(raw)))
     return f"{section}{klass}{subclass}{int(group)}/00"
 
 
@@ -79,10 +73,7 @@ def _country(text: str, shown: str) -> str:
     try:
         country = pycountry.countries.lookup(text.strip())
     except LookupError:
-        raise ValidationError(
-            f"the territory {shown!r} is not a country: use an ISO 3166-1 code (CN, CHN or 156), its name "
-            "(China), an ISO 3166-2 subdivision (CN-BJ), or nothing (or WW) for the whole world"
-        ) from None
+        raise ValidationError(**notice("territory-unknown", text=repr(shown))) from None
     return str(country.alpha_2)
 
 

@@ -1,10 +1,12 @@
 """Asset metadata documents: titles and other descriptive data, off chain, content-addressed.
 
 On chain an asset carries only ``metadataHash`` (the SHA-256 of its metadata document's
-canonical bytes) and a URI. The document itself is JSON, kept in
-``<data_dir>/metadata/<hash>.json`` as exactly those canonical bytes, so anyone holding it can
-check it against the chain with ``sha256sum``; the API serves it at ``GET /metadata/{hash}``.
-Nothing confidential is published unless the owner puts it in the document.
+canonical bytes) and a URI. The document itself is JSON, kept as exactly those canonical bytes in
+the shared database's blob store (:mod:`ledger.chain.blobs`; the table ``metadata_documents``
+names the blobs that are metadata documents), so every API replica serves it and anyone holding it
+can check it against the chain with ``sha256sum``; the API serves it at ``GET /metadata/{hash}``.
+Nothing confidential is published unless the owner puts it in the document. Data folders from
+before kept ``<data_dir>/metadata/<hash>.json``: :meth:`MetadataStore.import_folder` brings them in.
 
 Canonical bytes: UTF-8 JSON with sorted keys, no insignificant whitespace, non-ASCII kept as
 is. Numbers must be integers (decimals go in strings), so every JSON library writes the same
@@ -17,12 +19,17 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Column, Float, String, Table, select
+from sqlalchemy.engine import Engine
+
+from ledger.chain.blobs import BlobStore, blob_engine
+from ledger.chain.state import METADATA, insert_or_ignore
 from ledger.errors import NotFoundError, ValidationError
 
 SCHEMA = "ipledger.asset-metadata/1"
@@ -38,6 +45,14 @@ BLANK = " \t\r\n"
 """A title must hold something else than these (the API's schema says the same: ``[^ \\t\\r\\n]``)."""
 
 _HASH = re.compile(r"^(0x)?([0-9a-fA-F]{64})$")
+
+metadata_documents = Table(
+    "metadata_documents", METADATA,
+    Column("hash", String(66), primary_key=True),
+    Column("stored_at", Float, nullable=False),
+)
+"""The blobs that are metadata documents (their hash is the blob's): ``GET /metadata/{hash}`` serves
+only these, never another upload's bytes."""
 
 
 @dataclass(frozen=True)
@@ -135,55 +150,75 @@ def parse_hash(text: str | bytes) -> str:
 
 
 class MetadataStore:
-    """The folder of metadata documents, one file per hash, written atomically."""
+    """Metadata documents in the blob store, one per hash.
 
-    def __init__(self, folder: Path, uri_prefix: str = URI_PREFIX) -> None:
-        self.folder = folder
+    ``location`` is the shared database's engine, or a folder where a SQLite file of its own is
+    kept (scripts and tests without a database).
+    """
+
+    def __init__(self, location: Path | Engine, uri_prefix: str = URI_PREFIX) -> None:
+        self.engine = blob_engine(location, [metadata_documents])
+        self.blobs = BlobStore(self.engine)
         self.uri_prefix = uri_prefix
-
-    def path(self, digest: str | bytes) -> Path:
-        return self.folder / f"{parse_hash(digest)}.json"
 
     def uri(self, digest: str | bytes) -> str:
         return f"{self.uri_prefix}{parse_hash(digest)}"
 
     def put(self, document: Mapping[str, Any]) -> StoredMetadata:
-        """Store a document (idempotent: the same document is the same file)."""
-        raw = canonical_bytes(document)
-        digest = "0x" + hashlib.sha256(raw).hexdigest()
-        path = self.path(digest)
-        if not path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(raw)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        return StoredMetadata(hash=digest, uri=self.uri(digest), size=len(raw))
+        """Store a document (idempotent: the same document is stored once)."""
+        return self.put_canonical(canonical_bytes(document))
+
+    def put_canonical(self, raw: bytes) -> StoredMetadata:
+        blob = self.blobs.put_bytes(raw)
+        insert_or_ignore(self.engine, metadata_documents, hash=blob.digest, stored_at=time.time())
+        return StoredMetadata(hash=blob.digest, uri=self.uri(blob.digest), size=blob.size)
 
     def get_bytes(self, digest: str | bytes) -> bytes:
-        """The stored canonical bytes; a file that no longer matches its name is refused."""
+        """The stored canonical bytes, checked against the hash (DataCorruptedError if they differ)."""
         key = parse_hash(digest)
-        try:
-            raw = self.path(key).read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"no metadata document {key} is stored here") from None
-        if "0x" + hashlib.sha256(raw).hexdigest() != key:
-            raise NotFoundError(f"the stored metadata document {key} does not match its hash (altered)")
-        return raw
+        with self.engine.connect() as connection:
+            known = connection.execute(select(metadata_documents.c.hash).where(
+                metadata_documents.c.hash == key)).first()
+        if known is None:
+            raise NotFoundError(f"no metadata document {key} is stored here")
+        return self.blobs.read_bytes(key)
 
     def get(self, digest: str | bytes) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.get_bytes(digest))
         return document
 
     def find(self, digest: str | bytes) -> dict[str, Any] | None:
-        """The document if it is stored here (and intact), else None."""
+        """The document if it is stored here, else None (a damaged one raises DataCorruptedError)."""
         try:
             return self.get(digest)
         except NotFoundError:
             return None
+
+    def import_folder(self, folder: Path, backup: Path) -> int:
+        """Bring in the documents of a data folder from before the database kept them
+        (``<hash>.json``), idempotently; each file whose bytes match its name is then moved to
+        ``backup`` (a file that does not match stays where it is, untouched). The number imported."""
+        if not folder.is_dir():
+            return 0
+        count = 0
+        for path in sorted(folder.glob("0x*.json")):
+            try:
+                raw = path.read_bytes()
+                key = parse_hash(path.stem)
+            except (FileNotFoundError, ValidationError):  # moved by another replica meanwhile; not ours
+                continue
+            if "0x" + hashlib.sha256(raw).hexdigest() != key:
+                continue
+            self.put_canonical(raw)
+            _move(path, backup / path.name)
+            count += 1
+        return count
+
+
+def _move(path: Path, target: Path) -> None:
+    """Move an imported file aside (another replica on a shared folder may have moved it first)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        pass

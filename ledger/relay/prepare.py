@@ -25,16 +25,17 @@ from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from ledger import encoding
-from ledger.chain.client import ChainClient
+from ledger.chain.client import ChainClient, revert_data_of
 from ledger.encoding import LabelledEnum
 from ledger.errors import ChainError, ValidationError
+from ledger.messages import notice
 from ledger.registry.codes import canonical_field, canonical_territory
 from ledger.relay.service import FORWARD_REQUEST_TYPES, domain
 
 ENUMS: tuple[type[LabelledEnum], ...] = (
     encoding.AssetKind, encoding.LegalStatus, encoding.LicenseKind, encoding.LicenseStatus,
     encoding.PledgeStatus, encoding.ListingStatus, encoding.OfferStatus, encoding.DemandStatus,
-    encoding.AnswerStatus,
+    encoding.AnswerStatus, encoding.DisputeKind, encoding.DisputeOutcome,
 )
 """The contracts' enums, by their Solidity names (``IIPRegistry.AssetKind`` is ``AssetKind``)."""
 
@@ -58,6 +59,7 @@ _BYTES32_BY_NAME: dict[str, Callable[[Any], bytes]] = {
     "territory": lambda v: encoding.encode_code(canonical_territory(v), "the territory"),
     "fieldOfUse": lambda v: encoding.encode_code(canonical_field(v), "the field of use"),
     "recordalNo": encoding.encode_filing_no,
+    "caseRef": encoding.encode_case_ref,
 }
 """bytes32 arguments that hold text, by parameter name, with the parser users' input goes through."""
 _HEX32 = re.compile(r"^0x[0-9a-fA-F]{64}$")
@@ -140,31 +142,40 @@ def signature_of(fn: Mapping[str, Any]) -> str:
 def parse_checksummed(value: Any, what: str) -> str:
     """An address typed by a wallet's user: :func:`ledger.encoding.parse_address`, for any JSON value."""
     if not isinstance(value, str):
-        raise ValidationError(f"{what} {value!r} is not an account address (0x and 40 hex digits)")
+        raise ValidationError(**notice("address-malformed", what=what, text=repr(value)))
     return encoding.parse_address(value, what)
+
+
+Rule = Callable[[dict[str, Any]], None]
+"""A platform rule on an act: given its arguments by name (as encoded), raises a LedgerError to refuse it."""
 
 
 class RequestPreparer:
     """The suite as a wallet sees it, and ForwardRequests prepared for a wallet to sign."""
 
     def __init__(self, client: ChainClient, forwarder: str, contracts: Sequence[ContractInfo],
-                 gas_cap: Callable[[], int] | None = None) -> None:
+                 gas_cap: Callable[[], int] | None = None, rules: Mapping[tuple[str, str], Rule] | None = None,
+                 ) -> None:
         self.client = client
         self.forwarder = str(to_checksum_address(forwarder))
         self.contracts = {c.name: c for c in contracts}
         self.gas_cap = gas_cap  # the relay's cap per request: a prepared request must not exceed it
+        self.rules = dict(rules or {})
+        """The platform's own refusals of acts the contracts would record, by (contract, function name): each
+        is given the act's arguments by name and raises to refuse it (e.g. a sale of a disputed asset)."""
 
     @classmethod
     def for_suite(cls, client: ChainClient, forwarder: str,
                   contracts: Mapping[str, tuple[str, list[dict[str, Any]]]],
-                  gas_cap: Callable[[], int] | None = None) -> RequestPreparer:
+                  gas_cap: Callable[[], int] | None = None,
+                  rules: Mapping[tuple[str, str], Rule] | None = None) -> RequestPreparer:
         """``contracts``: name → (address, ABI); a contract is relayable if it has ``isTrustedForwarder``."""
         infos = []
         for name, (address, abi) in contracts.items():
             relayable = str(to_checksum_address(address)) != to_checksum_address(forwarder) and any(
                 i.get("type") == "function" and i.get("name") == "isTrustedForwarder" for i in abi)
             infos.append(ContractInfo(name, str(to_checksum_address(address)), list(abi), relayable))
-        return cls(client, forwarder, infos, gas_cap)
+        return cls(client, forwarder, infos, gas_cap, rules)
 
     # -- what a wallet needs to know --------------------------------------------------------------
 
@@ -210,6 +221,9 @@ class RequestPreparer:
         signature = signature_of(fn)
         inputs = list(fn.get("inputs", []))
         values = _coerce_arguments(args, inputs, f"{target.name}.{fn['name']}")
+        rule = self.rules.get((target.name, str(fn["name"])))
+        if rule is not None:  # before the chain is asked: the platform's refusal, not a revert, is the reason
+            rule({str(i.get("name") or f"arg{n}"): v for n, (i, v) in enumerate(zip(inputs, values, strict=True))})
         calldata = bytes(keccak(text=signature)[:4]) + abi_encode([_type_string(i) for i in inputs], values)
         nonce, estimate, head_time = self._read(sender, target.address, calldata)
         gas = estimate + estimate * GAS_MARGIN_PERCENT // 100 + GAS_MARGIN_FIXED
@@ -290,10 +304,8 @@ class RequestPreparer:
                 raise ChainError(f"{method} failed: {response['error']}")
         if "error" in gas_r:
             error = gas_r["error"]
-            data = error.get("data") if isinstance(error, dict) else None
-            if isinstance(data, dict):
-                data = data.get("data")
-            if isinstance(data, str) and data.startswith("0x"):
+            data = revert_data_of(error.get("data") if isinstance(error, dict) else None)
+            if data is not None:
                 raise self.client.errors.decode(data)
             message = error.get("message", error) if isinstance(error, dict) else error
             raise ChainError(f"the call cannot be estimated: {message}")
@@ -325,7 +337,20 @@ def _coerce_arguments(args: Mapping[str, Any] | Sequence[Any] | None, inputs: Se
         ordered = list(args)
     else:
         raise ValidationError(f"the arguments of {where} must be an object (by name) or a list (in order)")
-    return [_coerce(v, i, f"{where}: argument {n}") for v, i, n in zip(ordered, inputs, names, strict=True)]
+    return [_argument(v, i, where, n) for v, i, n in zip(ordered, inputs, names, strict=True)]
+
+
+def _argument(value: Any, item: Mapping[str, Any], function: str, name: str) -> Any:
+    """One argument, its refusal saying which (``argument-invalid``, translatable when the reason is a notice)."""
+    try:
+        return _coerce(value, item, f"{function}: argument {name}")
+    except ValidationError as exc:
+        key = exc.context.get("notice")
+        if not isinstance(key, str) or key == "argument-invalid":
+            raise
+        reason = {"notice": key, "notice_args": exc.context.get("notice_args") or {}}
+        raise ValidationError(**notice("argument-invalid", function=function, argument=name, reason=exc.message),
+                              notice_reason=reason) from None
 
 
 def _coerce(value: Any, item: Mapping[str, Any], where: str) -> Any:
@@ -336,9 +361,9 @@ def _coerce(value: Any, item: Mapping[str, Any], where: str) -> Any:
         if kind.endswith("]"):
             base, _, size = kind[:-1].rpartition("[")
             if not isinstance(value, list):
-                raise ValidationError(f"must be a list of {base}")
+                raise ValidationError(**notice("argument-list", base=base))
             if size and len(value) != int(size):
-                raise ValidationError(f"must hold exactly {size} items, got {len(value)}")
+                raise ValidationError(**notice("argument-size", size=size, count=len(value)))
             inner = {**item, "type": base, "internalType": internal.rpartition("[")[0] or internal}
             return [_coerce(v, inner, f"{where}[{n}]") for n, v in enumerate(value)]
         if kind == "tuple":
@@ -349,7 +374,7 @@ def _coerce(value: Any, item: Mapping[str, Any], where: str) -> Any:
             return _bool(value)
         if kind == "string":
             if not isinstance(value, str):
-                raise ValidationError(f"must be a string, got {value!r}")
+                raise ValidationError(**notice("argument-string", value=repr(value)))
             return value
         if kind == "bytes":
             return _hex_bytes(value, None)
@@ -359,9 +384,11 @@ def _coerce(value: Any, item: Mapping[str, Any], where: str) -> Any:
             return _uint(value, int(kind[4:] or 256), name, internal)
         if kind.startswith("int"):
             if not isinstance(value, int) or isinstance(value, bool):
-                raise ValidationError(f"must be an integer, got {value!r}")
+                raise ValidationError(**notice("argument-integer", value=repr(value)))
             return value
     except ValidationError as exc:
+        if exc.context.get("notice"):
+            raise  # said with its place by _argument
         raise ValidationError(f"{where}: {exc.message}") from None
     raise ValidationError(f"{where}: the type {kind} cannot be prepared here")
 
@@ -371,21 +398,21 @@ def _bool(value: Any) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
-    raise ValidationError(f"must be true or false, got {value!r}")
+    raise ValidationError(**notice("argument-bool", value=repr(value)))
 
 
 def _hex_bytes(value: Any, size: int | None) -> bytes:
     if not isinstance(value, str) or not re.fullmatch(r"0x([0-9a-fA-F]{2})*", value.strip()):
-        raise ValidationError(f"must be 0x and hex digits, got {value!r}")
+        raise ValidationError(**notice("argument-hex", value=repr(value)))
     raw = bytes.fromhex(value.strip()[2:])
     if size is not None and len(raw) != size:
-        raise ValidationError(f"must be {size} bytes (0x and {2 * size} hex digits), got {len(raw)}")
+        raise ValidationError(**notice("argument-bytes-size", size=size, digits=2 * size, count=len(raw)))
     return raw
 
 
 def _fixed_bytes(value: Any, size: int, name: str) -> bytes:
     if value is not None and not isinstance(value, str):
-        raise ValidationError(f"must be text or 0x and hex digits, got {value!r}")
+        raise ValidationError(**notice("argument-text-or-hex", value=repr(value)))
     if size == 32:
         if isinstance(value, str) and _HEX32.match(value.strip()):
             return bytes.fromhex(value.strip()[2:])
@@ -394,7 +421,7 @@ def _fixed_bytes(value: Any, size: int, name: str) -> bytes:
         if name == "role":
             key = str(value or "").strip().lower().removesuffix("_role").replace("default_", "")
             if key not in encoding.ROLES:
-                raise ValidationError(f"unknown role {value!r}: use {', '.join(encoding.ROLES)} or a 32-byte hash")
+                raise ValidationError(**notice("argument-role", value=repr(value), roles=", ".join(encoding.ROLES)))
             return encoding.ROLES[key]
         return encoding.parse_hash32(value, "the hash")
     if size == 3 and name == "currency" and isinstance(value, str) and not value.startswith("0x"):
@@ -407,20 +434,20 @@ def _uint(value: Any, bits: int, name: str, internal: str) -> int:
         enum = {cls.__name__: cls for cls in ENUMS}.get(internal[5:].rpartition(".")[2])
         if enum is not None:
             if isinstance(value, bool) or not isinstance(value, (int, str)):
-                raise ValidationError(f"must be one of {', '.join(enum.labels())}, got {value!r}")
+                raise ValidationError(**notice("argument-enum", labels=", ".join(enum.labels()), value=repr(value)))
             by_code = {solidity_member(m.name): m for m in enum}
             if isinstance(value, str) and value.strip() in by_code:  # the Solidity spelling, InventionPatent
                 return int(by_code[value.strip()])
             return int(enum.parse(value))
     if bits == 40:  # every uint40 of the suite is a date: start, end, expiry, maturity, until ...
         if isinstance(value, bool) or (value is not None and not isinstance(value, (int, str))):
-            raise ValidationError(f"must be a date (2027-06-30, 2027-06-30T12:00:00Z or Unix seconds), got {value!r}")
+            raise ValidationError(**notice("argument-date", value=repr(value)))
         return encoding.parse_date(value, "the date")
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValidationError(f"must be a whole number, got {value!r}")
+        raise ValidationError(**notice("argument-number", value=repr(value)))
     amount = encoding.parse_amount(value, "the number")
     if amount >= 2**bits:
-        raise ValidationError(f"{value!r} does not fit in uint{bits}")
+        raise ValidationError(**notice("argument-too-big", value=repr(value), bits=bits))
     return amount
 
 

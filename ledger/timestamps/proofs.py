@@ -50,6 +50,7 @@ from eth_utils.address import (
 )
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ledger import messages
 from ledger.errors import ValidationError, VerificationError
 
 __all__ = [
@@ -62,12 +63,14 @@ __all__ = [
     "certificate_number",
     "certificate_path",
     "certificate_paths",
+    "certificate_pdf_path",
     "check_certificate_offline",
     "commitment",
     "file_digest",
     "is_certificate_name",
     "leaf_hash",
     "new_salt",
+    "revision_salt",
     "verify_proof",
     "write_certificate",
 ]
@@ -146,6 +149,16 @@ def _require_address(value: object, what: str = "author") -> str:
 def new_salt() -> bytes:
     """32 random bytes from the OS CSPRNG; a guessable salt would reveal the digest."""
     return secrets.token_bytes(32)
+
+
+def revision_salt(nonce: bytes, prev_root: bytes, prev_leaf: bytes) -> bytes:
+    """The salt of a revision: ``keccak256(abi.encode(bytes32 nonce, bytes32 prevRoot, bytes32 prevLeaf))``.
+
+    As random as ``nonce`` (so it hides the digest as any salt does), and it binds the stamp revised.
+    """
+    values = [_require_bytes32(nonce, "nonce"), _require_bytes32(prev_root, "the revised root"),
+              _require_bytes32(prev_leaf, "the revised leaf")]
+    return bytes(keccak(abi_encode(["bytes32", "bytes32", "bytes32"], values)))
 
 
 def commitment(digest: bytes, author: str, salt: bytes) -> bytes:
@@ -315,6 +328,8 @@ class Certificate(BaseModel):
     root: Hex32
     stamper: Address
     batch_size: int = Field(ge=1)
+    revises: Revises | None = None
+    """The stamp this one revises, when it is a revision (see the module notes); absent otherwise."""
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -352,7 +367,16 @@ class Certificate(BaseModel):
             raise ValueError("a batch of one has an empty proof")
         if self.batch_size > 1 and not self.proof:
             raise ValueError(f"a batch of {self.batch_size} leaves has a proof for each leaf")
+        if self.revises is not None:
+            self.revises.check_link(self)
         return self
+
+    def chain(self) -> list[Certificate]:
+        """This certificate and every one it revises, back to the first version (first version first)."""
+        found: list[Certificate] = [self]
+        while found[-1].revises is not None:
+            found.append(found[-1].revises.certificate)
+        return found[::-1]
 
     @property
     def is_batch(self) -> bool:
@@ -375,11 +399,11 @@ class Certificate(BaseModel):
                 f"{'.'.join(str(p) for p in err['loc']) or 'certificate'}: {err['msg']}"
                 for err in exc.errors()
             )
-            raise ValidationError(f"malformed certificate: {reasons}") from None
+            raise ValidationError(**messages.notice("certificate-malformed", reasons=reasons)) from None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Certificate:
-        """Read and parse the certificate at ``path``."""
+        """Read and parse the certificate at ``path``: its JSON, or a certificate PDF (which carries it)."""
         p = Path(path)
         try:
             text = p.read_bytes()
@@ -389,14 +413,18 @@ class Certificate(BaseModel):
             raise ValidationError(
                 f"cannot read certificate {p}: {exc.strerror or exc}", path=str(p)
             ) from None
+        from ledger.documents.pdf import CERTIFICATE_ATTACHMENT, attachment, is_pdf
+
         try:
+            if is_pdf(text):  # a certificate PDF carries its certificate JSON as an attachment
+                text = attachment(text, CERTIFICATE_ATTACHMENT, str(p))
             return cls.loads(text)
         except ValidationError as exc:
             raise ValidationError(f"{exc.message} (in {p})", path=str(p)) from None
 
     def dumps(self) -> str:
-        """Pretty JSON with a trailing newline, stable field order."""
-        return json.dumps(self.model_dump(mode="json"), indent=2) + "\n"
+        """Pretty JSON with a trailing newline, stable field order (``revises`` only in a revision)."""
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
 
     def dump(self, path: str | os.PathLike[str], *, fsync: bool = True, overwrite: bool = True) -> None:
         """Write atomically (temp file in the same folder, then ``os.replace``).
@@ -434,6 +462,38 @@ class Certificate(BaseModel):
             Path(tmp).unlink(missing_ok=True)
 
 
+class Revises(BaseModel):
+    """What a revision names: the root and leaf of the stamp it revises, the nonce its salt was made
+    from, and that stamp's certificate whole (which may itself revise another)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    root: Hex32
+    leaf: Hex32
+    nonce: Hex32
+    certificate: Certificate
+
+    def check_link(self, revision: Certificate) -> None:
+        """The link holds offline: it names the earlier certificate's root and leaf, the revision's salt
+        opens to them, both are on one chain and contract, and the revision is not the earlier one's elder."""
+        earlier = self.certificate
+        if (self.root, self.leaf) != (earlier.root, earlier.leaf):
+            raise ValueError(f"the revision names root {self.root} and leaf {self.leaf}, but the certificate it "
+                             f"carries has root {earlier.root} and leaf {earlier.leaf}")
+        salt = revision_salt(bytes.fromhex(self.nonce[2:]), bytes.fromhex(self.root[2:]), bytes.fromhex(self.leaf[2:]))
+        if "0x" + salt.hex() != revision.salt:
+            raise ValueError("the revision's salt does not open to the stamp it names: the link was not committed "
+                             "when the revision was stamped")
+        if earlier.chain_id != revision.chain_id:
+            raise ValueError(f"a revision on chain {revision.chain_id} of a stamp on chain {earlier.chain_id}")
+        if earlier.block_number > revision.block_number:
+            raise ValueError(f"the revision (block {revision.block_number}) is older than the stamp it revises "
+                             f"(block {earlier.block_number})")
+
+
+Certificate.model_rebuild()
+
+
 def _link_new(tmp: str, path: Path) -> None:
     """Give the complete file ``tmp`` the name ``path`` unless that name exists (FileExistsError)."""
     try:
@@ -448,9 +508,20 @@ def _link_new(tmp: str, path: Path) -> None:
             out.write(src.read())
 
 
+_CERTIFICATE_PDF = re.compile(r"\.ipledger(\.[1-9][0-9]{0,8})?\.pdf\Z")
+
+
 def is_certificate_name(name: str) -> bool:
-    """Whether a file name is an ipledger certificate's: ``*.ipledger.json`` or ``*.ipledger.<n>.json``."""
-    return name.endswith(CERTIFICATE_SUFFIX) or _NUMBERED_CERTIFICATE.search(name) is not None
+    """Whether a file name is an ipledger certificate's: ``*.ipledger.json`` or ``*.ipledger.<n>.json``,
+    or its printable form ``*.ipledger[.<n>].pdf`` (:func:`certificate_pdf_path`)."""
+    return (name.endswith(CERTIFICATE_SUFFIX) or _NUMBERED_CERTIFICATE.search(name) is not None
+            or _CERTIFICATE_PDF.search(name) is not None)
+
+
+def certificate_pdf_path(cert_path: str | os.PathLike[str]) -> Path:
+    """The PDF beside a certificate: ``report.pdf.ipledger.json`` -> ``report.pdf.ipledger.pdf``."""
+    p = Path(cert_path)
+    return p.with_name(p.name[: -len(".json")] + ".pdf") if p.name.endswith(".json") else p.with_suffix(".pdf")
 
 
 def certificate_path(file_path: str | os.PathLike[str], number: int = 1) -> Path:
@@ -575,20 +646,14 @@ def check_certificate_digest(cert: Certificate, actual: bytes, what: str = "the 
     """:func:`check_certificate_offline` for a digest computed elsewhere (in a browser, say)."""
     if "0x" + actual.hex() != cert.digest:
         raise VerificationError(
-            f"file does not match the certificate: it was modified or is another file "
-            f"({what} has sha256 0x{actual.hex()}, the certificate is for {cert.digest})",
+            **messages.notice("certificate-mismatch", what=what, actual="0x" + actual.hex(), digest=cert.digest),
             path=what,
         )
     leaf = commitment(actual, cert.author, bytes.fromhex(cert.salt[2:]))
     if "0x" + leaf.hex() != cert.leaf:
-        raise VerificationError(
-            f"certificate's leaf does not open to author {cert.author} with this digest and salt: "
-            f"the commitment is 0x{leaf.hex()}, the certificate claims {cert.leaf}"
-        )
+        raise VerificationError(**messages.notice("certificate-leaf", author=cert.author, leaf="0x" + leaf.hex(),
+                                                  claimed=cert.leaf))
     if not cert.is_legacy:
         proof = [bytes.fromhex(h[2:]) for h in cert.proof]
         if not verify_proof(proof, bytes.fromhex(cert.root[2:]), leaf):
-            raise VerificationError(
-                f"forged proof: the certificate's proof does not lead from leaf {cert.leaf} "
-                f"to the anchored root {cert.root}"
-            )
+            raise VerificationError(**messages.notice("certificate-proof", leaf=cert.leaf, root=cert.root))

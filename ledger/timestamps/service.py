@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,12 +31,15 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from hexbytes import HexBytes
 from pydantic import BaseModel, ConfigDict
 
+from ledger import messages
 from ledger.chain.client import ChainClient, Contract, Receipt
+from ledger.chain.finality import Finality
 from ledger.errors import ContractError, LedgerError, NotFoundError, ValidationError, VerificationError
 from ledger.timestamps.proofs import (
     Certificate,
     CertificateIndex,
     MerkleTree,
+    Revises,
     anchor_key,
     certificate_number,
     certificate_path,
@@ -46,6 +49,8 @@ from ledger.timestamps.proofs import (
     file_digest,
     is_certificate_name,
     new_salt,
+    revision_salt,
+    verify_proof,
     write_certificate,
 )
 
@@ -68,6 +73,8 @@ class StampItem(BaseModel):
     salt: str
     leaf: str
     proof: list[str]
+    revises: Revises | None = None
+    """The stamp this file's stamp revises (its salt binds it; see ``proofs.revision_salt``)."""
 
 
 class StampBatch(BaseModel):
@@ -94,6 +101,13 @@ class Verified:
     tx_hash: str
     digest: str
     batch_size: int
+    finality: Finality | None = None
+    """How final the stamp's block is as verified (confirmations, or the chain's finalized block)."""
+
+    def as_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if k != "finality"}
+        data["finality"] = self.finality.as_json() if self.finality is not None else None
+        return data
 
 
 @dataclass(frozen=True)
@@ -173,6 +187,7 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
             root=batch.root,
             stamper=anchor.stamper,
             batch_size=batch.batch_size,
+            revises=item.revises,
         )
         number = certificate_number(item.file, item.certificate) or 1
         path = write_certificate(cert, item.file, number, fsync=batch.batch_size == 1)
@@ -182,6 +197,36 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
     if batch.batch_size > 1:
         os.sync()  # one flush for the whole batch instead of one fsync per file
     return StampResult(certificates, paths, files)
+
+
+def issue_service_certificates(batch: StampBatch, answers: Sequence[dict[str, Any]]) -> StampResult:
+    """Certificates for a batch anchored by a stamp service (``answers[i]``: the service's ``anchored`` answer
+    for ``batch.items[i]``), in the format of every batch certificate: each leaf's own round root, proof
+    and transaction, with this client's digest, author and salt. A proof that does not lead from the leaf to
+    its root is refused here (VerificationError), before any certificate is written."""
+    if len(answers) != len(batch.items):
+        raise ValidationError(f"{len(answers)} answers for {len(batch.items)} leaves")
+    rounds: dict[str, tuple[Anchor, int, list[StampItem]]] = {}
+    for item, answer in zip(batch.items, answers, strict=True):
+        if answer.get("status") != "anchored" or answer.get("leaf") != item.leaf:
+            raise VerificationError(f"the stamp service has not anchored {item.leaf} ({item.file_name})")
+        root, proof = str(answer["root"]), [str(p) for p in answer["proof"]]
+        if not verify_proof([bytes.fromhex(p[2:]) for p in proof], bytes.fromhex(root[2:]),
+                            bytes.fromhex(item.leaf[2:])):
+            raise VerificationError(**messages.notice("certificate-proof", leaf=item.leaf, root=root))
+        anchor = Anchor(
+            chain_id=int(answer["chain_id"]), contract=str(answer["contract"]), tx_hash=str(answer["tx_hash"]),
+            block_number=int(answer["block_number"]), block_hash=str(answer["block_hash"]),
+            block_time=int(answer["block_time"]), stamper=str(answer["stamper"]),
+        )
+        group = rounds.setdefault(root, (anchor, int(answer["batch_size"]), []))
+        group[2].append(item.model_copy(update={"proof": proof}))
+    result = StampResult()
+    for root, (anchor, size, items) in rounds.items():
+        part = issue_certificates(StampBatch(root=root, author=batch.author, batch_size=size, items=items), anchor)
+        result = StampResult([*result.certificates, *part.certificates], [*result.paths, *part.paths],
+                             [*result.files, *part.files])
+    return result
 
 
 def stamp_call_data(batch: StampBatch) -> bytes:
@@ -272,16 +317,26 @@ class TimestampService:
         assert batch is not None  # nothing is kept when no earlier certificate stands
         return batch
 
-    def plan(self, files: Sequence[Path], author: str, progress: Progress | None = None) -> StampPlan:
-        """:meth:`prepare`, keeping every file whose content already has a certificate on this chain."""
-        return self.plan_files(files, author, self.anchored_checker(), progress)
+    def plan(
+        self, files: Sequence[Path], author: str, progress: Progress | None = None, *,
+        revises: Certificate | None = None,
+    ) -> StampPlan:
+        """:meth:`prepare`, keeping every file whose content already has a certificate on this chain;
+        with ``revises`` (one file only) the stamp revises that certificate's, which must stand here."""
+        if revises is not None:
+            self.verify_chain(revises)
+        return self.plan_files(files, author, self.anchored_checker(), progress, revises=revises)
 
     @staticmethod
     def plan_files(
-        files: Sequence[Path], author: str, anchored: Anchored, progress: Progress | None = None
+        files: Sequence[Path], author: str, anchored: Anchored, progress: Progress | None = None, *,
+        revises: Certificate | None = None,
     ) -> StampPlan:
         """Hash the files; keep those an earlier certificate (same digest and author, ``anchored``)
-        already proves, and commit the others, each to a certificate name no other stamp holds."""
+        already proves, and commit the others, each to a certificate name no other stamp holds.
+        With ``revises``, the one file's salt binds that earlier stamp (a version chain)."""
+        if revises is not None and len(files) != 1:
+            raise ValidationError(f"a stamp revises one earlier stamp: name one file, not {len(files)}")
         author = to_checksum_address(author)
         index = CertificateIndex()
         kept: list[Kept] = []
@@ -300,7 +355,13 @@ class TimestampService:
             todo.append((f, path, digest, (last or 0) + 1))
         if not todo:
             return StampPlan(None, kept)
-        salts = [new_salt() for _ in todo]
+        link: Revises | None = None
+        if revises is not None:
+            nonce = new_salt()
+            link = Revises(root=revises.root, leaf=revises.leaf, nonce=_hex(nonce), certificate=revises)
+            salts = [revision_salt(nonce, bytes.fromhex(revises.root[2:]), bytes.fromhex(revises.leaf[2:]))]
+        else:
+            salts = [new_salt() for _ in todo]
         leaves = [commitment(d, author, s) for (_, _, d, _), s in zip(todo, salts, strict=True)]
         # One rule for every stamp: the root of a StandardMerkleTree (of one leaf: keccak256(leaf)).
         tree = MerkleTree(leaves)
@@ -318,6 +379,7 @@ class TimestampService:
                     salt=_hex(s),
                     leaf=_hex(leaf),
                     proof=[_hex(p) for p in proof],
+                    revises=link,
                 )
                 for (f, path, d, number), s, leaf, proof in zip(todo, salts, leaves, proofs, strict=True)
             ],
@@ -368,12 +430,13 @@ class TimestampService:
 
     def stamp_files(
         self, paths: Sequence[Path], sender: LocalAccount | None = None, progress: Progress | None = None,
-        *, include_certificates: bool = False,
+        *, include_certificates: bool = False, revises: Certificate | None = None,
     ) -> StampResult:
-        """Stamp files and folders in one transaction; files an earlier certificate proves are kept."""
+        """Stamp files and folders in one transaction; files an earlier certificate proves are kept.
+        With ``revises`` the one file's stamp revises that certificate's (a version chain)."""
         files = collect_files(paths, include_certificates)
         signer = self.client.signer(sender)
-        plan = self.plan(files, signer.address, progress)
+        plan = self.plan(files, signer.address, progress, revises=revises)
         if plan.batch is None:
             return StampResult(kept=plan.kept)
         return self.send(plan.batch, signer).with_kept(plan.kept)
@@ -430,14 +493,33 @@ class TimestampService:
 
     def check(self, pairs: Sequence[tuple[bytes, Certificate]]) -> list[Verified | LedgerError]:
         """A :data:`~ledger.timestamps.verification.Checker` on this chain: each (digest, certificate)
-        pair verified, or the error that says why not (an unavailable chain still raises)."""
+        pair verified, or the error that says why not (an unavailable chain still raises). Finality is
+        judged against one look at the head for the whole set."""
         results: list[Verified | LedgerError] = []
+        head = self.client.rpc_batch(self.client.finality_calls()) if pairs else []
         for digest, cert in pairs:
             try:
-                results.append(self.verify_digest(digest, cert))
+                check_certificate_digest(cert, digest)
+                results.append(self._verify_on_chain(cert, cert.file_name, head))
             except ValidationError as exc:
                 results.append(exc)
         return results
+
+    def verify_chain(self, cert: Certificate) -> list[Verified]:
+        """Every stamp of ``cert``'s version chain checked on its own, first version first, ``cert`` last:
+        its leaf opens with its own digest, author and salt and its proof leads to its root (offline),
+        and its root stands on this chain as it says. The links were checked when the certificate was
+        read (each revision's salt opens to the stamp before). The files of earlier versions are not
+        needed; a VerificationError names the first stamp that does not hold."""
+        checked = []
+        for version, link in enumerate(cert.chain(), start=1):
+            try:
+                check_certificate_digest(link, bytes.fromhex(link.digest[2:]), link.file_name)
+                checked.append(self._verify_on_chain(link, link.file_name))
+            except VerificationError as exc:
+                raise VerificationError(f"version {version} of the chain ({link.file_name}, root {link.root}) "
+                                        f"does not hold: {exc.message}") from None
+        return checked
 
     def verify_digest(self, digest: bytes, cert: Certificate) -> Verified:
         """As :meth:`verify`, for a file hashed elsewhere (the API's browser page hashes locally)."""
@@ -459,39 +541,38 @@ class TimestampService:
             "contract": self.registry.address, "chain_id": self.client.chain_id,
         }
 
-    def _verify_on_chain(self, cert: Certificate, file: str) -> Verified:
+    def _verify_on_chain(self, cert: Certificate, file: str, head: Sequence[Any] | None = None) -> Verified:
         if cert.chain_id != self.client.chain_id:
-            raise VerificationError(
-                f"the certificate is for chain {cert.chain_id}, but this ledger is chain {self.client.chain_id}"
-            )
+            raise VerificationError(**messages.notice("certificate-other-chain", chain=cert.chain_id,
+                                                      this=self.client.chain_id))
         if to_checksum_address(cert.contract) not in self.known:
-            raise VerificationError(
-                f"the certificate names contract {cert.contract}, not this ledger's "
-                f"TimestampRegistry {self.registry.address}"
-            )
+            raise VerificationError(**messages.notice("certificate-other-contract", contract=cert.contract,
+                                                      registry=self.registry.address))
         registry = self.client.contract(cast(Any, self.registry.abi), cert.contract)
         key = anchor_key(cert)
         stamper, block_number, block_time = self.client.call(registry.functions.recordOf(key))
         if stamper == ZERO_ADDRESS:
-            raise VerificationError(f"{cert.root} was never stamped on chain {self.client.chain_id}")
+            raise VerificationError(**messages.notice("certificate-never-stamped", root=cert.root,
+                                                      chain=self.client.chain_id))
         if not cert.is_legacy and not self.client.call(
             registry.functions.verifyBatchMember(
                 [HexBytes(p) for p in cert.proof], key, HexBytes(cert.leaf))
         ):
-            raise VerificationError("forged proof: the contract rejects it for this root")
+            raise VerificationError(**messages.notice("certificate-proof-rejected"))
         if block_number != cert.block_number or block_time != cert.block_time or stamper != cert.stamper:
-            raise VerificationError(
-                f"the certificate says block {cert.block_number} by {cert.stamper}, but the chain records "
-                f"{cert.root} in block {block_number} by {stamper}: the certificate is out of date or altered"
-            )
+            raise VerificationError(**messages.notice(
+                "certificate-out-of-date", block=cert.block_number, stamper=cert.stamper, root=cert.root,
+                recorded=block_number, recorder=stamper))
         if self.client.block_hash(cert.block_number) != cert.block_hash:
-            raise VerificationError(f"block {cert.block_number} on this chain is not {cert.block_hash}")
+            raise VerificationError(**messages.notice("certificate-block-hash", block=cert.block_number,
+                                                      hash=cert.block_hash))
         receipt = self.client.receipt(cert.tx_hash)
         if receipt is None or receipt.block_hash != cert.block_hash or not any(
             e.args.get("root") == cert.root  # Stamped(root) and BatchStamped(root); a legacy Stamped's root is the leaf
             for e in self.client.events(registry, receipt)
         ):
-            raise VerificationError(f"transaction {cert.tx_hash} did not stamp {cert.root}")
+            raise VerificationError(**messages.notice("certificate-transaction", tx_hash=cert.tx_hash,
+                                                      root=cert.root))
         return Verified(
             file=file,
             author=cert.author,
@@ -503,6 +584,7 @@ class TimestampService:
             tx_hash=cert.tx_hash,
             digest=cert.digest,
             batch_size=cert.batch_size,
+            finality=self.client.finality_of(block_number, head) if head else self.client.finality(block_number),
         )
 
 

@@ -15,7 +15,7 @@ once so it can batch them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ class Verdict:
     error: LedgerError | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {**asdict(self.verified)} if self.verified is not None else {}
+        data: dict[str, Any] = self.verified.as_json() if self.verified is not None else {}
         data.update(file=self.file, valid=self.valid, reason=self.reason, certificate_file=self.certificate_file)
         return data
 

@@ -33,12 +33,12 @@ def _relay_forgets_reverted_requests(request: pytest.FixtureRequest) -> Iterator
     yield
     if "api_ledger" in request.fixturenames:
         ledger: Ledger = request.getfixturevalue("api_ledger")
-        ledger.relay.seen._db.execute("DELETE FROM relayed")
+        ledger.relay.seen.forget_all()
 
 
 @pytest.fixture
 def client(api_ledger: Ledger) -> Iterator[TestClient]:
-    with TestClient(create_app(ledger=api_ledger)) as test_client:
+    with TestClient(create_app(ledger=api_ledger), base_url="http://testserver/api/v1") as test_client:
         yield test_client
 
 

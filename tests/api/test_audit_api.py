@@ -268,7 +268,7 @@ def own_ledger(chain, deployment, artifacts, tmp_path) -> Ledger:  # type: ignor
 
 def test_verify_reports_an_event_deleted_from_the_database(own_ledger, ip):
     ip.register(kind=TRADEMARK)
-    with TestClient(create_app(ledger=own_ledger)) as own:
+    with TestClient(create_app(ledger=own_ledger), base_url="http://testserver/api/v1") as own:
         assert own.get("/audit/verify").status_code == 404  # nothing indexed yet: a problem, not a crash
         sync(own_ledger)
         [gone] = own_ledger.audit.history(event="AssetRegistered").rows
@@ -289,7 +289,7 @@ def test_verify_after_the_chain_got_shorter_reports_the_rows_past_its_head_as_ex
     sync(own_ledger)
     [registered] = own_ledger.audit.history(event="AssetRegistered").rows
     chain.revert(before)
-    with TestClient(create_app(ledger=own_ledger)) as own:
+    with TestClient(create_app(ledger=own_ledger), base_url="http://testserver/api/v1") as own:
         response = own.get("/audit/verify")
     assert response.status_code == 200, response.text
     report = response.json()
@@ -302,7 +302,7 @@ def test_verify_after_the_chain_got_shorter_reports_the_rows_past_its_head_as_ex
 def test_verify_index_behind_head_is_not_ok_and_counts_what_it_lacks(own_ledger, ip, chain):
     sync(own_ledger)
     ip.register(kind=TRADEMARK)
-    with TestClient(create_app(ledger=own_ledger)) as own:
+    with TestClient(create_app(ledger=own_ledger), base_url="http://testserver/api/v1") as own:
         report = own.get("/audit/verify").json()
     assert report["ok"] is False and report["differences"] == [] and report["unindexed_events"] > 0
     assert report["head"] == chain.head().number and report["behind_blocks"] == report["head"] - report["indexed_to"]

@@ -1,4 +1,4 @@
-"""``/docs`` works offline: Swagger UI's page references only this server, which serves its assets."""
+"""``/api/v1/docs`` works offline: Swagger UI's page references only this server, which serves its assets."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ def test_docs_page_when_offline_references_only_local_urls(client):
     assert "SwaggerUIBundle" in html
     assert not re.search(r"(?i)\b(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html), "the page names another host"
     urls = [a or b for a, b in URL_ATTRIBUTE.findall(html)]
-    assert {"/docs/assets/swagger-ui-bundle.js", "/docs/assets/swagger-ui.css", "/openapi.json"} <= set(urls)
+    assert {"/api/v1/docs/assets/swagger-ui-bundle.js", "/api/v1/docs/assets/swagger-ui.css",
+            "/api/v1/openapi.json"} <= set(urls)
     assert all(u.startswith("/") and not u.startswith("//") for u in urls), urls
     assert '"validatorUrl": null' in html  # no badge fetched from validator.swagger.io
 

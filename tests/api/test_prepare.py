@@ -76,7 +76,8 @@ def test_contracts_when_read_list_every_deployed_contract_with_address_and_abi(c
 def test_contracts_when_read_carry_every_enum_as_number_code_name_and_label(client):
     enums = client.get("/chain/contracts").json()["enums"]
     assert set(enums) == {"AssetKind", "LegalStatus", "LicenseKind", "LicenseStatus", "PledgeStatus",
-                          "ListingStatus", "OfferStatus", "DemandStatus", "AnswerStatus"}
+                          "ListingStatus", "OfferStatus", "DemandStatus", "AnswerStatus", "DisputeKind",
+                          "DisputeOutcome"}
     assert enums["AssetKind"]["solidity"] == "IIPRegistry.AssetKind"
     assert enums["AssetKind"]["members"][0] == {"value": 0, "name": "InventionPatent", "label": "invention-patent"}
     assert enums["LicenseKind"]["members"][2] == {"value": 2, "name": "NonExclusive", "label": "non-exclusive"}
@@ -259,7 +260,8 @@ def _client_with_relay_cap(chain, deployment, artifacts, tmp_path, cap: int = 2_
 
     settings = Settings(**{"data_dir": tmp_path, "api_rate_per_second": 1000, "relay_max_request_gas": cap,
                            **settings_kw})
-    return TestClient(create_app(ledger=Ledger(settings, chain, deployment, artifacts, embedded=False)))
+    return TestClient(create_app(ledger=Ledger(settings, chain, deployment, artifacts, embedded=False)),
+                      base_url="http://testserver/api/v1")
 
 
 def test_prepare_act_needing_more_gas_than_the_relay_cap_is_400_naming_the_cap(chain, deployment, artifacts,

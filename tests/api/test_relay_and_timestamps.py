@@ -138,9 +138,11 @@ def test_unknown_stamp_is_404(client):
     assert_problem(client.get("/timestamps/0x" + "ab" * 32), 404)
 
 
-def test_verify_page_is_served(client):
-    page = client.get("/")
-    assert page.status_code == 200 and "crypto.subtle.digest" in page.text
+def test_verify_page_is_served_beside_the_api_and_hashes_with_the_served_module(client):
+    page = client.get("http://testserver/verify")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '/static/js/verify.js' in page.text
+    assert "sha256File" in client.get("http://testserver/static/js/verify.js").text
 
 
 def test_100_concurrent_signed_requests_land_exactly_once(live_api, contract, chain):

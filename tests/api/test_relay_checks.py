@@ -91,7 +91,7 @@ def test_relay_request_that_failed_on_chain_replayed_is_409_and_never_paid_again
     bank = Account.create().address
     request = signed(client, user, token.address, token.functions.transfer(bank, 100)._encode_transaction_data())
     with mining_paused(chain), concurrent.futures.ThreadPoolExecutor(1) as pool:
-        relayed = pool.submit(httpx.post, f"{live_api}/relay", json=request, timeout=60)
+        relayed = pool.submit(httpx.post, f"{live_api}/api/v1/relay", json=request, timeout=60)
         wait_for_pool(chain, 1)  # checked (the user holds 100) and sent
         # ... and then the user spends the tokens first, with a higher tip: the relayed call will revert
         spend = token.functions.transfer(accounts[3].address, 100).build_transaction({
@@ -139,7 +139,7 @@ def test_relay_calldata_the_target_cannot_take_is_400_not_502(client, contract, 
 
 def test_openapi_relay_documents_each_refusal_with_a_real_example(client):
     spec = client.get("/openapi.json").json()
-    operation = spec["paths"]["/relay"]["post"]
+    operation = spec["paths"]["/api/v1/relay"]["post"]
     examples = {status: set(operation["responses"][status]["content"]["application/problem+json"]["examples"])
                 for status in ("400", "403", "409", "429")}
     assert examples == {"400": {"insufficient_gas", "gas_over_cap", "high_s", "expired"},

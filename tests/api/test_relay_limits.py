@@ -27,7 +27,7 @@ def app(api_ledger: Ledger) -> Iterator[FastAPI]:
 
 
 def client_at(app: FastAPI, address: tuple[str, int]) -> TestClient:
-    return TestClient(app, client=address)
+    return TestClient(app, client=address, base_url="http://testserver/api/v1")
 
 
 def garbage(request: dict) -> dict:
@@ -94,7 +94,7 @@ def test_relay_many_senders_from_one_client_address_is_429_whatever_x_forwarded_
 def test_relay_behind_a_trusted_proxy_limits_the_forwarded_client(api_ledger, contract):
     settings = api_ledger.settings.model_copy(update={"api_trusted_proxies": [ATTACKER[0]]})
     app = create_app(settings=settings, ledger=api_ledger)
-    with TestClient(app, client=ATTACKER) as proxy:
+    with TestClient(app, client=ATTACKER, base_url="http://testserver/api/v1") as proxy:
         app.state.client_rate_limiter.rate, app.state.client_rate_limiter.burst = 1, 2
         registry = contract("TimestampRegistry").address
         request = garbage(signed(proxy, Account.create(), registry, stamp_data(contract, os.urandom(32))))

@@ -187,6 +187,16 @@ def test_deploy_production_on_the_embedded_chain_exits_2(cli):
     assert run.code == 2 and "--production is for a real chain" in run.err
 
 
+@pytest.mark.parametrize("public_url", [None, "http://127.0.0.1:8000", "http://localhost:8000/", "ip.example.org"])
+def test_deploy_production_without_a_public_url_exits_2_naming_the_setting(cli, public_url):
+    env = {"IPLEDGER_RPC_URL": "http://127.0.0.1:9"}  # refused before any chain is asked
+    if public_url is not None:
+        env["IPLEDGER_PUBLIC_URL"] = public_url
+    run = cli("deploy", "--production", env=env)
+    assert run.code == 2, (run.out, run.err)
+    assert "IPLEDGER_PUBLIC_URL" in run.err and "Traceback" not in run.err
+
+
 def test_up_prints_who_holds_each_role_and_how_to_act_as_the_admin(data_dir):
     import os
     import signal

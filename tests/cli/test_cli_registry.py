@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+
+from ledger.registry.metadata import MetadataStore
 
 IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 BANK = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
@@ -46,8 +49,9 @@ def test_register_show_and_check_in_separate_processes(tmp_path, claims):
         "--title", "A method of pledging patents", "--meta", "inventors=Li Wei", "--json", data=data)))
     asset_id = registered["asset_id"]
     assert registered["content_hash"] == "0x" + hashlib.sha256(claims.read_bytes()).hexdigest()
-    stored = data / "metadata" / f"{registered['metadata_hash']}.json"
-    assert json.loads(stored.read_text())["title"] == "A method of pledging patents"
+    database = create_engine(f"sqlite:///{data / 'index.sqlite3'}")  # the document is in the shared database
+    assert MetadataStore(database).get(registered["metadata_hash"])["title"] == "A method of pledging patents"
+    database.dispose()
     shown = ok(run("asset", "show", "CN202010123456.7", data=data))
     assert "A method of pledging patents" in shown and "CN202010123456.7" in shown
     assert registered["tx_hash"] in shown

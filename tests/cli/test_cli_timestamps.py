@@ -288,10 +288,14 @@ def test_operator_deploy_script_is_idempotent_on_any_rpc_url(tmp_path):
         env.update({"IPLEDGER_RPC_URL": fresh.url, "IPLEDGER_DATA_DIR": str(tmp_path / "ops"),
                     "IPLEDGER_PRIVATE_KEY": dev_accounts(1)[0].key.hex()})
         script = str(Path(__file__).resolve().parents[2] / "scripts" / "deploy.py")
+        unnamed = subprocess.run([sys.executable, script, "--production"], capture_output=True, text=True, env=env)
+        assert unnamed.returncode == 2 and "IPLEDGER_PUBLIC_URL" in unnamed.stderr  # never a dev URL on chain
+        env["IPLEDGER_PUBLIC_URL"] = "https://ip.example.org/"
         first = subprocess.run([sys.executable, script, "--production"], capture_output=True, text=True, env=env)
         second = subprocess.run([sys.executable, script, "--production"], capture_output=True, text=True, env=env)
         assert first.returncode == second.returncode == 0, first.stderr + second.stderr
         assert json.loads(first.stdout)["contracts"] == json.loads(second.stdout)["contracts"]
+        assert json.loads(first.stdout)["base_uri"] == "https://ip.example.org/api/v1/tokens/"
         missing = subprocess.run([sys.executable, script], capture_output=True, text=True,
                                  env={k: v for k, v in env.items() if k != "IPLEDGER_RPC_URL"})
         assert missing.returncode == 2 and "IPLEDGER_RPC_URL" in missing.stderr
@@ -315,14 +319,15 @@ def test_up_serves_api_and_indexes_what_other_commands_write(tmp_path, data):
             assert process.poll() is None, process.communicate()
             assert time.monotonic() < deadline, "ipledger up did not serve the API"
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
         report = tmp_path / "r.txt"
         report.write_text("indexed")
         [cert] = json.loads(run("stamp", str(report), "--json", data=data).stdout)
-        assert httpx.get(f"http://127.0.0.1:{port}/timestamps/{cert['root']}").json()["tx_hash"] == cert["tx_hash"]
+        record = httpx.get(f"http://127.0.0.1:{port}/api/v1/timestamps/{cert['root']}").json()
+        assert record["tx_hash"] == cert["tx_hash"]
         rows: list[dict] = []
         while not rows:
             assert time.monotonic() < deadline, "the indexer did not pick up the stamp"

@@ -8,6 +8,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.client import ChainClient
+from ledger.chain.toolchain import Artifact
+from tests.contracts.cokit import CoKit, co_kit
 from tests.contracts.ipkit import IPKit
 
 
@@ -23,3 +25,9 @@ def ip(chain: ChainClient, contract: Any, accounts: list[LocalAccount]) -> IPKit
         forwarder=contract("IpledgerForwarder"),
         accounts=accounts,
     )
+
+
+@pytest.fixture
+def co(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> CoKit:
+    """The co-ownership kit (co-owners A, B, C with 50/30/20 %) over the market kit."""
+    return co_kit(ip, contract, artifacts)

@@ -15,9 +15,31 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
 
 from ledger.chain.client import ChainClient, Receipt
-from ledger.errors import ContractError
+from ledger.errors import ContractError, ValidationError
+
+REVERTS = (ContractCustomError, ContractLogicError)
+"""What web3 raises for a reverted call: Anvil's answer gives ContractCustomError, Hardhat's and Ganache's
+(a message beside the data) ContractLogicError."""
+
+
+def set_automine(chain: ChainClient, on: bool) -> None:
+    """Mine each transaction as it comes (on) or hold them in the pool until ``evm_mine`` (off): Anvil and
+    Hardhat call it ``evm_setAutomine``, Ganache ``miner_start`` / ``miner_stop``."""
+    try:
+        chain.rpc("evm_setAutomine", [on])
+    except ValidationError:
+        chain.rpc("miner_start" if on else "miner_stop")
+
+
+def revert_data(exc: BaseException) -> str:
+    """The revert data of a reverted web3 call, whichever node answered (see :data:`REVERTS`)."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, dict):
+        data = data.get("data")
+    return str(data)
 
 # IIPRegistry.AssetKind
 INVENTION_PATENT, UTILITY_MODEL, DESIGN, SOFTWARE_COPYRIGHT, TRADE_SECRET, RESEARCH_RESULT, TRADEMARK = range(7)

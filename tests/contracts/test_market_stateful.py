@@ -9,7 +9,8 @@ asset goes away and comes back and its owner approves the Marketplace again: an 
 must not revive a listing), pledges (to an
 accredited bank), the bank's transfer consents and releases, court freezes and their lifting, and
 time travel (``evm_increaseTime``, no sleeps). Acts are done by their rightful party most of the
-time and by another trader otherwise.
+time and by another trader otherwise. The registrar's ownership disputes stop every move the market makes
+(a listing sale, an accepted offer) until resolved.
 
 A plain model (:class:`Model`) says for every act whether the rules allow it and, if not, which
 custom error the contracts must revert with (in the contracts' order of checks; the IPRegistry's
@@ -28,13 +29,13 @@ batch of views is compared with the model:
 Times sit on a grid the chain never reaches: every expiry or freeze end is half a day past a whole
 number of days from the example's start, and time travels by whole days.
 
-Size: IPLEDGER_PROPERTY_EXAMPLES (default 8) examples of IPLEDGER_PROPERTY_STEPS (default 25) steps;
+Size: IPLEDGER_PROPERTY_EXAMPLES (default 6; 50 with IPLEDGER_DEEP_TESTS=1) examples of
+IPLEDGER_PROPERTY_STEPS (default 25; deep 50) steps;
 each example starts from the same chain state (``evm_snapshot``/``evm_revert``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ from tests.contracts.test_marketplace import (
     MarketKit,
     market_kit,
 )
+from tests.depth import depth
 
 
 @pytest.fixture(name="market")
@@ -79,8 +81,8 @@ def _market(ip: IPKit, contract: Any, artifacts: dict[str, Artifact]) -> MarketK
     return market_kit(ip, contract, artifacts)
 
 
-STEPS = int(os.environ.get("IPLEDGER_PROPERTY_STEPS", "25"))
-EXAMPLES = int(os.environ.get("IPLEDGER_PROPERTY_EXAMPLES", "8"))
+STEPS = depth(25, 50, "IPLEDGER_PROPERTY_STEPS")
+EXAMPLES = depth(6, 50, "IPLEDGER_PROPERTY_EXAMPLES")
 
 GAS = 3_000_000  # fixed: a forbidden act is mined and reverts on chain instead of failing its estimate
 ADMIN, SELLER_A, SELLER_B, BUYER_A, BANK, OWNER_C, BUYER_B, STRANGER, TREASURY, BUYER_C = range(10)
@@ -109,6 +111,7 @@ class MAsset:
     pledge: int = 0
     consent: str = ZERO_ADDRESS  # the pledgee's transfer consent
     transfers: int = 0  # the IPRegistry's transfer count: every move adds one
+    dispute: int = 0  # the open ownership dispute that stops every move and new pledge, or 0
 
 
 @dataclass
@@ -150,6 +153,7 @@ class Model:
         self.balances: dict[str, int] = {}
         self.fee_bps = 0
         self.pledges = 0
+        self.disputes = 0  # ownership disputes opened (ids are sequential)
 
     @property
     def now(self) -> int:
@@ -200,6 +204,8 @@ class Model:
         """The IPRegistry's transfer guard (the freeze is checked by the market first)."""
         if self.frozen(a):
             return Refusal("IPRegistryAssetFrozen", {"assetId": a.id, "until": a.frozen_until})
+        if a.dispute:
+            return Refusal("IPRegistryAssetDisputed", {"assetId": a.id, "disputeId": a.dispute})
         if a.pledge and a.consent != to:
             return Refusal("IPRegistryAssetPledged", {"assetId": a.id, "pledgeId": a.pledge})
         return None
@@ -511,8 +517,8 @@ class MarketMachine(RuleBasedStateMachine):
 
     def interfere(self, data: st.DataObject) -> None:
         """The acts around the market."""
-        what = data.draw(st.sampled_from(("transfer", "round trip", "pledge", "bank", "freeze", "fee", "approve")),
-                         label="what")
+        what = data.draw(st.sampled_from(("transfer", "round trip", "pledge", "bank", "freeze", "fee", "approve",
+                                          "dispute")), label="what")
         if what == "transfer":
             self.transfer_outside_the_market(data)
         elif what == "round trip":
@@ -523,6 +529,8 @@ class MarketMachine(RuleBasedStateMachine):
             self.bank_acts(data, data.draw(st.integers(0, 3), label="release?") == 0)
         elif what == "freeze":
             self.freeze_or_unfreeze(data, data.draw(st.integers(0, 4), label="days"))
+        elif what == "dispute":
+            self.open_or_resolve_dispute(data)
         elif what == "fee":
             self.set_fee(data.draw(st.sampled_from((0, 25, 250, 1_000, 1_001)), label="bps"),
                          data.draw(st.integers(0, 3), label="admin?") > 0)
@@ -554,10 +562,25 @@ class MarketMachine(RuleBasedStateMachine):
                          None)
                 a.approved = True
 
+    def open_or_resolve_dispute(self, data: st.DataObject) -> None:
+        """The registrar opens an ownership dispute over an asset (every move by the market, a listing sale or
+        an accepted offer, then fails in the transfer guard), or resolves the open one."""
+        m = self.m
+        a = self.pick_asset(data)
+        if a.dispute:
+            self.act("resolve dispute", self.registry.functions.resolveDispute(a.dispute, 2, b"\x0d" * 32), ADMIN,
+                     None)
+            a.dispute = 0
+        else:
+            fn = self.registry.functions.openDispute(a.id, 0, b"(2026)JING73MINCHU1".ljust(32, b"\0"), b"\x0e" * 32)
+            self.act("open dispute", fn, ADMIN, None)
+            m.disputes += 1
+            a.dispute = m.disputes
+
     def pledge(self, data: st.DataObject) -> None:
         m = self.m
         a = self.pick_asset(data)
-        if a.pledge or m.frozen(a):
+        if a.pledge or m.frozen(a) or a.dispute:
             return
         owner = self.index(a.owner)
         fn = self.pledges.functions.propose(a.id, self.addr[BANK], 1_000_000, b"CNY", m.at(365), b"\x09" * 32)

@@ -450,8 +450,9 @@ def test_consent_to_license_by_pledgee_records_terms_and_emits(ip: IPKit):
 def test_consent_to_license_twice_unused_reverts_with_consent_exists(ip: IPKit):
     asset_id = ip.register()
     pledge_id = ip.pledge(asset_id)
-    consent_id = ip.consent_to_license(pledge_id, ip.terms())
-    error = ip.refused(ip.pledges.functions.consentToLicense(pledge_id, ip.terms()), ip.bank)
+    terms = ip.terms()  # once: its start is the latest block's time, and a node may move that each block
+    consent_id = ip.consent_to_license(pledge_id, terms)
+    error = ip.refused(ip.pledges.functions.consentToLicense(pledge_id, terms), ip.bank)
     assert (error.name, error.arguments) == (
         "PledgeRegistryLicenseConsentExists", {"pledgeId": pledge_id, "consentId": hex32(consent_id)})
 

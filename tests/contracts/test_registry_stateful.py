@@ -6,7 +6,8 @@ anybody, through ``transferFrom`` or ``safeTransferFrom``); the registrar's veri
 status, dates, freeze, renew and unfreeze; license offer (exclusive, sole, non-exclusive, random
 overlapping times, territories and fields), accept, terminate and recordal; pledge propose,
 accept, cancel, release, enforce (to the pledgee or a buyer), transfer and license consents;
-granting and revoking a bank's PLEDGEE_ROLE; and time travel (``evm_increaseTime``, no sleeps).
+granting and revoking a bank's PLEDGEE_ROLE; the registrar opening disputes of every kind and resolving
+them (an ownership dispute stops every move and new pledges); and time travel (``evm_increaseTime``, no sleeps).
 Two rules make a deal in one step, so that deep states are reached often: a license (offer,
 the pledgee's consent when the asset is pledged, accept) and a loan (propose, accept, then it
 runs on, is repaid, defaults and is enforced after its maturity, or the bank consents to a sale
@@ -27,6 +28,7 @@ views with the model and check:
 * at most one active pledge per asset, and it is the one ``activePledgeOf`` names;
 * the owner of a frozen asset never changes, and that of a pledged asset only by enforcing its
   pledge or by a transfer to the recipient its pledgee consented to (read from the chain);
+* no asset moves while an ownership dispute over it is open (read from the chain);
 * no two active licenses of an asset, one of them exclusive or sole, overlap in time,
   territory and field of use.
 
@@ -34,13 +36,13 @@ Times are on a grid the chain never sits on: every date the model sets is half a
 whole number of days from the example's start, and time travels by whole days, so the few
 seconds a run takes can never tip a comparison.
 
-Size: IPLEDGER_PROPERTY_EXAMPLES (default 20) examples of IPLEDGER_PROPERTY_STEPS (default 50)
-steps each; each example starts from the same chain state (``evm_snapshot``/``evm_revert``).
+Size: IPLEDGER_PROPERTY_EXAMPLES (default 12; 100 with IPLEDGER_DEEP_TESTS=1) examples of
+IPLEDGER_PROPERTY_STEPS (default 40; deep 100) steps each; each example starts from the same chain
+state (``evm_snapshot``/``evm_revert``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -97,9 +99,10 @@ from tests.contracts.ipkit import (
     IPKit,
     b32,
 )
+from tests.depth import depth
 
-STEPS = int(os.environ.get("IPLEDGER_PROPERTY_STEPS", "50"))
-EXAMPLES = int(os.environ.get("IPLEDGER_PROPERTY_EXAMPLES", "20"))
+STEPS = depth(40, 100, "IPLEDGER_PROPERTY_STEPS")
+EXAMPLES = depth(12, 100, "IPLEDGER_PROPERTY_EXAMPLES")
 
 GAS = 3_000_000  # fixed: a forbidden act is mined and reverts on chain instead of failing its estimate
 MAX_ASSETS = 4  # few, so that licenses, pledges and freezes meet on the same assets
@@ -157,6 +160,16 @@ class MAsset:
     holder_disputed: bool = False
     ref_bound: bool = True  # whether the registry still binds `ref` / `content` to this asset
     content_bound: bool = True
+    ownership_dispute: int = 0  # the open ownership dispute that stops it, or 0
+    parent: int = 0  # the earlier asset it is a version of (set once by its owner), or 0
+
+
+@dataclass
+class MDispute:
+    id: int
+    asset_id: int
+    kind: int
+    outcome: int = 0  # DisputeOutcome.Open
 
 
 @dataclass
@@ -209,6 +222,7 @@ class Model:
     assets: dict[int, MAsset] = field(default_factory=dict)
     licenses: dict[int, MLicense] = field(default_factory=dict)
     pledges: dict[int, MPledge] = field(default_factory=dict)
+    disputes: dict[int, MDispute] = field(default_factory=dict)
     versions: Counter[int] = field(default_factory=Counter)  # encumbranceVersionOf, per asset
 
     @property
@@ -259,6 +273,8 @@ class Model:
             return Refusal("PledgeRegistryAlreadyPledged", {"assetId": asset.id, "pledgeId": active.id})
         if self.frozen(asset):
             return Refusal("PledgeRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
+        if asset.ownership_dispute:
+            return Refusal("PledgeRegistryAssetDisputed", {"assetId": asset.id, "disputeId": asset.ownership_dispute})
         if asset.status in PLEDGE_BLOCKING_STATUSES:
             return Refusal("PledgeRegistryAssetNotPledgeable", {"assetId": asset.id, "status": asset.status})
         if asset.expires_at != 0 and asset.expires_at <= self.now:
@@ -430,6 +446,8 @@ class RegistryMachine(RuleBasedStateMachine):
             refusal = Refusal("ERC721InsufficientApproval", {"operator": self.addr[sender], "tokenId": asset.id})
         elif m.frozen(asset):
             refusal = Refusal("IPRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
+        elif asset.ownership_dispute:
+            refusal = Refusal("IPRegistryAssetDisputed", {"assetId": asset.id, "disputeId": asset.ownership_dispute})
         elif pledge is not None and pledge.consent != self.addr[to]:
             refusal = Refusal("IPRegistryAssetPledged", {"assetId": asset.id, "pledgeId": pledge.id})
         else:
@@ -521,6 +539,74 @@ class RegistryMachine(RuleBasedStateMachine):
                 bound.content_bound = False
             bound.holder_disputed, bound.verified = True, False
         self.step = ("registrar", None)
+
+    @rule(data=st.data())
+    def set_parent(self, data: st.DataObject) -> None:
+        """The owner (or anyone) names an asset's parent (a version act): once, and only an earlier asset."""
+        asset = self.pick_asset(data)
+        sender = self.party(data, self.addr.index(asset.owner) if asset.owner in self.addr else OWNER_A)
+        parent_id = data.draw(st.integers(0, asset.id), label="parent")
+        refusal: Refusal | None = None
+        if self.addr[sender] != asset.owner:
+            refusal = Refusal("IPRegistryNotOwner", {"assetId": asset.id, "caller": self.addr[sender]})
+        elif parent_id == 0 or parent_id >= asset.id:
+            refusal = Refusal("IPRegistryInvalidParent", {"assetId": asset.id, "parentId": parent_id})
+        elif asset.parent:
+            refusal = Refusal("IPRegistryParentAlreadySet", {"assetId": asset.id, "parentId": asset.parent})
+        self.step = ("parent", None)
+        if self.act("setParent", self.registry.functions.setParent(asset.id, parent_id), sender, refusal):
+            asset.parent = parent_id
+
+    @rule(data=st.data(), kind=st.sampled_from((0, 0, 0, 1, 2, 3)), zero_case=st.integers(0, 9))
+    def open_dispute(self, data: st.DataObject, kind: int, zero_case: int) -> None:
+        """The registrar opens a dispute of any kind (ownership ones stop the asset); the case may be missing."""
+        m = self.m
+        asset = self.pick_asset(data)
+        sender = self.party(data, ADMIN)
+        case = ZERO32 if zero_case == 0 else b32(f"(2025)JING73MINCHU{self.fresh()}")
+        refusal = self._registrar_refusal(sender)
+        if refusal is None and case == ZERO32:
+            refusal = Refusal("IPRegistryZeroDisputeRef", {})
+        elif refusal is None and kind == 0 and asset.ownership_dispute:
+            refusal = Refusal("IPRegistryOwnershipAlreadyDisputed",
+                              {"assetId": asset.id, "disputeId": asset.ownership_dispute})
+        self.step = ("dispute", None)
+        fn = self.registry.functions.openDispute(asset.id, kind, case, b"\x0e" * 32)
+        if self.act("openDispute", fn, sender, refusal):
+            dispute_id = len(m.disputes) + 1
+            m.disputes[dispute_id] = MDispute(dispute_id, asset.id, kind)
+            if kind == 0:
+                asset.ownership_dispute = dispute_id
+
+    @precondition(lambda self: self.m.disputes)
+    @rule(data=st.data(), outcome=st.integers(0, 4))
+    def resolve_dispute(self, data: st.DataObject, outcome: int) -> None:
+        """The registrar resolves a dispute (mostly an open one; sometimes one resolved or unknown)."""
+        m = self.m
+        open_ids = sorted(i for i, d in m.disputes.items() if d.outcome == 0)
+        pick = data.draw(st.integers(0, 9), label="dispute kind of pick")
+        if pick < 7 and open_ids:
+            dispute_id = data.draw(st.sampled_from(open_ids), label="dispute")
+        elif pick < 9:
+            dispute_id = data.draw(st.sampled_from(sorted(m.disputes)), label="dispute")
+        else:
+            dispute_id = len(m.disputes) + 1
+        sender = self.party(data, ADMIN)
+        dispute = m.disputes.get(dispute_id)
+        refusal = self._registrar_refusal(sender)
+        if refusal is None and dispute is None:
+            refusal = Refusal("IPRegistryUnknownDispute", {"disputeId": dispute_id})
+        elif refusal is None and dispute is not None and dispute.outcome != 0:
+            refusal = Refusal("IPRegistryDisputeNotOpen", {"disputeId": dispute_id, "outcome": dispute.outcome})
+        elif refusal is None and outcome == 0:
+            refusal = Refusal("IPRegistryInvalidDisputeOutcome", {})
+        self.step = ("dispute", None)
+        if self.act("resolveDispute", self.registry.functions.resolveDispute(dispute_id, outcome, b"\x0d" * 32),
+                    sender, refusal):
+            assert dispute is not None
+            dispute.outcome = outcome
+            if dispute.kind == 0:
+                m.assets[dispute.asset_id].ownership_dispute = 0
 
     @rule(data=st.data(), term=st.integers(-1, 12), court_pick=st.integers(0, 9))
     def freeze(self, data: st.DataObject, term: int, court_pick: int) -> None:
@@ -863,6 +949,8 @@ class RegistryMachine(RuleBasedStateMachine):
         accomplice accepts it at once: the acceptance on the old check must fail."""
         m = self.m
         pledge_id = self.pick_pledge(data, P_PROPOSED)
+        if pledge_id not in m.pledges:  # pick_pledge may name an unknown id; this race needs a real proposal
+            pledge_id = min(i for i, p in m.pledges.items() if p.status == P_PROPOSED)
         pledge = m.pledges[pledge_id]
         asset = m.assets[pledge.asset_id]
         seen = m.versions[asset.id]
@@ -941,6 +1029,9 @@ class RegistryMachine(RuleBasedStateMachine):
                 refusal = Refusal("PledgeRegistryNotMatured", {"pledgeId": pledge_id, "maturity": pledge.maturity})
             elif m.frozen(asset):
                 refusal = Refusal("IPRegistryAssetFrozen", {"assetId": asset.id, "until": asset.frozen_until})
+            elif asset.ownership_dispute:
+                refusal = Refusal("IPRegistryAssetDisputed",
+                                  {"assetId": asset.id, "disputeId": asset.ownership_dispute})
         if self.act("pledge enforce", self.pledges.functions.enforce(pledge_id, buyer), sender, refusal):
             assert pledge is not None
             asset = m.assets[pledge.asset_id]
@@ -1019,6 +1110,7 @@ class RegistryMachine(RuleBasedStateMachine):
             ("assetCount", reg, "assetCount", ()), ("licenseCount", lic, "licenseCount", ()),
             ("pledgeCount", pl, "pledgeCount", ()),
             ("bank B accredited", reg, "hasRole", (keccak(text="PLEDGEE_ROLE"), self.addr[BANK_B])),
+            ("disputeCount", reg, "disputeCount", ()),
         ]
         calls += [(f"balance {i}", reg, "balanceOf", (a,)) for i, a in enumerate(self.addr)]
         for a in m.assets.values():
@@ -1030,10 +1122,14 @@ class RegistryMachine(RuleBasedStateMachine):
                 (f"licenses {a.id}", lic, "licensesOf", (a.id,)),
                 (f"activeLicenses {a.id}", lic, "activeLicensesOf", (a.id,)),
                 (f"version {a.id}", lic, "encumbranceVersionOf", (a.id,)),
+                (f"ownershipDispute {a.id}", reg, "ownershipDisputeOf", (a.id,)),
+                (f"openDisputes {a.id}", reg, "openDisputesOf", (a.id,)),
+                (f"parent {a.id}", reg, "parentOf", (a.id,)),
             ]
             if a.ref != ZERO32:
                 calls.append((f"ref {a.id}", reg, "assetIdOfRef", (a.ref,)))
         calls += [(f"license {i}", lic, "licenseOf", (i,)) for i in m.licenses]
+        calls += [(f"dispute {i}", reg, "disputeOf", (i,)) for i in m.disputes]
         for p in m.pledges.values():
             calls += [(f"pledge {p.id}", pl, "pledgeOf", (p.id,)),
                       (f"consent {p.id}", pl, "transferConsentOf", (p.id,))]
@@ -1045,7 +1141,7 @@ class RegistryMachine(RuleBasedStateMachine):
         m = self.m
         view: dict[str, Any] = {
             "assetCount": len(m.assets), "licenseCount": len(m.licenses), "pledgeCount": len(m.pledges),
-            "bank B accredited": self.addr[BANK_B] in m.accredited,
+            "bank B accredited": self.addr[BANK_B] in m.accredited, "disputeCount": len(m.disputes),
         }
         for i, address in enumerate(self.addr):
             view[f"balance {i}"] = sum(1 for a in m.assets.values() if a.owner == address)
@@ -1064,6 +1160,12 @@ class RegistryMachine(RuleBasedStateMachine):
             active = sorted(m.active_licenses(a.id), key=lambda x: x.id)
             view[f"activeLicenses {a.id}"] = (tuple(x.id for x in active), tuple(self._license_row(x) for x in active))
             view[f"version {a.id}"] = m.versions[a.id]
+            view[f"ownershipDispute {a.id}"] = a.ownership_dispute
+            view[f"parent {a.id}"] = a.parent
+            view[f"openDisputes {a.id}"] = tuple(sorted(d.id for d in m.disputes.values()
+                                                        if d.asset_id == a.id and d.outcome == 0))
+        for d in m.disputes.values():
+            view[f"dispute {d.id}"] = (d.asset_id, d.kind, d.outcome)
         for x in m.licenses.values():
             view[f"license {x.id}"] = self._license_row(x, m.license_status(x))
         for p in m.pledges.values():
@@ -1102,6 +1204,11 @@ class RegistryMachine(RuleBasedStateMachine):
             ordered = sorted(zip(ids, rows, strict=True))
             comparable[f"activeLicenses {a.id}"] = (tuple(i for i, _ in ordered), tuple(r for _, r in ordered))
             comparable[f"licenses {a.id}"] = tuple(sorted(comparable[f"licenses {a.id}"]))
+            comparable[f"openDisputes {a.id}"] = tuple(sorted(comparable[f"openDisputes {a.id}"]))  # swap-and-pop
+        for d in self.m.disputes.values():  # its times are block times: compare what the model knows
+            asset_id, kind, outcome, opened_at, resolved_at, case, evidence, decision = comparable[f"dispute {d.id}"]
+            assert opened_at and (resolved_at != 0) == (outcome != 0) and case != ZERO32, d
+            comparable[f"dispute {d.id}"] = (asset_id, kind, outcome)
         expected = self.expected_view()
         diff = {k: (comparable.get(k), expected.get(k)) for k in expected.keys() | comparable.keys()
                 if comparable.get(k) != expected.get(k)}
@@ -1140,6 +1247,10 @@ class RegistryMachine(RuleBasedStateMachine):
             # that waits for a loan's maturity may outlast a freeze).
             frozen = view[f"isFrozen {asset_id}"] or (previous[f"isFrozen {asset_id}"] and not self.travelled)
             assert not frozen, f"frozen asset {asset_id} moved by {self.step}"
+            # No move while an ownership dispute is open: a step that moves an asset opens or resolves none,
+            # so a dispute open at the last check or now was open when it moved.
+            disputed = previous[f"ownershipDispute {asset_id}"] or view[f"ownershipDispute {asset_id}"]
+            assert not disputed, f"asset {asset_id} moved by {self.step} under ownership dispute {disputed}"
             pledge_id = previous[f"activePledge {asset_id}"]
             if pledge_id:
                 enforced = self.step == ("enforce", (asset_id, pledge_id)) and pledges[pledge_id][2] == P_ENFORCED

@@ -22,7 +22,7 @@ from hexbytes import HexBytes
 from ledger.chain.client import ChainClient
 from ledger.errors import ContractError
 from ledger.relay.service import SignedRequest, sign_request
-from tests.contracts.ipkit import IPKit
+from tests.contracts.ipkit import IPKit, set_automine
 from tests.contracts.test_marketplace import UNIT, MarketKit, market_kit
 
 
@@ -88,7 +88,7 @@ def test_buy_front_run_by_price_change_reverts_and_buyer_pays_nothing(market: Ma
     listing_id = market.list_asset(asset_id, 100 * UNIT)
     seen = market.listing(listing_id)
     buyer_balance = market.balance(market.buyer)
-    chain.rpc("evm_setAutomine", [False])
+    set_automine(chain, False)
     try:
         # The buyer's transaction waits in the mempool, naming the price and nonce it saw...
         buy = market.market.functions.buy(listing_id, seen["price"], seen["nonce"])
@@ -102,7 +102,7 @@ def test_buy_front_run_by_price_change_reverts_and_buyer_pays_nothing(market: Ma
         front = chain.send_transaction(tx, market.seller, wait=False)
         chain.rpc("evm_mine")
     finally:
-        chain.rpc("evm_setAutomine", [True])
+        set_automine(chain, True)
     first, second = chain.receipt(front.tx_hash), chain.receipt(pending.tx_hash)
     assert first is not None and second is not None
     assert first.block_number == second.block_number and first.status == 1

@@ -98,6 +98,12 @@ contract RulesFuzzTest is Suite {
         vm.prank(caller);
         vm.expectRevert(denied);
         registry.setVerified(assetId, true);
+        vm.prank(caller);
+        vm.expectRevert(denied);
+        registry.renewFreeze(assetId, uint40(block.timestamp + 1 + term));
+        vm.prank(caller);
+        vm.expectRevert(denied);
+        registry.unfreeze(assetId, bytes32(0));
         IIPRegistry.Asset memory asset = registry.assetOf(assetId);
         require(asset.status == IIPRegistry.LegalStatus.Filed && asset.frozenUntil == 0 && !asset.verified, "changed");
     }

@@ -16,16 +16,19 @@ contract HandlerCoverageTest is Suite {
     LedgerHandler internal handler;
 
     function test_handlerCarriesEveryActThrough() public {
-        bytes32[33] memory acts = [
+        bytes32[36] memory acts = [
             bytes32("register"), "transfer", "transfer pledged", "freeze", "propose", "accept pledge", "release",
             "enforce", "consent transfer", "consent license", "offer license", "accept license",
             "accept license pledged", "stamp", "unfreeze", "cancel", "list", "buy", "update listing",
             "cancel listing", "offer", "accept offer", "refuse offer", "withdraw offer", "withdraw expired offer", "accept answer",
-            "round trip", "set fee", "non-canonical refused", "unbind", "withdraw consent", "stale check refused", "unconsented refused"
+            "round trip", "set fee", "non-canonical refused", "unbind", "withdraw consent", "stale check refused", "unconsented refused",
+            "open dispute", "resolve dispute", "set parent"
         ];
-        bytes32[7] memory rules =
-            [bytes32("moves"), "pledges", "licenses", "registrar", "stamps", "registrations", "market"];
-        uint256[33] memory total;
+        bytes32[9] memory rules = [
+            bytes32("moves"), "pledges", "licenses", "registrar", "stamps", "registrations", "market", "disputes",
+            "versions"
+        ];
+        uint256[36] memory total;
         // 48 fresh suites and 4,800 acts exceed the default block gas limit; gas is not what this measures.
         vm.pauseGasMetering();
         uint256 seed = uint256(keccak256("ipledger"));
@@ -60,6 +63,7 @@ contract HandlerCoverageTest is Suite {
         uint256 c = uint256(keccak256(abi.encode(seed, "c")));
         uint256 which = seed % 20;
         if (which == 0) handler.timeTravel(a);
+        else if (which == 1 && (seed >> 8) % 3 == 0) handler.setParent(a, b, c);
         else if (which == 1) handler.register(a, b, c, uint8(seed >> 8));
         else if (which == 2 && (seed >> 8) % 4 == 0) handler.roundTrip(a, b, c);
         else if (which == 2) handler.transfer(a, b, c);

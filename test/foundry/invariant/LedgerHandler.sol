@@ -43,6 +43,8 @@ contract LedgerHandler is Cheats {
     bytes32 internal constant STAMPS = "stamps";
     bytes32 internal constant REGISTRATIONS = "registrations";
     bytes32 internal constant MARKET = "market";
+    bytes32 internal constant DISPUTES = "disputes";
+    bytes32 internal constant VERSIONS = "versions";
 
     IPRegistry public immutable registry;
     PledgeRegistry public immutable pledges;
@@ -119,6 +121,17 @@ contract LedgerHandler is Cheats {
         IMarketplaceBase.ListingStatus status; // only Open, Sold, Cancelled (the stored ones)
     }
 
+    struct DisputeModel {
+        uint256 assetId;
+        bool ownership;
+        bool open;
+    }
+
+    /// @notice The open ownership dispute that stops an asset (every move, new pledges), or 0.
+    mapping(uint256 assetId => uint256 disputeId) public expectedOwnershipDispute;
+    mapping(uint256 disputeId => DisputeModel) internal _disputes;
+    uint256 public expectedDisputeCount;
+
     struct OfferModel {
         uint256 assetId;
         address buyer;
@@ -138,6 +151,9 @@ contract LedgerHandler is Cheats {
     mapping(uint256 assetId => uint256) internal _transferCount;
     /// @notice The escrow the market must hold: the amounts of offers neither accepted nor withdrawn.
     uint256 public expectedEscrow;
+
+    /// @notice The model of {IIPRegistry-parentOf}: set once, by the owner, to an earlier asset.
+    mapping(uint256 assetId => uint256 parentId) public expectedParent;
 
     mapping(bytes32 rule => uint256) public violations;
     /// @notice How often each kind of act went through (for tuning the handler; see test/foundry/README.md).
@@ -200,6 +216,29 @@ contract LedgerHandler is Cheats {
         }
     }
 
+    /// @notice The owner (or, one time in four, anyone) names an asset's parent (a version act: a
+    /// divisional, a continuation, a software version): once, and only an earlier asset.
+    function setParent(uint256 callerSeed, uint256 assetSeed, uint256 parentSeed) external {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address caller = callerSeed % 4 == 0 ? _actor(callerSeed >> 8) : expectedOwner[assetId];
+        uint256 parentId = parentSeed % (assetId + 1); // 0 .. assetId: the zero and itself are refused
+        bool allowed = caller == expectedOwner[assetId] && parentId != 0 && parentId < assetId
+            && expectedParent[assetId] == 0;
+        vm.prank(caller);
+        try registry.setParent(assetId, parentId) {
+            if (!allowed) {
+                _violate(VERSIONS, "a parent was set by a non-owner, twice, or to a later asset");
+                return;
+            }
+            expectedParent[assetId] = parentId;
+            _ok("set parent");
+        } catch {
+            if (allowed) _violate(VERSIONS, "a permitted setParent reverted");
+        }
+    }
+
     /// @notice The owner (or, one time in four, anyone) moves an asset to anyone.
     function transfer(uint256 callerSeed, uint256 assetSeed, uint256 toSeed) external {
         _tick();
@@ -219,12 +258,12 @@ contract LedgerHandler is Cheats {
     function _transfer(address caller, uint256 assetId, address to) internal {
         address from = expectedOwner[assetId];
         uint256 pledgeId = expectedActivePledge[assetId];
-        bool allowed =
-            caller == from && !_frozen(assetId) && (pledgeId == 0 || _pledges[pledgeId].consent == to);
+        bool allowed = caller == from && !_frozen(assetId) && !_disputed(assetId)
+            && (pledgeId == 0 || _pledges[pledgeId].consent == to);
         vm.prank(caller);
         try registry.transferFrom(from, to, assetId) {
             if (!allowed) {
-                _violate(MOVES, "a frozen, pledged or foreign asset moved");
+                _violate(MOVES, "a frozen, disputed, pledged or foreign asset moved");
                 return;
             }
             _moved(assetId, to);
@@ -255,12 +294,76 @@ contract LedgerHandler is Cheats {
 
     // == registrar =================================================================================
 
-    /// @notice The registrar (or, one time in four, anyone) records a court order: a freeze (half the
-    /// time), a renewal or a lifting.
+    /// @notice The registrar (or, one time in four, anyone) records a court order: a freeze (most
+    /// often), a renewal or a lifting; or a dispute opened (of any kind; ownership stops the asset) or
+    /// resolved (with any outcome, Open refused).
     function courtOrder(uint256 callerSeed, uint256 assetSeed, uint8 mode, uint256 termSeed) external {
-        if (mode % 4 < 2) _freeze(callerSeed, assetSeed, termSeed);
-        else if (mode % 4 == 2) _renewFreeze(callerSeed, assetSeed, termSeed);
-        else _unfreeze(callerSeed, assetSeed);
+        uint8 m = mode % 8;
+        if (m < 3) _freeze(callerSeed, assetSeed, termSeed);
+        else if (m == 3) _renewFreeze(callerSeed, assetSeed, termSeed);
+        else if (m == 4) _unfreeze(callerSeed, assetSeed);
+        else if (m == 5) _openDispute(callerSeed, assetSeed, termSeed);
+        else _resolveDispute(callerSeed, assetSeed, termSeed);
+    }
+
+    function _openDispute(uint256 callerSeed, uint256 assetSeed, uint256 seed) internal {
+        _tick();
+        uint256 assetId = _asset(assetSeed);
+        if (assetId == 0) return;
+        address caller = _registrarOrAnyone(callerSeed);
+        IIPRegistry.DisputeKind kind = IIPRegistry.DisputeKind(seed % 4);
+        bytes32 caseRef = seed % 11 == 0 ? bytes32(0) : keccak256(abi.encode("case", seed));
+        bool ownership = kind == IIPRegistry.DisputeKind.Ownership;
+        bool allowed = caller == REGISTRAR && caseRef != 0 && !(ownership && _disputed(assetId));
+        vm.prank(caller);
+        try registry.openDispute(assetId, kind, caseRef, keccak256(abi.encode("evidence", seed))) returns (
+            uint256 disputeId
+        ) {
+            if (!allowed) {
+                _violate(DISPUTES, "a dispute was opened by a non-registrar, without a case, or a second of ownership");
+                return;
+            }
+            expectedDisputeCount += 1;
+            if (disputeId != expectedDisputeCount) _violate(DISPUTES, "dispute ids are not sequential");
+            _disputes[disputeId] = DisputeModel(assetId, ownership, true);
+            if (ownership) expectedOwnershipDispute[assetId] = disputeId;
+            _ok("open dispute");
+        } catch {
+            if (allowed) _violate(DISPUTES, "a permitted dispute reverted");
+        }
+    }
+
+    function _resolveDispute(uint256 callerSeed, uint256 disputeSeed, uint256 seed) internal {
+        _tick();
+        uint256 count = expectedDisputeCount;
+        // Mostly an ownership dispute that stops an asset now, so that assets move again.
+        uint256 disputeId = count == 0 ? 1 : 1 + disputeSeed % (count + 1);
+        uint256 assets = registry.assetCount();
+        if (disputeSeed % 3 != 0) {
+            for (uint256 i = 0; i < assets; ++i) {
+                uint256 open = expectedOwnershipDispute[1 + (disputeSeed + i) % assets];
+                if (open != 0) {
+                    disputeId = open;
+                    break;
+                }
+            }
+        }
+        address caller = _registrarOrAnyone(callerSeed);
+        IIPRegistry.DisputeOutcome outcome = IIPRegistry.DisputeOutcome(seed % 5);
+        DisputeModel storage d = _disputes[disputeId];
+        bool allowed = caller == REGISTRAR && d.open && outcome != IIPRegistry.DisputeOutcome.Open;
+        vm.prank(caller);
+        try registry.resolveDispute(disputeId, outcome, keccak256(abi.encode("decision", seed))) {
+            if (!allowed) {
+                _violate(DISPUTES, "a dispute was resolved by a non-registrar, twice, unknown or as Open");
+                return;
+            }
+            d.open = false;
+            if (d.ownership) expectedOwnershipDispute[d.assetId] = 0;
+            _ok("resolve dispute");
+        } catch {
+            if (allowed) _violate(DISPUTES, "a permitted resolution reverted");
+        }
     }
 
     function _freeze(uint256 callerSeed, uint256 assetSeed, uint256 termSeed) internal {
@@ -551,11 +654,11 @@ contract LedgerHandler is Cheats {
         address buyer = buyerSeed % 2 == 0 ? address(0) : _actor(buyerSeed >> 8);
         address to = buyer == address(0) ? p.pledgee : buyer;
         bool allowed = caller == p.pledgee && p.status == P_ACTIVE && block.timestamp > p.maturity
-            && !_frozen(p.assetId);
+            && !_frozen(p.assetId) && !_disputed(p.assetId);
         vm.prank(caller);
         try pledges.enforce(pledgeId, buyer) {
             if (!allowed) {
-                _violate(PLEDGES, "a pledge was enforced before maturity, by a non-pledgee or while frozen");
+                _violate(PLEDGES, "a pledge was enforced before maturity, by a non-pledgee, frozen or disputed");
                 return;
             }
             p.status = P_ENFORCED;
@@ -966,7 +1069,7 @@ contract LedgerHandler is Cheats {
         ListingModel storage l = _marketListings[listingId];
         uint256 assetId = l.assetId;
         uint256 pledgeId = expectedActivePledge[assetId];
-        bool frozen = _frozen(assetId);
+        bool frozen = _frozen(assetId) || _disputed(assetId); // stopped: a sale cannot move it
         bool consented = pledgeId == 0 || _pledges[pledgeId].consent == buyer;
         bool allowed = l.status == IMarketplaceBase.ListingStatus.Open && l.expiry > block.timestamp
             && price == l.price && nonce == l.nonce && (l.buyer == address(0) || l.buyer == buyer) && buyer != l.seller
@@ -1089,7 +1192,7 @@ contract LedgerHandler is Cheats {
         OfferModel storage o = _marketOffers[offerId];
         uint256 assetId = o.assetId;
         uint256 pledgeId = expectedActivePledge[assetId];
-        bool frozen = _frozen(assetId);
+        bool frozen = _frozen(assetId) || _disputed(assetId); // stopped: an accepted offer cannot move it
         bool consented = pledgeId == 0 || _pledges[pledgeId].consent == o.buyer;
         // The seller approves the market for the asset, then accepts (the app's two steps).
         if (caller == expectedOwner[assetId]) _approveMarket(caller, assetId);
@@ -1354,10 +1457,15 @@ contract LedgerHandler is Cheats {
         return _records[assetId].frozenUntil > block.timestamp;
     }
 
+    /// @dev An open ownership dispute stops the asset: no move by any path, no new pledge.
+    function _disputed(uint256 assetId) internal view returns (bool) {
+        return expectedOwnershipDispute[assetId] != 0;
+    }
+
     /// @dev PledgeRegistry's rules for a pledgeable asset and maturity, from the model.
     function _pledgeable(uint256 assetId, uint40 maturity) internal view returns (bool) {
         RegistrarRecord storage r = _records[assetId];
-        if (expectedActivePledge[assetId] != 0 || _frozen(assetId)) return false;
+        if (expectedActivePledge[assetId] != 0 || _frozen(assetId) || _disputed(assetId)) return false;
         if (
             r.status == IIPRegistry.LegalStatus.Invalidated || r.status == IIPRegistry.LegalStatus.Lapsed
                 || r.status == IIPRegistry.LegalStatus.Expired

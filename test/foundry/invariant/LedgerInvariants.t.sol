@@ -98,6 +98,36 @@ contract LedgerInvariantsTest is Suite {
         }
     }
 
+    /// @notice No asset moves while an ownership dispute over it is open (by any path: transfers, the
+    /// market's sales and accepted offers, pledge enforcement), and disputes open and close only by the
+    /// registrar: the registry's open ownership dispute of every asset is the model's.
+    function invariant_noMoveWhileOwnershipDisputed() public {
+        _sync();
+        _noViolation("disputes");
+        _noViolation("moves");
+        uint256 count = registry.assetCount();
+        for (uint256 assetId = 1; assetId <= count; ++assetId) {
+            require(
+                registry.ownershipDisputeOf(assetId) == handler.expectedOwnershipDispute(assetId),
+                "an ownership dispute opened or closed outside the registrar's acts"
+            );
+        }
+        require(registry.disputeCount() == handler.expectedDisputeCount(), "a dispute was recorded outside the rules");
+    }
+
+    /// @notice An asset's parent (its version chain) is set only by its owner, once, to an earlier asset;
+    /// and each parent lists the asset among its children.
+    function invariant_parentsSetOnceByOwnerToEarlierAsset() public {
+        _sync();
+        _noViolation("versions");
+        uint256 count = registry.assetCount();
+        for (uint256 assetId = 1; assetId <= count; ++assetId) {
+            uint256 parentId = registry.parentOf(assetId);
+            require(parentId == handler.expectedParent(assetId), "a parent changed outside the owner's act");
+            require(parentId < assetId, "a parent is not an earlier asset");
+        }
+    }
+
     /// @notice Legal status, verification, official dates and freezes change only by the registrar.
     function invariant_registrarRecordsChangeOnlyByRegistrar() public {
         _sync();

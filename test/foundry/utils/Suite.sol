@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.30;
 
+import {CoOwnership} from "../../../contracts/CoOwnership.sol";
 import {IpledgerForwarder} from "../../../contracts/IpledgerForwarder.sol";
+import {LicenseMarket} from "../../../contracts/LicenseMarket.sol";
 import {IPLens} from "../../../contracts/IPLens.sol";
 import {Marketplace} from "../../../contracts/Marketplace.sol";
 import {SettlementToken} from "../../../contracts/SettlementToken.sol";
@@ -10,6 +12,8 @@ import {LicenseRegistry} from "../../../contracts/LicenseRegistry.sol";
 import {PledgeRegistry} from "../../../contracts/PledgeRegistry.sol";
 import {TimestampRegistry} from "../../../contracts/TimestampRegistry.sol";
 import {IIPRegistry} from "../../../contracts/interfaces/IIPRegistry.sol";
+import {ILicenseMarket} from "../../../contracts/interfaces/ILicenseMarket.sol";
+import {IMarketplace} from "../../../contracts/interfaces/IMarketplace.sol";
 import {IPledgeRegistry} from "../../../contracts/interfaces/IPledgeRegistry.sol";
 import {Roles} from "../../../contracts/types/Roles.sol";
 import {Cheats} from "./Vm.sol";
@@ -42,6 +46,8 @@ abstract contract Suite is Cheats {
     IPLens internal lens;
     Marketplace internal market;
     SettlementToken internal token;
+    LicenseMarket internal licenseMarket;
+    CoOwnership internal coOwnership;
 
     function deploySuite() internal {
         vm.warp(T0);
@@ -67,6 +73,18 @@ abstract contract Suite is Cheats {
         market = new Marketplace(address(forwarder), IIPRegistry(address(registry)), IPledgeRegistry(address(pledges)));
         vm.prank(ADMIN);
         market.setFee(TREASURY, FEE_BPS);
+    }
+
+    /// @dev The LicenseMarket and the CoOwnership over the suite and the market (after {deployMarket}).
+    function deployCoOwnership() internal {
+        licenseMarket = new LicenseMarket(
+            address(forwarder), IIPRegistry(address(registry)), IPledgeRegistry(address(pledges)), licenses,
+            IMarketplace(address(market))
+        );
+        coOwnership = new CoOwnership(
+            address(forwarder), IIPRegistry(address(registry)), licenses, ILicenseMarket(address(licenseMarket)),
+            IMarketplace(address(market)), IPledgeRegistry(address(pledges))
+        );
     }
 
     /// @dev A fresh asset of `owner` with a content hash derived from `seed`.

@@ -20,7 +20,7 @@ async function post(path, payload) {
   return { status: response.status, body: await response.json() };
 }
 
-const prepared = await post("/relay/prepare", body);
+const prepared = await post("/api/v1/relay/prepare", body);
 const out = { address: wallet.address, prepared };
 if (prepared.status === 200) {
   const { domain, types, message } = prepared.body;
@@ -31,6 +31,6 @@ if (prepared.status === 200) {
     const digit = sent.data[at] === "0" ? "1" : "0";
     sent.data = sent.data.slice(0, at) + digit + sent.data.slice(at + 1);
   }
-  out.relayed = await post("/relay", sent);
+  out.relayed = await post("/api/v1/relay", sent);
 }
 console.log(JSON.stringify(out));

@@ -1,43 +1,17 @@
 """Database fixtures for the indexer and audit tests: every ``db_url`` test runs on SQLite AND PostgreSQL.
 
-PostgreSQL comes from IPLEDGER_TEST_PG_URL (CI: `.ci/run` starts one) or, when that is unset,
-from a throwaway cluster the session starts itself. A PostgreSQL that cannot be had is a
-failure with instructions, never a skip.
+PostgreSQL is the session's ``pg_server`` (tests/conftest.py): IPLEDGER_TEST_PG_URL or a throwaway
+cluster; one that cannot be had is a failure with instructions, never a skip.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.pg import ENV, HOW_TO, PostgresCluster, check_server, create_database, drop_database, pg_bin_dir
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    """A PostgreSQL server URL whose user may create databases."""
-    url = os.environ.get(ENV)
-    if url:
-        try:
-            check_server(url)
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is reported the same way
-            pytest.fail(f"{ENV}={url} does not answer ({exc}); {HOW_TO}", pytrace=False)
-        yield url
-        return
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        pytest.fail(f"{ENV} is unset and PostgreSQL is not installed here: {HOW_TO}", pytrace=False)
-    cluster = PostgresCluster(bin_dir)
-    try:
-        url = cluster.start()
-    except Exception as exc:  # noqa: BLE001
-        cluster.stop()
-        pytest.fail(f"{ENV} is unset and a throwaway cluster did not start ({exc}); {HOW_TO}", pytrace=False)
-    yield url
-    cluster.stop()
+from tests.pg import create_database, drop_database
 
 
 @pytest.fixture(scope="session")

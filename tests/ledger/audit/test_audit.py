@@ -122,6 +122,17 @@ def test_history_by_event_kind_and_contract(indexed):
     assert len(emitted) == 9 + 1 + 3
 
 
+def test_latest_returns_the_newest_events_of_a_kind_newest_first(indexed):
+    newest = indexed.audit.latest("Stamped", limit=2)
+    want = expected(indexed, lambda r: r["event"] == "Stamped")[::-1][:2]
+    assert keys(newest) == want and len(want) == 2
+    assert keys(indexed.audit.latest("TimestampRegistry.Stamped")) == want + expected(
+        indexed, lambda r: r["event"] == "Stamped")[:1]
+    assert indexed.audit.latest("NeverEmitted") == []
+    with pytest.raises(ValidationError, match="a page holds"):
+        indexed.audit.latest("Stamped", limit=0)
+
+
 def test_history_by_block_and_time_range(indexed):
     everything = list(indexed.audit.iter_history())
     middle = everything[len(everything) // 2].block_number

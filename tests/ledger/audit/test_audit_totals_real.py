@@ -285,3 +285,29 @@ def test_consents_unbinding_and_disputes_are_indexed_with_their_arguments(chain,
     assert one("LicenseConsentWithdrawn")["consentId"] == "0x" + withdrawn_id.hex()
     used = one("LicenseConsentUsed")
     assert (used["consentId"], used["licenseId"], used["pledgeId"]) == ("0x" + kept_id.hex(), license_id, pledge_id)
+
+
+def test_dispute_totals_and_history_equal_a_direct_read_of_the_chain(chain, ip, store, deployment, artifacts):
+    case = b"(2025)JING73MINCHU1".ljust(32, b"\0")
+    assets = [ip.register() for _ in range(3)]
+    opened = []
+    for asset_id, kind in zip(assets + assets[:1], (0, 0, 2, 3), strict=True):  # two of ownership, a suit, other
+        receipt = ip.send(ip.registry.functions.openDispute(asset_id, kind, case, b"\x0e" * 32), ip.admin)
+        opened.append(int(next(e.args["disputeId"] for e in chain.events(ip.registry, receipt))))
+    ip.send(ip.registry.functions.resolveDispute(opened[0], 2, b"\x0d" * 32), ip.admin)  # dismissed
+    ip.send(ip.registry.functions.resolveDispute(opened[2], 3, b"\x0d" * 32), ip.admin)  # settled
+
+    audit = index(chain, store, deployment, artifacts)
+    kinds = ("ownership", "invalidation-request", "infringement-suit", "other")
+    outcomes = ("open", "upheld", "dismissed", "settled", "withdrawn")
+    records = [ip.call(ip.registry.functions.disputeOf(i)) for i in range(1, ip.call(
+        ip.registry.functions.disputeCount()) + 1)]
+    open_by_kind = Counter(kinds[r[1]] for r in records if r[2] == 0)
+    resolved = Counter(outcomes[r[2]] for r in records if r[2] != 0)
+    assert audit.totals().registry["disputes"] == {
+        "opened": len(records), "open_by_kind": dict(sorted(open_by_kind.items())),
+        "resolved_by_outcome": dict(sorted(resolved.items()))}
+    assert audit.totals().registry["disputes"]["open_by_kind"] == {"other": 1, "ownership": 1}
+    events = [(r.event, r.args.get("disputeId")) for r in audit.history(asset_id=assets[0]).rows
+              if r.event.startswith("Dispute")]
+    assert events == [("DisputeOpened", opened[0]), ("DisputeOpened", opened[3]), ("DisputeResolved", opened[0])]

@@ -34,6 +34,7 @@ from ledger.audit.indexer import (
 from ledger.audit.store import BlockRecord, Cursor, EventAccount, EventRecord, Store
 from ledger.chain.client import ChainClient, dev_accounts
 from ledger.errors import ChainError
+from tests.depth import depth
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -175,6 +176,7 @@ def test_reorg_to_shorter_chain_rolls_back_to_common_ancestor(chain, registry, s
     assert_db_equals_chain(store, chain, sources, indexer)
 
 
+@pytest.mark.anvil_only  # a reorg of chosen transactions (anvil_reorg), which only Anvil serves
 def test_reorg_by_anvil_reorg_same_height_db_equals_new_chain(chain, registry, sources, store, accounts):
     stamp(chain, registry, 5)
     indexer = Indexer(chain, store, sources)
@@ -452,7 +454,7 @@ def _values(kind: str) -> st.SearchStrategy:  # type: ignore[type-arg]
     return st.integers(-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=depth(400, 4000), deadline=None)
 @given(data=st.data(), kind=st.sampled_from(_WORD_TYPES))
 def test_word_decoders_equal_eth_abi(data, kind):
     value = data.draw(_values(kind))

@@ -10,7 +10,10 @@ from alembic.runtime.migration import MigrationContext
 
 from ledger.audit.store import MIGRATIONS_DIR, Base, Store, default_db_url
 from ledger.errors import ConfigurationError
+from ledger.registry import metadata  # noqa: F401  (the blob store's tables share the database)
+from ledger.sealing import store as sealed_store  # noqa: F401
 from ledger.settings import Settings
+from ledger.timestamps import stampstore  # noqa: F401  (the stamp service's tables share the database)
 from tests.pg import free_port
 
 
@@ -25,10 +28,13 @@ def test_migrations_build_exactly_the_models(db_url):
 
 def test_migrate_is_idempotent_and_downgrades_cleanly(db_url):
     store = Store(db_url)
-    assert store.revision() == "0001"
+    assert store.revision() == "0004_blobs"
     store.migrate()
-    assert store.tables() == ["alembic_version", "blocks", "event_accounts", "events", "indexed_contracts",
-                              "indexer_cursor"]
+    assert store.tables() == ["alembic_version", "blob_chunks", "blobs", "blocks", "event_accounts", "events",
+                              "indexed_contracts", "indexer_cursor", "metadata_documents", "rate_buckets",
+                              "relay_slots", "relayed_requests", "relayer_nonces", "sealed_documents",
+                              "sealed_recipients", "served_deployments", "stamp_leaves", "stamp_rounds",
+                              "tx_journal", "tx_journal_outputs"]
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with store.engine.begin() as connection:
@@ -36,7 +42,7 @@ def test_migrate_is_idempotent_and_downgrades_cleanly(db_url):
         command.downgrade(config, "base")
     assert store.tables() == ["alembic_version"]
     store.migrate()
-    assert store.revision() == "0001"
+    assert store.revision() == "0004_blobs"
     store.dispose()
 
 

@@ -93,6 +93,7 @@ def test_sigkill_mid_run_then_reconcile_restores_every_certified_stamp_once(tmp_
         node.stop()
 
 
+@pytest.mark.anvil_only  # reads the pool (txpool_content), which only Anvil serves
 def test_front_run_copied_leaf_gives_copier_nothing_and_author_keeps_proof(
     chain: ChainClient, contract, accounts, tmp_path
 ):

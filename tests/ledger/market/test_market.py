@@ -323,6 +323,8 @@ def test_offer_is_escrowed_and_accepting_it_pays_the_seller_less_the_fee(ledger:
     assert market.escrow_of() == 80 * UNIT
     offers, count = market.open_offers()
     assert count == 1 and offers[0].offer_id == offer_id and offers[0].seller == seller.address
+    assert market.open_offers(asset_id=asset_id) == (offers, 1), "an asset's offers are found by its id"
+    assert market.open_offers(asset_id=asset_id + 1) == ([], 0)
     assert market.offer_of(offer_id).status == OfferStatus.OPEN
     with pytest.raises(ConflictError, match=f"offer {offer_id} is open until"):
         market.withdraw_offer(offer_id, sender=buyer)

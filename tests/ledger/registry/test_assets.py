@@ -7,10 +7,12 @@ import json
 import os
 
 import pytest
+from sqlalchemy import update
 
+from ledger.chain.blobs import blob_chunks
 from ledger.context import Ledger
 from ledger.encoding import AssetKind, LegalStatus, encode_ref
-from ledger.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from ledger.errors import ConflictError, DataCorruptedError, NotFoundError, PermissionDeniedError, ValidationError
 from ledger.registry.metadata import MetadataStore, build_document, canonical_bytes, metadata_hash
 from ledger.settings import Settings
 from tests.contracts.ipkit import DAY, YEAR, IPKit
@@ -45,7 +47,7 @@ def test_register_file_publishes_hashes_and_keeps_the_metadata_document(ledger: 
     assert view.registration is not None
     assert view.registration.ref == "CN202010123456.7"
     assert view.registration.content_hash == "0x" + hashlib.sha256(claims.read_bytes()).hexdigest()
-    stored = (tmp_path / "data" / "metadata" / f"{done.metadata_hash}.json").read_bytes()
+    stored = ledger.metadata.get_bytes(done.metadata_hash)
     assert "0x" + hashlib.sha256(stored).hexdigest() == done.metadata_hash == view.registration.metadata_hash
     assert view.registration.uri == f"/metadata/{done.metadata_hash}"
     assert view.title == "A pledging method" and view.metadata is not None
@@ -71,12 +73,12 @@ def test_register_taken_ref_in_other_case_is_refused_with_the_ref_as_text(ledger
 
 
 @pytest.mark.parametrize("kind, ref, content, message", [
-    ("patent", None, os.urandom(32), "unknown asset kind 'patent'"),
-    ("design", "专利202010123456", os.urandom(32), "is not valid"),
-    ("design", "CN" + "1" * 31, os.urandom(32), "too long"),
+    ("patent", None, b"\x01" * 32, "unknown asset kind 'patent'"),
+    ("design", "专利202010123456", b"\x02" * 32, "is not valid"),
+    ("design", "CN" + "1" * 31, b"\x03" * 32, "too long"),
     ("design", None, bytes(32), "must not be zero"),
     ("design", None, "0x1234", "not a 32-byte hash"),
-])
+], ids=["unknown-kind", "bad-number", "long-number", "zero-content", "short-content"])
 def test_register_bad_input_raises_validation_error_and_sends_nothing(ledger, ip, chain, kind, ref, content, message):
     block = chain.w3.eth.block_number
     with pytest.raises(ValidationError, match=message):
@@ -199,8 +201,9 @@ def test_metadata_store_round_trips_and_refuses_an_altered_file(tmp_path):
     stored = store.put({"title": "t", "n": 1})
     assert store.put({"n": 1, "title": "t"}) == stored
     assert store.get(stored.hash.upper().replace("0X", "0x")) == {"title": "t", "n": 1}
-    store.path(stored.hash).write_bytes(b'{"title":"forged"}')
-    with pytest.raises(NotFoundError, match="does not match its hash"):
+    with store.engine.begin() as connection:  # the chunk altered in the database, its recorded SHA-256 kept
+        connection.execute(update(blob_chunks).values(data=b'{"title":"forged"}'))
+    with pytest.raises(DataCorruptedError, match="chunk 0 of 1 .* does not match its SHA-256"):
         store.get(stored.hash)
     assert store.find("0x" + "00" * 32) is None
 

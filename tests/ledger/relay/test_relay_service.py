@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_utils import keccak
 
 from ledger.errors import ValidationError
 from ledger.relay.service import RelayService, sign_request
@@ -40,3 +41,28 @@ def test_check_deadline_before_a_head_ahead_of_the_wall_clock_is_refused(relay, 
     with pytest.raises(ValidationError):
         relay.check_deadline(stamp_request(relay, contract, deadline=wall + 3600), head)
     relay.check_deadline(stamp_request(relay, contract, deadline=head + relay.deadline_margin), head)
+
+
+def test_recover_signer_agrees_with_eth_account() -> None:
+    """The relay's own EIP-712 digest and coincurve recovery give what eth_account's generic encoder gives."""
+    import os
+
+    from eth_account.messages import encode_typed_data
+    from hexbytes import HexBytes
+
+    from ledger.relay.service import FORWARD_REQUEST_TYPES, domain, recover_signer, request_digest
+
+    forwarder = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+    TARGET = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"  # noqa: N806
+    for size in (0, 4, 36, 100, 1000):
+        user = Account.create()
+        request = sign_request(user, chain_id=31337, forwarder=forwarder, to=TARGET,
+                               data=os.urandom(size), nonce=size * 7, gas=21_000 + size, deadline=2**48 - 1 - size)
+        message = {"from": request.sender, "to": request.to, "value": request.value, "gas": request.gas,
+                   "nonce": request.nonce, "deadline": request.deadline, "data": HexBytes(request.data)}
+        encoded = encode_typed_data(domain(31337, forwarder), FORWARD_REQUEST_TYPES, message)
+        signed_bytes = b"\x19" + encoded.version + encoded.header + encoded.body
+        assert request_digest(request, 31337, forwarder) == keccak(signed_bytes)
+        assert recover_signer(request, 31337, forwarder) == user.address == Account.recover_message(
+            encoded, signature=HexBytes(request.signature))
+        assert recover_signer(request, 1, forwarder) != user.address  # another chain's domain
