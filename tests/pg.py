@@ -12,7 +12,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -21,6 +20,8 @@ from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from tests.serving import free_port
 
 ENV = "IPLEDGER_TEST_PG_URL"
 
@@ -44,12 +45,6 @@ def pg_bin_dir() -> Path | None:
         if (folder / "pg_ctl").exists():
             return folder
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PostgresCluster:

@@ -36,10 +36,10 @@ from api.npm import LICENSES, served_files
 from ledger.chain.devchain import Anvil, anvil_binary
 from ledger.chain.packaged import PackagedContract, check_fresh, read_artifacts, write_artifacts
 from ledger.chain.toolchain import Artifact, compile_inputs
-from ledger.cli import chain as cli_chain
 from ledger.cli.shell import exit_code
 from ledger.errors import ConfigurationError
 from ledger.settings import get_settings
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = "5"  # an Anvil development account no session fixture sends from
@@ -203,11 +203,8 @@ def test_wheel_without_node_or_sources_deploys_stamps_verifies_and_serves_the_ap
     verified = ipledger("verify", str(report))
     assert verified.returncode == 0 and "VALID" in verified.stdout, verified.stdout + verified.stderr
 
-    port = _free_port()
-    # `ipledger serve` (issue 17's replicas) where this checkout has it, else the app factory under uvicorn.
-    serve = [str(installed.ipledger), "serve", "--port", str(port)] if hasattr(cli_chain, "serve") else [
-        str(installed.python), "-m", "uvicorn", "--factory", "api.main:create_app", "--host", "127.0.0.1",
-        "--port", str(port), "--log-level", "warning"]
+    port = free_port()
+    serve = [str(installed.ipledger), "serve", "--port", str(port)]
     server = subprocess.Popen(serve, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -243,14 +240,6 @@ def test_embedded_chain_where_ipledger_is_installed_without_anvil_says_to_set_th
         assert "IPLEDGER_RPC_URL" in str(raised.value) and exit_code(raised.value) == 2
     finally:
         get_settings.cache_clear()
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(url: str, server: subprocess.Popen[str]) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from eth_account import Account
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from ledger.context import Ledger
 from ledger.settings import Settings
+from tests.serving import serve_on_loopback
 
 
 @pytest.fixture(scope="session")
@@ -48,25 +45,9 @@ def user():
     return Account.create()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def live_api(api_ledger: Ledger) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ledger=api_ledger), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_on_loopback(create_app(ledger=api_ledger)) as url:
+        yield url
 
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from ledger.timestamps.proofs import Certificate
-
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import run_ipledger
 
 
 def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     env.update({"IPLEDGER_DATA_DIR": str(data), "IPLEDGER_PASSWORD": "a long password"})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_ipledger(args, env=env)
 
 
 def test_stamp_and_verify_through_the_api_with_a_keystore_account(live_api, api_ledger, tmp_path, chain):

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from eth_account import Account
 from fastapi import FastAPI
 
 from api.main import create_app
 from ledger.context import Ledger
 from ledger.relay.service import sign_request
-from tests.api.conftest import free_port
 from tests.api.test_relay_and_timestamps import stamp_data
 from tests.api.test_relay_checks import mining_paused, wait_for_pool
+from tests.serving import serve_on_loopback
 
 
 def stamp_request(chain, contract, user, *, nonce: int = 0, gas: int = 200_000) -> dict:
@@ -111,17 +109,8 @@ def test_relay_two_requests_with_one_senders_nonce_in_one_window_the_second_is_4
 def live_app(api_ledger: Ledger) -> Iterator[tuple[str, FastAPI]]:
     """The API on loopback with its app at hand (its limits can be tightened)."""
     app = create_app(ledger=api_ledger)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(10)
+    with serve_on_loopback(app) as url:
+        yield url, app
 
 
 def test_relay_batch_with_a_sender_over_its_limit_and_a_duplicate_answers_429_and_409_and_lands_the_rest(

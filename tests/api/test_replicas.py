@@ -26,8 +26,8 @@ from eth_utils import keccak
 from ledger.chain.client import ChainClient
 from ledger.chain.deployment import Deployment
 from ledger.relay.service import SignedRequest, sign_request
-from tests.api.conftest import free_port
 from tests.pg import create_database, drop_database
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 300

@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +20,7 @@ from ledger.sealing.keys import AccountKeys
 from ledger.sealing.store import recipients_message
 from ledger.sealing.stream import open_file, read_header, rewrap
 from ledger.settings import Settings
-
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import run_ipledger
 
 OWNER, BANK, STRANGER = dev_accounts(8)[5:8]
 
@@ -116,8 +113,7 @@ def test_cli_seal_list_disclose_and_unseal_through_the_api(live_api, api_ledger:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
         env.update({"IPLEDGER_DATA_DIR": str(tmp_path / "data"), "IPLEDGER_PRIVATE_KEY": account.key.hex(),
                     "COLUMNS": "200"})
-        done = subprocess.run([IPLEDGER, *args, "--api", live_api], capture_output=True, text=True, env=env,
-                              timeout=120)
+        done = run_ipledger([*args, "--api", live_api], env=env)
         return Ran(done.returncode, done.stdout, done.stderr)
 
     sealed = tmp_path / "claims.sealed"

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from hexbytes import HexBytes
 from sqlalchemy import select
@@ -33,10 +32,10 @@ from ledger.settings import Settings
 from ledger.timestamps.aggregator import receipt_signer
 from ledger.timestamps.proofs import Certificate, verify_proof
 from ledger.timestamps.stampstore import StampLeafRecord, StampRoundRecord
-from tests.api.conftest import free_port
+from tests.cliproc import run_ipledger
+from tests.serving import free_port, serve_on_loopback
 
 SERVICE_KEY = "0x" + bytes(dev_account(9).key).hex()
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -114,23 +113,15 @@ def test_server_without_a_stamp_service_key_answers_404(client):
 @pytest.fixture
 def live_stamps(chain, deployment, artifacts, tmp_path) -> Iterator[str]:
     ledger = stamp_ledger(chain, deployment, artifacts, tmp_path / "api")
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ledger=ledger), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_on_loopback(create_app(ledger=ledger)) as url:
+        yield url
     ledger.store.dispose()
 
 
 def run(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     env.update({"IPLEDGER_DATA_DIR": str(data), "IPLEDGER_DEV_ACCOUNT": "4"})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_ipledger(args, env=env)
 
 
 def test_cli_stamp_with_service_writes_certificates_that_verify(live_stamps, tmp_path, chain):

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,14 +15,13 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.devchain import rpc_call
-
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import IPLEDGER, run_ipledger
 
 
 def run(*args: str, data: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     environment.update({"IPLEDGER_DATA_DIR": str(data), "COLUMNS": "200"})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment, timeout=timeout)
+    return run_ipledger(args, env=environment, timeout=timeout)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:
@@ -163,7 +161,9 @@ def test_command_while_up_cannot_restart_its_chain_says_down_within_seconds(up, 
     os.kill(registered["pid"], signal.SIGKILL)
     started = time.monotonic()
     result = run("asset", "list", data=node.data)
-    assert time.monotonic() - started < 20
+    # DOWN_GRACE_SECONDS (8 s) and the command's start, well before the chain lock's 60 s "busy" timeout;
+    # a loaded 2-core machine once took 23 s, so the bound leaves room
+    assert time.monotonic() - started < 40
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "is down" in result.stderr and "busy" not in result.stderr and "Traceback" not in result.stderr
     node.process.send_signal(signal.SIGCONT)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import run_ipledger
+
 PASSWORD = {"IPLEDGER_PASSWORD": "correct horse battery"}
 
 
 def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     environment.update({"IPLEDGER_DATA_DIR": str(data), "COLUMNS": "200", **PASSWORD, **(env or {})})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment, timeout=120)
+    return run_ipledger(args, env=environment)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

@@ -6,22 +6,21 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
 from ledger.registry.metadata import MetadataStore
+from tests.cliproc import run_ipledger
 
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
 BANK = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
 
 
 def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     environment.update({"IPLEDGER_DATA_DIR": str(data), "COLUMNS": "200", **(env or {})})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment, timeout=120)
+    return run_ipledger(args, env=environment)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> str:

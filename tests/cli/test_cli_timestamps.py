@@ -15,15 +15,13 @@ import pytest
 
 from ledger.chain.client import dev_accounts
 from ledger.chain.devchain import Anvil
-
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import IPLEDGER, run_ipledger
 
 
 def run(*args: str, data: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}
     environment.update({"IPLEDGER_DATA_DIR": str(data), **(env or {})})
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=environment,
-                          timeout=120)
+    return run_ipledger(args, env=environment)
 
 
 def assert_clean_failure(result: subprocess.CompletedProcess[str], code: int, message: str) -> None:
@@ -306,7 +304,7 @@ def test_operator_deploy_script_is_idempotent_on_any_rpc_url(tmp_path):
 def test_up_serves_api_and_indexes_what_other_commands_write(tmp_path, data):
     import httpx
 
-    from tests.api.conftest import free_port
+    from tests.serving import free_port
 
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("IPLEDGER_")}

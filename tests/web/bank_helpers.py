@@ -4,8 +4,6 @@ index, reading a page's totals."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from tests.cliproc import run_ipledger
 from tests.web.browser import ROOT, Platform
 
 
@@ -21,8 +20,7 @@ def cli_as(platform: Platform, account: LocalAccount, *args: str) -> Any:
     """``ipledger ARGS --json`` acting as ``account`` (IPLEDGER_PRIVATE_KEY: no keystore is left in the shared data
     folder, where it would change which account the other tests' commands act as); its JSON answer."""
     env = platform.env(IPLEDGER_PRIVATE_KEY=account.key.hex())
-    done = subprocess.run([sys.executable, "-m", "ledger.cli.main", *args, "--json"], env=env, capture_output=True,
-                          text=True, timeout=180, cwd=ROOT)
+    done = run_ipledger([*args, "--json"], env=env, timeout=180, cwd=ROOT)
     assert done.returncode == 0, f"ipledger {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return json.loads(done.stdout)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.client import dev_accounts
+from tests.cliproc import run_ipledger
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("IPLEDGER_SCREENSHOTS", ROOT / "tests" / "web" / "artifacts"))
@@ -44,12 +45,6 @@ def chromium_path() -> str:
                 "IPLEDGER_CHROMIUM to a Chromium binary", pytrace=False)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Platform:
     """A running ``ipledger up``: its address, its data folder, and its CLI."""
@@ -65,8 +60,7 @@ class Platform:
     def cli(self, *args: str, password: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         """``ipledger ARGS`` against this platform's chain (its data folder), as a user in a shell runs it."""
         env = self.env(**({"IPLEDGER_PASSWORD": password} if password else {}))
-        done = subprocess.run([sys.executable, "-m", "ledger.cli.main", *args], env=env, capture_output=True,
-                              text=True, timeout=180, cwd=ROOT)
+        done = run_ipledger(args, env=env, timeout=180, cwd=ROOT)
         if check and done.returncode != 0:
             raise AssertionError(f"ipledger {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
         return done

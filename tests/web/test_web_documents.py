@@ -10,7 +10,6 @@ import hashlib
 import json
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from ledger.chain.devchain import running_url
 from ledger.documents.certificate import certificate_from_url
 from ledger.documents.due_diligence import ATTACHMENT as REPORT_ATTACHMENT
 from ledger.documents.pdf import Attached, attachment, html_to_pdf
+from tests.cliproc import run_ipledger
 from tests.ledger.documents.pdf_tools import pdf_text, qr_codes
 from tests.web.browser import ROOT, Platform, dev_key
 
@@ -34,8 +34,7 @@ TOKEN_URI_ABI = [{"type": "function", "name": "tokenURI", "stateMutability": "vi
 
 def ipledger(platform: Platform, *args: str, check: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
     """``ipledger ARGS`` against the platform, with extra environment (as ``Platform.cli``)."""
-    done = subprocess.run([sys.executable, "-m", "ledger.cli.main", *args], env=platform.env(**env),
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    done = run_ipledger(args, env=platform.env(**env), timeout=300, cwd=ROOT)
     if check and done.returncode != 0:
         raise AssertionError(f"ipledger {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     return done

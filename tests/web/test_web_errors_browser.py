@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from eth_account import Account
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -37,7 +35,8 @@ from ledger.chain.deployment import deploy_suite
 from ledger.chain.devchain import Anvil
 from ledger.context import Ledger
 from ledger.settings import Settings
-from tests.web.browser import PASSWORD, ROOT, Platform, dev_key, free_port, give_key, new_page, screenshot
+from tests.serving import free_port, serve_on_loopback
+from tests.web.browser import PASSWORD, ROOT, Platform, dev_key, give_key, new_page, screenshot
 
 NETWORK = {"en": "The server does not answer. Check your connection and try again; nothing was sent.",
            "zh-CN": "服务器没有响应。请检查网络连接后重试；未发送任何内容。"}
@@ -152,18 +151,9 @@ def lost_chain(artifacts, tmp_path_factory) -> Iterator[LostChain]:  # type: ign
         """A page that reads the chain server-side, as the asset and bank check pages do."""
         return render(request, "home.html", count=ledger.timestamps.record(b"\x01" * 32))
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    anvil.stop()  # the node goes away; the API keeps running
-    yield LostChain(f"http://127.0.0.1:{port}", anvil, file, certificate)
-    server.should_exit = True
-    thread.join(10)
+    with serve_on_loopback(app) as url:
+        anvil.stop()  # the node goes away; the API keeps running
+        yield LostChain(url, anvil, file, certificate)
     client.close()
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 import time
 
 import httpx
@@ -15,6 +13,7 @@ import pytest
 from eth_account import Account
 from playwright.sync_api import expect
 
+from tests.cliproc import run_ipledger
 from tests.web.browser import ROOT, Platform, new_page, screenshot
 
 LABELS = {
@@ -29,8 +28,7 @@ LABELS = {
 
 def _cli_as(platform: Platform, key: str, *args: str) -> str:
     """``ipledger ARGS`` acting with a raw key (a fresh account: nothing in the shared data folder changes)."""
-    done = subprocess.run([sys.executable, "-m", "ledger.cli.main", *args], env=platform.env(IPLEDGER_PRIVATE_KEY=key),
-                          capture_output=True, text=True, timeout=180, cwd=ROOT)
+    done = run_ipledger(args, env=platform.env(IPLEDGER_PRIVATE_KEY=key), timeout=180, cwd=ROOT)
     assert done.returncode == 0, f"ipledger {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

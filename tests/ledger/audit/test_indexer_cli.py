@@ -14,13 +14,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from ledger.audit.queries import HistoryRow, read_csv
-
-IPLEDGER = str(Path(sys.executable).with_name("ipledger"))
+from tests.cliproc import IPLEDGER, run_ipledger
 
 
 @pytest.fixture
@@ -36,7 +34,7 @@ def env(tmp_path, anvil, deployment, db_url) -> dict[str, str]:  # type: ignore[
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """A real ``ipledger`` process."""
-    return subprocess.run([IPLEDGER, *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_ipledger(args, env=env)
 
 
 @pytest.fixture
