@@ -144,17 +144,38 @@ class Ledger:
         return RequestPreparer.for_suite(
             self.client, self.deployment.address("IpledgerForwarder"),
             {name: (c.address, self.artifacts[name].abi) for name, c in self.deployment.contracts.items()},
-            gas_cap=self.relay.request_gas_cap, rules=self._sale_rules(),
+            gas_cap=self.relay.request_gas_cap, rules=self._prepare_rules(),
         )
 
-    def _sale_rules(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], None]]:
-        """Sales no buyer could complete (an asset under an ownership dispute): refused when prepared."""
+    def _prepare_rules(self) -> dict[tuple[str, str], Callable[[dict[str, Any]], None]]:
+        """The platform's refusals when a request is prepared, before anyone signs: sales no buyer could
+        complete, and offers that could only sit in escrow (an asset under an ownership dispute); and a
+        co-owner's act on an asset that does not exist, said so (the contract only knows "not co-owned")."""
         from ledger.registry.disputes import refuse_sale_if_disputed
 
-        def refuse(args: dict[str, Any]) -> None:
-            refuse_sale_if_disputed(self.client, self.contract("IPRegistry"), int(args["assetId"]))
+        registry = self.contract("IPRegistry")
 
-        return {("Marketplace", "listAsset"): refuse, ("Marketplace", "answerDemand"): refuse}
+        def refuse(args: dict[str, Any]) -> None:
+            refuse_sale_if_disputed(self.client, registry, int(args["assetId"]))
+
+        def refuse_offer(args: dict[str, Any]) -> None:
+            refuse_sale_if_disputed(self.client, registry, int(args["assetId"]), offer=True)
+
+        def exists(args: dict[str, Any]) -> None:
+            self.client.call(registry.functions.ownerOf(int(args["assetId"])))  # NotFoundError: does not exist
+
+        def co_owned_sale(args: dict[str, Any]) -> None:
+            exists(args)
+            refuse(args)
+
+        rules: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
+            ("CoOwnership", str(fn["name"])): exists for fn in self.artifacts["CoOwnership"].abi
+            if fn.get("type") == "function" and fn.get("stateMutability") not in ("view", "pure")
+            and any(i.get("name") == "assetId" for i in fn.get("inputs", []))
+        } if "CoOwnership" in self.deployment.contracts else {}
+        rules.update({("Marketplace", "listAsset"): refuse, ("Marketplace", "answerDemand"): refuse,
+                      ("Marketplace", "makeOffer"): refuse_offer, ("CoOwnership", "listAsset"): co_owned_sale})
+        return rules
 
     @cached_property
     def metadata(self) -> MetadataStore:

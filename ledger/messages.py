@@ -331,6 +331,11 @@ NOTICES: dict[str, str] = {
         "{case}), and while the dispute is open no sale can complete (the registry refuses every transfer); "
         "offer it once the registrar has resolved the dispute"
     ),
+    "offer-disputed": (
+        "asset {assetId} cannot receive an offer: its ownership is in dispute (dispute {disputeId}, case "
+        "{case}), and while the dispute is open no sale can complete (the registry refuses every transfer), so "
+        "the amount would only sit in escrow; make the offer once the registrar has resolved the dispute"
+    ),
     # what people type (ledger/encoding.py, ledger/registry/codes.py)
     "territory-unknown": (
         "the territory {text} is not a country: use an ISO 3166-1 code (CN, CHN or 156), its name (China), an "

@@ -571,7 +571,9 @@ class MarketService:
         sender: LocalAccount | None = None,
     ) -> Act:
         """Offer ``amount`` for an asset, held in escrow until the owner accepts it or it is withdrawn;
-        the act's ids carry ``offerId``."""
+        the act's ids carry ``offerId``. Refused before any payment approval while the asset's ownership is in
+        dispute (the escrow could not end in a sale)."""
+        refuse_sale_if_disputed(self.client, self.registry, asset_id, offer=True)
         signer = self.client.signer(sender)
         settle = self.token(token)
         units = self._units(amount, settle, "the amount")

@@ -45,6 +45,7 @@ from ledger.encoding import (
 )
 from ledger.errors import ChainError, LedgerError, NotFoundError, ValidationError
 from ledger.registry.assets import NewAsset, Registered, act, file_registration
+from ledger.registry.disputes import refuse_sale_if_disputed
 from ledger.registry.licenses import LicenseTerms
 from ledger.registry.metadata import MetadataStore, StoredMetadata
 
@@ -414,6 +415,7 @@ class CoOwnerService:
 
     def list_asset(self, asset_id: int, token: str, price: int | str, expiry: int | str, buyer: str | None = None,
                    *, sender: LocalAccount | None = None) -> Act:
+        refuse_sale_if_disputed(self.client, self.registry, asset_id)  # no buyer could complete it
         fn = self.contract.functions.listAsset(asset_id, *self.sale_params(token, price, expiry, buyer))
         return self._send(fn, sender, "listingId", source=self.market, asset_id=asset_id)
 
@@ -457,7 +459,10 @@ class CoOwnerService:
     def perform(self, fn: Any, kind: CoOwnerAct, *, sender: LocalAccount | None = None,
                 asset_id: int | None = None) -> Act:
         """Send a prepared CoOwnership act ``fn`` of ``kind`` (on ``asset_id``); the ids of what it created
-        come back."""
+        come back. A sale of an asset whose ownership is in dispute is refused first (no buyer could complete
+        it)."""
+        if kind == CoOwnerAct.SALE and asset_id is not None:
+            refuse_sale_if_disputed(self.client, self.registry, asset_id)
         source = {CoOwnerAct.LICENSE: (self.licenses, "licenseId"), CoOwnerAct.PLEDGE: (self.pledges, "pledgeId"),
                   CoOwnerAct.SALE: (self.market, "listingId"),
                   CoOwnerAct.LICENSE_LISTING: (self.license_market, "listingId")}.get(kind)

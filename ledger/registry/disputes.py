@@ -118,16 +118,18 @@ def ownership_disputes(client: ChainClient, registry: Contract, asset_ids: list[
     return {i: d for i, d in found.items() if d}
 
 
-def refuse_sale_if_disputed(client: ChainClient, registry: Contract, asset_id: int) -> None:
-    """A sale of ``asset_id`` offered now (a listing, an answer to a demand) is refused while an ownership
-    dispute is open: no buyer could complete it (the registry's transfer guard refuses every move), so the
-    platform says so before the seller signs. The contracts allow such a listing (the Marketplace is at its
-    size limit); ``ipledger``, the API's prepare and the pages refuse it (:class:`ConflictError`)."""
+def refuse_sale_if_disputed(client: ChainClient, registry: Contract, asset_id: int, *, offer: bool = False) -> None:
+    """A sale of ``asset_id`` offered now (a listing, an answer to a demand, a co-owned listing) is refused
+    while an ownership dispute is open: no buyer could complete it (the registry's transfer guard refuses every
+    move), so the platform says so before the seller signs. ``offer``: a buyer's escrowed offer for it, refused
+    for the same reason (its money would sit in escrow). The contracts allow both (the Marketplace is at its
+    size limit); ``ipledger``, the API's prepare and the pages refuse them (:class:`ConflictError`)."""
     dispute_id = int(client.call(registry.functions.ownershipDisputeOf(asset_id)))
     if dispute_id:
         _, _, _, _, _, ref, _, _ = client.call(registry.functions.disputeOf(dispute_id))
-        raise ConflictError(**notice("sale-disputed", assetId=asset_id, disputeId=dispute_id,
-                                     case=decode_ascii32(ref) or "-"), asset_id=asset_id, dispute_id=dispute_id)
+        raise ConflictError(**notice("offer-disputed" if offer else "sale-disputed", assetId=asset_id,
+                                     disputeId=dispute_id, case=decode_ascii32(ref) or "-"),
+                            asset_id=asset_id, dispute_id=dispute_id)
 
 
 class DisputeService:

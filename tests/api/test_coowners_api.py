@@ -106,6 +106,13 @@ def test_co_owner_routes_and_page_on_unknown_asset_answer_404_it_does_not_exist(
         assert answer.status_code == 404, answer.text
         assert (answer.json()["error"], answer.json()["detail"]) == ("ERC721NonexistentToken",
                                                                     f"asset {unknown} does not exist")
+    # a wallet preparing a co-owner's act on it is told the same, before signing (the contract says "not co-owned")
+    for function, args in (("consent", [unknown, "0x" + "11" * 32]), ("distribute", [unknown, "0x" + "22" * 20]),
+                           ("listAsset", [unknown, "0x" + "22" * 20, 1, "2031-01-01", "0x" + "00" * 20])):
+        answer = client.post("/relay/prepare", json={"from": "0x" + "33" * 20, "contract": "CoOwnership",
+                                                     "function": function, "args": args})
+        assert answer.status_code == 404, answer.text
+        assert answer.json()["detail"] == f"asset {unknown} does not exist", function
     page = client.get(f"http://testserver/assets/{unknown}/co-owners?lang=en")
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert f"asset {unknown} does not exist" in page.text

@@ -77,6 +77,17 @@ def test_prepare_listing_of_an_asset_under_ownership_dispute_is_refused_naming_i
                                           f"dispute (dispute {dispute_id}, case (2025)JING73MINCHU7)")
     answer = {**act, "function": "answerDemand", "args": [1, asset_id, 1]}  # offering it to a demand: the same
     assert client.post("/relay/prepare", json=answer).status_code == 409
+    co_listed = {**act, "contract": "CoOwnership"}  # a co-owned listing: the same
+    assert client.post("/relay/prepare", json=co_listed).status_code == 409
+    # a buyer's escrowed offer: its money could only sit in escrow, so it is refused before it is signed
+    offer = {"from": accounts[2].address, "contract": "Marketplace", "function": "makeOffer",
+             "args": [asset_id, api_ledger.market.token().address, 5_000_000, "2030-01-01"]}
+    zh = client.post("/relay/prepare", json=offer, headers={"Accept-Language": "zh-CN"})
+    en = client.post("/relay/prepare", json=offer)
+    assert zh.status_code == en.status_code == 409, en.text
+    assert en.json()["detail"].startswith(f"asset {asset_id} cannot receive an offer: its ownership is in dispute "
+                                          f"(dispute {dispute_id}, case (2025)JING73MINCHU7)")
+    assert f"资产 {asset_id} 不能接受报价" in zh.json()["detail"], zh.text
     api_ledger.disputes.resolve_dispute(dispute_id, "dismissed")
     refused = client.post("/relay/prepare", json=act)  # resolved: the chain's own rule (no approval yet) speaks
     assert refused.status_code == 409 and refused.json()["error"] == "MarketplaceTransferNotApproved"

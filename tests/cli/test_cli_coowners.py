@@ -53,3 +53,8 @@ def test_co_owned_patent_registered_pledged_with_every_consent_and_licensed_by_o
     assert "finality not final yet:" in said
     refused(run("--dev-account", "5", "coowners", "consent", asset_id, *PLEDGE, data=data), 1,
             "is not a co-owner of asset")
+    # an ownership dispute: a co-owned sale is refused before it is sent (no buyer could complete it)
+    ok(run("--dev-account", "0", "dispute", "open", asset_id, "--kind", "ownership", "--case", "C9", data=data))
+    refused(run(*as_a, "coowners", "act", asset_id, "sale", "--price", "100", "--expiry", "2031-01-01",
+                data=data), 1,
+            f"asset {asset_id} cannot be offered for sale: its ownership is in dispute (dispute 1, case C9)")

@@ -27,6 +27,9 @@ def test_dispute_open_list_resolve_and_parent_with_the_check_showing_them(tmp_pa
     refused(run("market", "list", "2", "--price", "100", data=data), 1,  # told before signing: no sale can complete
             "asset 2 cannot be offered for sale: its ownership is in dispute (dispute 1, case (2025)JING73MINCHU1)")
     assert json.loads(ok(run("market", "listings", "--asset", "2", "--json", data=data)))["count"] == 0
+    refused(run("market", "offer", "2", "--amount", "5", data=data), 1,  # its money could only sit in escrow
+            "asset 2 cannot receive an offer: its ownership is in dispute (dispute 1, case (2025)JING73MINCHU1)")
+    assert json.loads(ok(run("market", "offers", "--asset", "2", "--json", data=data)))["count"] == 0
     ok(run("asset", "parent", "2", "1", data=data))
     shown = ok(run("check", "2", data=data))
     assert "its ownership is in dispute (dispute 1, case (2025)JING73MINCHU1" in shown
