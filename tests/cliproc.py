@@ -1,6 +1,6 @@
 """``ipledger`` commands run as their own processes, forked from one that has already imported the CLI.
 
-The tests run some four hundred commands the way a user does, each in a process of its own. Started with
+The tests run hundreds of commands the way a user does, each in a process of its own. Started with
 ``subprocess.run([ipledger, ...])``, every one was a new interpreter importing web3, eth-account (and,
 through eth-keyfile, py_ecc's BLS tables, computed at import), SQLAlchemy and the CLI: 2 to 3 s of CPU
 before the command began, most of the suite's time on a 2-core machine. Here multiprocessing's forkserver,
