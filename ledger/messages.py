@@ -458,6 +458,17 @@ NOTICES: dict[str, str] = {
     ),
     "certificate-never-stamped": "{root} was never stamped on chain {chain}",
     "certificate-proof-rejected": "forged proof: the contract rejects it for this root",
+    "certificate-author-unproven": (
+        "the author is not proven: {stamper} sent the stamp, not the author {author}, and the certificate "
+        "carries no signature of {author}; it proves the file existed then, not who made it"
+    ),
+    "certificate-authorship-proof": (
+        "forged authorship: the proof does not lead from leaf {leaf} to the root {root} the author signed"
+    ),
+    "certificate-authorship-unreadable": "forged authorship: the signature of the author {author} is not a signature",
+    "certificate-authorship-signature": (
+        "forged authorship: the signature of the author {author} was made by {signer}"
+    ),
     "certificate-out-of-date": (
         "the certificate says block {block} by {stamper}, but the chain records "
         "{root} in block {recorded} by {recorder}: the certificate is out of date or altered"

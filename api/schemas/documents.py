@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import ADDRESS, HEX32
@@ -31,3 +33,8 @@ class CertificateCreate(BaseModel):
     root: str = Field(pattern=HEX32)
     stamper: str = Field(pattern=ADDRESS)
     batch_size: int = Field(ge=1, le=2**32)
+    revises: dict[str, Any] | None = Field(
+        None, description="A revision's link: root, leaf, nonce and the earlier certificate whole.")
+    authorship: dict[str, Any] | None = Field(
+        None, description="The author's EIP-712 signature of Authorship(root) with the leaf's proof to that root, "
+                          "when a stamp service sent the stamp (README, \"Verifying a certificate without ipledger\").")

@@ -139,36 +139,26 @@ def _stamp_via_api(api: str, files: list[Path]) -> StampResult:
 
 def _stamp_via_service(url: str, files: list[Path]) -> StampResult:
     from ledger.client.api import ApiClient
-    from ledger.client.remote import anchored_via_api, stamp_via_service
+    from ledger.client.remote import anchored_via_api, sign_service_batch, stamp_via_service
+    from ledger.context import resolve_account
     from ledger.timestamps.service import StampResult, TimestampService
 
     settings = get_settings()
-    author = _author_address()
-    client = ApiClient(url)
-    try:
-        plan = TimestampService.plan_files(files, author, anchored_via_api(client))
-        if plan.batch is None:
-            return StampResult(kept=plan.kept)
-        with err.status(f"waiting for the stamp service to anchor {len(plan.batch.items)} leaves"):
-            return stamp_via_service(client, plan.batch, settings).with_kept(plan.kept)
-    finally:
-        client.close()
-
-
-def _author_address() -> str:
-    """The author's address: a stamp service needs no signature, so a keystore is not unlocked for it."""
-    from ledger.chain.accounts import Keystores
-    from ledger.context import resolve_account
-
-    settings = get_settings()
-    if settings.dev_account is None and settings.private_key is None:
-        keystores = Keystores(settings.data_dir)
-        if keystores.list() or settings.account:
-            return keystores.find(settings.account).address
+    # The service sends the stamp, so the author signs the batch's root: without that signature a
+    # certificate would name an author nobody can hold to it (anyone may send anyone's address).
     account = resolve_account(settings, embedded=False, prompt=prompt_password, notices=[])
     if account is None:
-        raise ValidationError("a stamp names its author: create your account with `ipledger account new`")
-    return account.address
+        raise ValidationError("a stamp names its author, who signs it: create your account with `ipledger account new`")
+    client = ApiClient(url)
+    try:
+        plan = TimestampService.plan_files(files, account.address, anchored_via_api(client))
+        if plan.batch is None:
+            return StampResult(kept=plan.kept)
+        batch = sign_service_batch(client, plan.batch, account)
+        with err.status(f"waiting for the stamp service to anchor {len(batch.items)} leaves"):
+            return stamp_via_service(client, batch, settings).with_kept(plan.kept)
+    finally:
+        client.close()
 
 
 def _print_stamped(result: StampResult, as_json: bool, pdfs: list[str] | None = None) -> None:
@@ -283,7 +273,8 @@ def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: 
     if verified.finality is not None:
         out.print(f"  {verified.finality.sentence()}", markup=False, highlight=False)
     if verified.stamper != verified.author:
-        out.print(f"  sent on chain by {verified.stamper}; the commitment binds the author above")
+        out.print(f"  sent on chain by {verified.stamper}; the author signed the commitment (its authorship "
+                  "signature is checked)")
     if verdict.certificate_file and certificate is None and verdict.certificate_file != str(certificate_path(file)):
         out.print(f"  certificate: {verdict.certificate_file}")
     if versions:

@@ -15,10 +15,17 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.chain.finality import Finality
 from ledger.client.api import ApiClient
-from ledger.errors import ConflictError, LedgerError, NotFoundError, TransactionFailedError, VerificationError
+from ledger.errors import (
+    ConflictError,
+    LedgerError,
+    NotFoundError,
+    TransactionFailedError,
+    ValidationError,
+    VerificationError,
+)
 from ledger.settings import Settings
 from ledger.timestamps.aggregator import receipt_signer
-from ledger.timestamps.proofs import Certificate
+from ledger.timestamps.proofs import Certificate, sign_authorship
 from ledger.timestamps.service import (
     Anchor,
     Anchored,
@@ -81,13 +88,25 @@ def _finality(data: Any) -> Finality | None:
                     None if data.get("finalized_block") is None else int(data["finalized_block"]))
 
 
+def sign_service_batch(api: ApiClient, batch: StampBatch, account: LocalAccount) -> StampBatch:
+    """``batch`` with its author's signature of ``Authorship(root)`` in the domain of the service's chain and
+    TimestampRegistry: the service sends the stamp, so this signature is what proves the author."""
+    if account.address != batch.author:
+        raise ValidationError(f"the batch's author is {batch.author}, not the signing account {account.address}")
+    domain = api.get("/stamps/service")["domain"]
+    signature = sign_authorship(account.key, int(domain["chainId"]), str(domain["verifyingContract"]), batch.root)
+    return batch.model_copy(update={"authorship_signature": signature})
+
+
 def stamp_via_service(api: ApiClient, batch: StampBatch, settings: Settings, *, timeout: float = 300.0,
                       on_receipts: Callable[[list[dict[str, Any]]], None] | None = None) -> StampResult:
     """Stamp a batch through the server's stamp service: archive it (the salts stay here), submit only the
     leaves, check each pending receipt's signature against the service's published address, wait for the
     rounds to be anchored (a long poll per round) and complete each certificate from its proof."""
-    TimestampService.archive(settings.data_dir / "stamps", batch)
     service = api.get("/stamps/service")
+    if batch.authorship_signature is None:
+        raise ValidationError("a batch for the stamp service carries its author's signature (sign_service_batch)")
+    TimestampService.archive(settings.data_dir / "stamps", batch)
     leaves = [item.leaf for item in batch.items]
     step = int(service["max_leaves_per_request"])
     receipts: list[dict[str, Any]] = []

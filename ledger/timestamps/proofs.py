@@ -15,6 +15,15 @@ anchored, in which block). See DESIGN.md, "Timestamps":
   ``keccak256(bytes.concat(keccak256(abi.encode(leaf))))``, i.e.
   ``keccak256(keccak256(leaf))`` (double hashed against second-preimage attacks).
 
+Authorship: the commitment names an author, and the chain records who sent the stamp (the
+certificate's ``stamper``). When the author sent it (``stamper == author``: a direct, relayed or
+batch stamp) the transaction's signature proves the author. When someone else sent it (a stamp
+service anchoring many authors' leaves in its rounds) anyone could have named anyone as author, so
+the certificate carries :class:`Authorship`: the author's EIP-712 signature of
+``Authorship(bytes32 root)`` (domain :func:`authorship_domain`) over the root of the
+``StandardMerkleTree`` of the leaves the author committed together, and this leaf's proof to it.
+A certificate with neither proves that the file existed, not who made it: verification says so.
+
 One rule for every stamp: the on-chain key (:func:`anchor_key`) is always the
 ``StandardMerkleTree`` root, and the proof leads from ``leaf_hash(leaf)`` to it.
 A single stamp is the tree of one value: its root is ``leaf_hash(leaf)`` =
@@ -41,6 +50,8 @@ from typing import Annotated, Any, TypeGuard
 
 import pydantic
 from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
 from eth_utils.address import (
     is_checksum_address,
@@ -54,16 +65,21 @@ from ledger import messages
 from ledger.errors import ValidationError, VerificationError
 
 __all__ = [
+    "AUTHORSHIP_TYPES",
     "CERTIFICATE_SUFFIX",
+    "Authorship",
     "Certificate",
     "CertificateIndex",
     "MerkleTree",
     "anchor_key",
+    "authorship_domain",
+    "authorship_signer",
     "certificate_index",
     "certificate_number",
     "certificate_path",
     "certificate_paths",
     "certificate_pdf_path",
+    "check_authorship",
     "check_certificate_offline",
     "commitment",
     "file_digest",
@@ -71,6 +87,7 @@ __all__ = [
     "leaf_hash",
     "new_salt",
     "revision_salt",
+    "sign_authorship",
     "verify_proof",
     "write_certificate",
 ]
@@ -289,8 +306,58 @@ def _address(value: str) -> str:
     return checksummed
 
 
+def _signature(value: str) -> str:
+    body = value[2:] if value[:2] in ("0x", "0X") else None
+    if body is None or len(body) != 130 or any(c not in "0123456789abcdefABCDEF" for c in body):
+        raise ValueError("must be 0x followed by 130 hex digits (a 65-byte signature)")
+    return "0x" + body.lower()
+
+
 Hex32 = Annotated[str, AfterValidator(_hex32)]
 Address = Annotated[str, AfterValidator(_address)]
+Signature = Annotated[str, AfterValidator(_signature)]
+
+
+# --------------------------------------------------------------------------- authorship
+
+AUTHORSHIP_TYPES: dict[str, list[dict[str, str]]] = {"Authorship": [{"name": "root", "type": "bytes32"}]}
+"""The EIP-712 type an author signs: the root of the StandardMerkleTree of the leaves it committed."""
+
+
+def authorship_domain(chain_id: int, contract: str) -> dict[str, Any]:
+    """The EIP-712 domain of an author's signature: the chain and the TimestampRegistry of the stamp,
+    so a signature cannot be carried to another chain or registry."""
+    return {"name": "ipledger timestamps", "version": "1", "chainId": chain_id,
+            "verifyingContract": to_checksum_address(contract)}
+
+
+def sign_authorship(private_key: Any, chain_id: int, contract: str, root: str) -> str:
+    """The author's signature of ``Authorship(root)``: 0x and 65 bytes (r, s, v with v 27/28)."""
+    signed = Account.sign_typed_data(private_key, authorship_domain(chain_id, contract), AUTHORSHIP_TYPES,
+                                     {"root": bytes.fromhex(root[2:])})
+    return "0x" + bytes(signed.signature).hex()
+
+
+def authorship_signer(chain_id: int, contract: str, root: str, signature: str) -> str | None:
+    """The checksummed address that signed ``Authorship(root)``, or None when the signature is malformed."""
+    message = encode_typed_data(authorship_domain(chain_id, contract), AUTHORSHIP_TYPES,
+                                {"root": bytes.fromhex(root[2:])})
+    try:
+        return str(Account.recover_message(message, signature=bytes.fromhex(signature[2:])))
+    except Exception:  # noqa: BLE001 - eth_keys raises several kinds for a signature that is not one
+        return None
+
+
+class Authorship(BaseModel):
+    """The author's proof of a stamp someone else sent: its EIP-712 signature of ``Authorship(root)``,
+    ``root`` being that of the StandardMerkleTree of the leaves it committed together (a single leaf's
+    is ``keccak256(leaf)``, with an empty proof), and the proof from this certificate's leaf to it."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    root: Hex32
+    proof: list[Hex32]
+    signature: Signature
 
 
 def _iso_utc(unix_seconds: int) -> str:
@@ -330,6 +397,8 @@ class Certificate(BaseModel):
     batch_size: int = Field(ge=1)
     revises: Revises | None = None
     """The stamp this one revises, when it is a revision (see the module notes); absent otherwise."""
+    authorship: Authorship | None = None
+    """The author's signature, when someone else (a stamp service) sent the stamp; absent otherwise."""
 
     @pydantic.model_validator(mode="before")
     @classmethod
@@ -657,3 +726,23 @@ def check_certificate_digest(cert: Certificate, actual: bytes, what: str = "the 
         proof = [bytes.fromhex(h[2:]) for h in cert.proof]
         if not verify_proof(proof, bytes.fromhex(cert.root[2:]), leaf):
             raise VerificationError(**messages.notice("certificate-proof", leaf=cert.leaf, root=cert.root))
+
+
+def check_authorship(cert: Certificate) -> None:
+    """The author is proven: it sent the stamp itself (``stamper == author``), or it signed ``Authorship(root)``
+    over a root its leaf leads to. Run once the chain has confirmed the certificate's ``stamper``."""
+    signed = cert.authorship
+    if signed is None:
+        if cert.stamper != cert.author:
+            raise VerificationError(**messages.notice("certificate-author-unproven", author=cert.author,
+                                                      stamper=cert.stamper))
+        return
+    proof = [bytes.fromhex(h[2:]) for h in signed.proof]
+    if not verify_proof(proof, bytes.fromhex(signed.root[2:]), bytes.fromhex(cert.leaf[2:])):
+        raise VerificationError(**messages.notice("certificate-authorship-proof", leaf=cert.leaf, root=signed.root))
+    signer = authorship_signer(cert.chain_id, cert.contract, signed.root, signed.signature)
+    if signer is None:
+        raise VerificationError(**messages.notice("certificate-authorship-unreadable", author=cert.author))
+    if signer != cert.author:
+        raise VerificationError(**messages.notice("certificate-authorship-signature", author=cert.author,
+                                                  signer=signer))

@@ -36,6 +36,7 @@ from ledger.chain.client import ChainClient, Contract, Receipt
 from ledger.chain.finality import Finality
 from ledger.errors import ContractError, LedgerError, NotFoundError, ValidationError, VerificationError
 from ledger.timestamps.proofs import (
+    Authorship,
     Certificate,
     CertificateIndex,
     MerkleTree,
@@ -43,6 +44,7 @@ from ledger.timestamps.proofs import (
     anchor_key,
     certificate_number,
     certificate_path,
+    check_authorship,
     check_certificate_digest,
     check_certificate_offline,
     commitment,
@@ -75,6 +77,8 @@ class StampItem(BaseModel):
     proof: list[str]
     revises: Revises | None = None
     """The stamp this file's stamp revises (its salt binds it; see ``proofs.revision_salt``)."""
+    authorship: Authorship | None = None
+    """The author's signature over the batch's own root, when a stamp service anchors the leaf."""
 
 
 class StampBatch(BaseModel):
@@ -85,6 +89,8 @@ class StampBatch(BaseModel):
     author: str
     batch_size: int
     items: list[StampItem]
+    authorship_signature: str | None = None
+    """The author's signature of ``Authorship(root)`` (``proofs.sign_authorship``), for a stamp service."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,7 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
             stamper=anchor.stamper,
             batch_size=batch.batch_size,
             revises=item.revises,
+            authorship=item.authorship,
         )
         number = certificate_number(item.file, item.certificate) or 1
         path = write_certificate(cert, item.file, number, fsync=batch.batch_size == 1)
@@ -202,8 +209,10 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
 def issue_service_certificates(batch: StampBatch, answers: Sequence[dict[str, Any]]) -> StampResult:
     """Certificates for a batch anchored by a stamp service (``answers[i]``: the service's ``anchored`` answer
     for ``batch.items[i]``), in the format of every batch certificate: each leaf's own round root, proof
-    and transaction, with this client's digest, author and salt. A proof that does not lead from the leaf to
-    its root is refused here (VerificationError), before any certificate is written."""
+    and transaction, with this client's digest, author and salt, and the author's signature over the batch's
+    own root (``batch.authorship_signature``) with the leaf's proof to it: the service sent the stamp, so that
+    signature is what proves the author. A proof that does not lead from the leaf to its root is refused here
+    (VerificationError), before any certificate is written."""
     if len(answers) != len(batch.items):
         raise ValidationError(f"{len(answers)} answers for {len(batch.items)} leaves")
     rounds: dict[str, tuple[Anchor, int, list[StampItem]]] = {}
@@ -220,7 +229,9 @@ def issue_service_certificates(batch: StampBatch, answers: Sequence[dict[str, An
             block_time=int(answer["block_time"]), stamper=str(answer["stamper"]),
         )
         group = rounds.setdefault(root, (anchor, int(answer["batch_size"]), []))
-        group[2].append(item.model_copy(update={"proof": proof}))
+        authorship = None if batch.authorship_signature is None else Authorship(
+            root=batch.root, proof=item.proof, signature=batch.authorship_signature)
+        group[2].append(item.model_copy(update={"proof": proof, "authorship": authorship}))
     result = StampResult()
     for root, (anchor, size, items) in rounds.items():
         part = issue_certificates(StampBatch(root=root, author=batch.author, batch_size=size, items=items), anchor)
@@ -573,6 +584,7 @@ class TimestampService:
         ):
             raise VerificationError(**messages.notice("certificate-transaction", tx_hash=cert.tx_hash,
                                                       root=cert.root))
+        check_authorship(cert)  # the stamper is the chain's: the author sent it, or signed what was sent
         return Verified(
             file=file,
             author=cert.author,
@@ -598,12 +610,22 @@ def _standing(
             cert = Certificate.load(path)
         except ValidationError:
             continue  # not ours to judge here; it is left alone all the same
-        if cert.digest == digest and cert.author == author and anchored(cert):
+        if cert.digest == digest and cert.author == author and _proves_author(cert) and anchored(cert):
             found.append((cert.block_number, path, cert))
     if not found:
         return None
     _, path, cert = min(found, key=lambda item: item[0])
     return path, cert
+
+
+def _proves_author(cert: Certificate) -> bool:
+    """Only a certificate that proves its author stands for a file: one naming us without our signature
+    (anyone can make one) must not stop us from stamping."""
+    try:
+        check_authorship(cert)
+    except VerificationError:
+        return False
+    return True
 
 
 def _hex(value: bytes) -> str:

@@ -6,6 +6,7 @@ as a subprocess (uvicorn) against the session Anvil and kills it with SIGKILL mi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -30,7 +31,7 @@ from ledger.chain.client import dev_account
 from ledger.context import Ledger
 from ledger.settings import Settings
 from ledger.timestamps.aggregator import receipt_signer
-from ledger.timestamps.proofs import Certificate, verify_proof
+from ledger.timestamps.proofs import Certificate, commitment, verify_proof
 from ledger.timestamps.stampstore import StampLeafRecord, StampRoundRecord
 from tests.cliproc import run_ipledger
 from tests.serving import free_port, serve_on_loopback
@@ -139,8 +140,39 @@ def test_cli_stamp_with_service_writes_certificates_that_verify(live_stamps, tmp
         Certificate.load(str(f) + ".ipledger.json")
     verified = run("verify", str(files[1]), "--api", live_stamps, data=data)
     assert verified.returncode == 0 and author in verified.stdout, verified.stderr
+    assert all(Certificate.load(str(f) + ".ipledger.json").authorship is not None for f in files)  # signed by 4
+    rendered = httpx.post(f"{live_stamps}/api/v1/certificates/render", params={"format": "html", "lang": "en"},
+                          json=json.loads(Path(str(files[0]) + ".ipledger.json").read_text()), timeout=60)
+    assert rendered.status_code == 200 and author in rendered.text, rendered.text[:500]
     both = run("stamp", str(files[0]), "--service", live_stamps, "--api", live_stamps, data=data)
     assert both.returncode == 2 and "choose one" in both.stderr and "Traceback" not in both.stderr
+
+
+def test_a_leaf_naming_someone_else_gives_no_certificate_of_their_authorship(live_stamps, tmp_path):
+    """The outsider's attack: commit a file to a victim's address (no key needed), have the service anchor it,
+    assemble the certificate from the service's answer. It proves the file existed, not that the victim made
+    it: `ipledger verify` fails (exit 1) and the API's verdict is not valid, naming why."""
+    victim = dev_account(3).address
+    confession = tmp_path / "confession.txt"
+    confession.write_text("I, the bank, owe the bearer everything.")
+    digest, salt = hashlib.sha256(confession.read_bytes()).digest(), secrets.token_bytes(32)
+    leaf = "0x" + commitment(digest, victim, salt).hex()
+    with httpx.Client(base_url=live_stamps + "/api/v1", timeout=60) as api:
+        assert api.post("/stamps", json={"leaves": [leaf]}).status_code == 200
+        answer = api.get(f"/stamps/{leaf}", params={"wait": 30}).json()
+        assert answer["status"] == "anchored", answer
+        cert = {"version": 1, **{k: answer[k] for k in ("chain_id", "contract", "tx_hash", "block_number",
+                                                          "block_hash", "block_time", "root", "proof", "stamper",
+                                                          "batch_size")},
+                "file_name": confession.name, "digest": "0x" + digest.hex(), "author": victim,
+                "salt": "0x" + salt.hex(), "leaf": leaf}
+        Path(str(confession) + ".ipledger.json").write_text(json.dumps(cert))
+        verdict = api.post("/timestamps/verify", json={"digest": cert["digest"], "certificate": cert},
+                           headers={"Accept-Language": "zh-CN"}).json()
+    assert verdict["valid"] is False and "作者未经证明" in verdict["reason"], verdict
+    checked = run("verify", str(confession), "--api", live_stamps, data=tmp_path / "cli")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "author is not proven" in checked.stdout + checked.stderr and "VALID" not in checked.stdout
 
 
 # -- SIGKILL of the service ------------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from ledger.audit.store import Store
-from ledger.errors import NotFoundError, ValidationError
+from ledger.errors import NotFoundError, ValidationError, VerificationError
 from ledger.timestamps.aggregator import StampAggregator, receipt_signer
-from ledger.timestamps.proofs import Certificate, commitment
+from ledger.timestamps.proofs import Certificate, commitment, sign_authorship
 from ledger.timestamps.service import TimestampService, issue_service_certificates
 from ledger.timestamps.stampstore import ANCHORED, CLOSED, SENT, StampStore
 from tests.ledger.timestamps.test_proofs import _node, oz_verify
@@ -146,15 +146,21 @@ def test_malformed_leaves_and_unknown_leaf_are_refused(service):
         service.status("0x" + "ab" * 32)
 
 
+def signed(batch, account, service):
+    """The batch with its author's signature of Authorship(root), as `ipledger stamp --service` signs it."""
+    assert batch is not None
+    signature = sign_authorship(account.key, service.client.chain_id, service.registry.address, batch.root)
+    return batch.model_copy(update={"authorship_signature": signature})
+
+
 def test_certificates_completed_by_the_client_verify_like_batch_certificates(service, chain, tmp_path, anvil,
-                                                                               artifacts):
+                                                                               artifacts, accounts):
     files = []
     for i in range(3):
         f = tmp_path / f"lab-{i}.txt"
         f.write_text(f"result {i}")
         files.append(f)
-    batch = TimestampService.plan_files(files, AUTHOR, lambda _: False).batch
-    assert batch is not None
+    batch = signed(TimestampService.plan_files(files, AUTHOR, lambda _: False).batch, accounts[1], service)
     service.submit([leaf_of(t) for t in triples(4)])  # other authors' leaves share the round
     service.submit([item.leaf for item in batch.items])
     service.tick(force=True)
@@ -163,6 +169,7 @@ def test_certificates_completed_by_the_client_verify_like_batch_certificates(ser
     for f, path in zip(files, result.paths, strict=True):
         cert = Certificate.load(path)
         assert cert.batch_size == 7 and cert.stamper == service.address and cert.author == AUTHOR
+        assert cert.authorship is not None and cert.authorship.root == batch.root
         ledger_side.verify(f, cert)  # what `ipledger verify` runs
     # The plain-web3 check: nothing from ledger/, the ABI only.
     w3 = Web3(Web3.HTTPProvider(anvil.url))
@@ -185,7 +192,72 @@ def test_certificates_completed_by_the_client_verify_like_batch_certificates(ser
         assert (stamper, block_number, block_time) == (cert["stamper"], cert["block_number"], cert["block_time"])
         [log] = registry.events.BatchStamped().process_receipt(w3.eth.get_transaction_receipt(cert["tx_hash"]))
         assert "0x" + log["args"]["root"].hex() == cert["root"] and log["args"]["count"] == 7
+        # The author: the service sent the stamp, so the author's EIP-712 signature of Authorship(root) over
+        # the root of its own leaves proves it (eth_account alone; the proof to that root checked below by OZ).
+        authorship = cert["authorship"]
+        domain = {"name": "ipledger timestamps", "version": "1", "chainId": cert["chain_id"],
+                  "verifyingContract": cert["contract"]}
+        message = encode_typed_data(domain, {"Authorship": [{"name": "root", "type": "bytes32"}]},
+                                    {"root": bytes.fromhex(authorship["root"][2:])})
+        assert Account.recover_message(message, signature=authorship["signature"]) == cert["author"]
     assert oz_verify(certificates) == [True] * 3
+    # OpenZeppelin's tool: each leaf is in the author's own tree, under the root the author signed.
+    assert oz_verify([{**c, "root": c["authorship"]["root"], "proof": c["authorship"]["proof"]}
+                      for c in certificates]) == [True] * 3
+    # ethers (another EIP-712 implementation) recovers the same author.
+    assert _node(_ETHERS_RECOVER, certificates) == [c["author"] for c in certificates]
+
+
+_ETHERS_RECOVER = """
+const { verifyTypedData } = require("ethers");
+const certs = JSON.parse(require("fs").readFileSync(0, "utf8"));
+console.log(JSON.stringify(certs.map((c) => verifyTypedData(
+  { name: "ipledger timestamps", version: "1", chainId: c.chain_id, verifyingContract: c.contract },
+  { Authorship: [{ name: "root", type: "bytes32" }] }, { root: c.authorship.root }, c.authorship.signature))));
+"""
+
+
+def test_a_service_stamp_proves_its_author_only_by_the_authors_signature(service, chain, tmp_path, accounts):
+    """The attacker's moves: name a victim as author of a file the victim never stamped (no signature, or
+    the attacker's own), carry the victim's real signature over to another leaf, or alter the signed root."""
+    victim, attacker = accounts[1], accounts[2]
+    ledger_side = TimestampService(chain, service.registry, tmp_path / "stamps")
+
+    def stamped(name: str, batch_of=None, signer=None):
+        f = tmp_path / name
+        f.write_text(f"I, {victim.address}, confess: {name}")
+        batch = batch_of or TimestampService.plan_files([f], victim.address, lambda _: False).batch
+        if signer is not None:
+            batch = signed(batch, signer, service)
+        service.submit([item.leaf for item in batch.items])
+        service.tick(force=True)
+        [cert] = issue_service_certificates(batch, [service.status(i.leaf).as_json() for i in batch.items]).certificates
+        return f, cert
+
+    f, cert = stamped("unsigned.txt")
+    assert cert.authorship is None and cert.stamper != cert.author
+    with pytest.raises(VerificationError, match="author is not proven") as refused:
+        ledger_side.verify(f, cert)
+    assert refused.value.context["notice"] == "certificate-author-unproven"
+
+    f, cert = stamped("attacker-signed.txt", signer=attacker)
+    with pytest.raises(VerificationError, match=f"made by {attacker.address}"):
+        ledger_side.verify(f, cert)
+
+    genuine_file, genuine = stamped("genuine.txt", signer=victim)
+    ledger_side.verify(genuine_file, genuine)
+    assert genuine.authorship is not None
+    f, forged = stamped("forged.txt")  # the victim's genuine signature carried over to the attacker's leaf
+    carried = Certificate.loads(forged.model_copy(update={"authorship": genuine.authorship}).dumps())
+    with pytest.raises(VerificationError, match="forged authorship: the proof does not lead"):
+        ledger_side.verify(f, carried)
+    altered = genuine.authorship.model_copy(update={"signature": "0x" + "11" * 65})
+    with pytest.raises(VerificationError, match="forged authorship"):
+        ledger_side.verify(genuine_file, Certificate.loads(genuine.model_copy(update={"authorship": altered}).dumps()))
+    other_chain = sign_authorship(victim.key, chain.chain_id + 1, service.registry.address, genuine.authorship.root)
+    moved = genuine.authorship.model_copy(update={"signature": other_chain})  # signed for another chain
+    with pytest.raises(VerificationError, match="was made by"):
+        ledger_side.verify(genuine_file, Certificate.loads(genuine.model_copy(update={"authorship": moved}).dumps()))
 
 
 def test_client_refuses_an_answer_whose_proof_does_not_lead_to_its_root(service, tmp_path):

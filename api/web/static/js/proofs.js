@@ -94,6 +94,7 @@ export function certificate(anchor, batch, item) {
     root: batch.root,
     stamper: getAddress(anchor.stamper),
     batch_size: batch.batch_size,
+    ...(item.authorship ? { authorship: item.authorship } : {}),  // a stamp service's: the author's signature
   };
 }
 

@@ -7,9 +7,11 @@
 // by the same author that stands on this chain (one kept in this browser, or given beside the file) is
 // not stamped again; a changed file's new certificate gets the next name (`<file>.ipledger.2.json`).
 //
-// By default the commitments go to the server's stamp service (POST /api/v1/stamps): nothing to sign, its
-// EIP-712 receipts are checked against its published address, and each certificate is completed here from
-// the proof of the round that anchored the leaf (GET /api/v1/stamps/{leaf}?wait=): the same format.
+// By default the commitments go to the server's stamp service (POST /api/v1/stamps). The service sends the
+// stamp, so the author signs the batch's root once (EIP-712 Authorship(bytes32 root)): that signature, in each
+// certificate, is what proves the author. The service's EIP-712 receipts are checked against its published
+// address, and each certificate is completed here from the proof of the round that anchored the leaf
+// (GET /api/v1/stamps/{leaf}?wait=): the same format as every certificate.
 import { verifyTypedData } from "/vendor/ethers.js";
 import { ProblemError, get, post } from "./api.js";
 import { sha256File } from "./hash.js";
@@ -152,7 +154,10 @@ async function issueFromService(batch) {
     let answer = await get(`/stamps/${item.leaf}`, { wait: 30 });
     while (answer.status !== "anchored") answer = await get(`/stamps/${item.leaf}`, { wait: 30 });
     const round = { author: batch.author, root: answer.root, batch_size: answer.batch_size };
-    certs.push({ name: item.certificate_name, certificate: certificate(answer, round, { ...item, proof: answer.proof }) });
+    const authorship = batch.authorship_signature
+      ? { root: batch.root, proof: item.proof, signature: batch.authorship_signature } : undefined;
+    certs.push({ name: item.certificate_name,
+                 certificate: certificate(answer, round, { ...item, proof: answer.proof, authorship }) });
   }
   return certs;
 }
@@ -167,6 +172,22 @@ function keep(batch, certs) {
   store(JOURNAL, [...load(JOURNAL).filter((e) => !certs.some((c) => c.certificate.leaf === e.certificate.leaf)), ...certs]);
   store(PENDING, load(PENDING).filter((p) => p.root !== batch.root));
   return certs;
+}
+
+/** The author's EIP-712 signature of Authorship(root) over the batch's own root, in the domain of the service's
+ *  chain and TimestampRegistry (ledger/timestamps/proofs.py `authorship_domain`): one signature a batch. */
+async function signAuthorship(who, batch) {
+  const domain = { name: "ipledger timestamps", version: "1", chainId: stampService.domain.chainId,
+                   verifyingContract: stampService.domain.verifyingContract };
+  const types = { Authorship: [{ name: "root", type: "bytes32" }] };
+  const message = { root: batch.root };
+  const typed_data = {
+    types: { EIP712Domain: [{ name: "name", type: "string" }, { name: "version", type: "string" },
+                            { name: "chainId", type: "uint256" }, { name: "verifyingContract", type: "address" }],
+             ...types },
+    domain, primaryType: "Authorship", message,
+  };
+  return (await who.signTypedData({ domain, types, message, typed_data })).toLowerCase();
 }
 
 /** Submit the batch's leaves to the stamp service; its receipts must be signed by its published address. */
@@ -246,6 +267,7 @@ async function stamp(selected) {
     items.forEach((item, i) => { item.proof = tree.proof(i); });
     const viaService = Boolean(stampService) && form.querySelector("input[name=how]:checked")?.value === "service";
     const batch = { root: tree.root, author, batch_size: items.length, items, created: Date.now(), service: viaService };
+    if (viaService) batch.authorship_signature = await signAuthorship(who, batch);  // declined: nothing sent
     store(PENDING, [...load(PENDING), batch]);  // before anything is sent: a certificate needs its salt
     const single = batch.batch_size === 1;
     if (viaService) {
