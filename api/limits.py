@@ -12,6 +12,9 @@ TCP peer; ``X-Forwarded-For`` only from a configured proxy), then its verified s
 
 from __future__ import annotations
 
+import email.message
+import json
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -258,3 +261,93 @@ class BodySizeLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+MAX_JSON_DEPTH = 64
+"""How deep a JSON body may nest (arrays and objects). The deepest body of the API is a metadata document
+(:data:`ledger.registry.metadata.MAX_DEPTH`, 32 levels); nothing else comes near."""
+
+_JSON_TOKENS = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+"""What decides the nesting: brackets, and the quotes around strings (an escaped character is skipped whole)."""
+
+
+def nests_deeper(body: bytes, limit: int) -> bool:
+    """Whether the JSON text ``body`` nests deeper than ``limit`` arrays and objects (brackets inside strings
+    do not count). A body with at most ``limit`` opening brackets cannot, so it is only counted (a relay
+    batch pays two ``bytes.count``); only one with more is scanned. Invalid JSON is scanned as far as it
+    goes: a parser stops at the first defect too."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    text = body.decode(json.detect_encoding(body), "replace")  # as json.loads reads it: UTF-8, -16 or -32
+    depth, in_string = 0, False
+    for match in _JSON_TOKENS.finditer(text):
+        token = match.group()
+        if token == '"':
+            in_string = not in_string
+        elif in_string:
+            continue
+        elif token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def _parsed_as_json(scope: Scope) -> bool:
+    """Whether FastAPI parses this request's body as JSON: no content type, ``application/json`` or
+    ``application/*+json`` (its own rule, fastapi.routing)."""
+    value = dict(scope.get("headers", [])).get(b"content-type")
+    if not value:
+        return True
+    message = email.message.Message()
+    message["content-type"] = value.decode("latin-1")
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+class JsonDepthLimit:
+    """Refuse a JSON body that nests deeper than ``limit`` levels (400) before anything parses it.
+
+    Why: parsing one costs a frame per level (CPython's C parser, pydantic's validation of recursive
+    values such as metadata), and before ``ledger/__init__.py`` restored the recursion limit that py_ecc
+    raises, a 200 KB body of brackets overflowed the C stack and killed the server. It is refused here
+    with a problem that names the rule, before any of that, whatever the recursion limit; and pydantic
+    never sees a deep value, whose errors grow with its depth squared (a 618-byte body once gave 16 MB).
+
+    Sits inside :class:`BodySizeLimit`, so the body it reads whole is already bounded; only bodies FastAPI
+    would parse as JSON are read.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_JSON_DEPTH) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _parsed_as_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before sending its body: nobody to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if nests_deeper(body, self.limit):
+            locale = refusals.requested(Request(scope))
+            refused = ValidationError(**messages.notice("json-too-deep", limit=self.limit))
+            await problem(400, "Bad request", refusals.detail(refused, locale), locale=locale)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # after the body: the client's disconnect
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)

@@ -14,7 +14,7 @@ from ledger.context import Ledger, open_ledger
 from ledger.settings import Settings, get_settings
 
 from . import docs, errors
-from .limits import BodySizeLimit, RateLimiter, SenderAdmission
+from .limits import BodySizeLimit, JsonDepthLimit, RateLimiter, SenderAdmission
 from .paths import API_PREFIX
 from .routers import (
     assets,
@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.state.sender_admission = SenderAdmission(app.state.rate_limiter)
     app.state.trusted_proxies = tuple(settings.api_trusted_proxies)
     errors.install(app)
+    app.add_middleware(JsonDepthLimit)  # inside BodySizeLimit (added after it: outermost), so on bounded bodies
     app.add_middleware(BodySizeLimit, limit=settings.api_max_body_bytes,
                        overrides={f"{API_PREFIX}/sealed": settings.sealed_max_bytes + 2_000_000})
     for router in (chain.router, prepare.router, relay.router, timestamps.router, stamps.router, assets.router,

@@ -478,6 +478,7 @@ NOTICES: dict[str, str] = {
     # the API's limits (api/limits.py)
     "rate-limited": "too many requests from {key}: retry in {wait}s",
     "body-too-large": "the request body exceeds {limit} bytes",
+    "json-too-deep": "the request body nests deeper than {limit} levels of JSON arrays and objects",
     # the chain (ledger/chain/client.py)
     "chain-no-answer": "no chain answers at {url}: {reason}",
     "chain-stopped": "the chain at {url} stopped answering: {reason}",

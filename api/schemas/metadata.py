@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 from typing_extensions import TypeAliasType
 
 from api.schemas.common import EXAMPLE_METADATA_HASH
+from ledger.registry.metadata import check_values
 
 MetadataValue = TypeAliasType(
     "MetadataValue",
@@ -27,6 +30,17 @@ class MetadataCreate(BaseModel):
     __pydantic_extra__: dict[str, MetadataValue] = Field(init=False)
 
     title: str = Field(min_length=1, max_length=500, pattern=r"[^ \t\r\n]")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ledger_rules_first(cls, data: Any) -> Any:
+        """The ledger's rules on the values (depth, integers, keys) before pydantic's: its validation of the
+        recursive :data:`MetadataValue` reports an error per union member, per level and per item (a 618-byte
+        document nested 300 deep answered 16 MB, 60 KB of decimals 22 MB). A document that breaks one is the
+        400 that storing it would give (a ledger error, so not wrapped as pydantic's), and small."""
+        if isinstance(data, dict):
+            check_values(data)
+        return data
 
 
 class MetadataPublic(BaseModel):

@@ -179,7 +179,7 @@ def read_csv(fh: TextIO) -> list[HistoryRow]:
     for line in reader:
         try:
             args = json.loads(line["args"])
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
             raise ValidationError(f"line {reader.line_num}: args is not JSON: {exc}") from None
         rows.append(HistoryRow.from_json({**line, "args": args}))
     return rows
@@ -210,7 +210,7 @@ def read_json(fh: TextIO) -> list[HistoryRow]:
     """Parse an export written by :func:`write_json` back into rows."""
     try:
         data = json.load(fh)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise ValidationError(f"not a JSON history export: {exc}") from None
     if not isinstance(data, list):
         raise ValidationError("not a JSON history export: expected an array of rows")

@@ -67,6 +67,12 @@ def main() -> None:
         if hint:
             err.print(f"[dim]hint: {hint}[/dim]", highlight=False)
         sys.exit(exit_code(exc))
+    except RecursionError:
+        # Only a document nested absurdly deep gets here (ipledger itself never recurses deeply, see
+        # ledger/__init__.py): a crafted or damaged file, or an answer, that a reader did not refuse itself.
+        err.print("[red]error:[/red] the input nests too deeply to be read (nested brackets, "
+                  "as only a damaged or crafted file has)", highlight=False)
+        sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -61,7 +61,7 @@ def load_report(raw: bytes, what: str = "the report") -> dict[str, Any]:
     text = attachment(raw, ATTACHMENT, what) if is_pdf(raw) else raw
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep to be either
         raise ValidationError(f"{what} is neither a due-diligence PDF nor its JSON") from None
     needed = ("chain_id", "asset_id", "maturity", "block_number", "block_hash")
     if not isinstance(data, dict) or any(k not in data for k in needed):

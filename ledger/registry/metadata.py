@@ -68,21 +68,34 @@ class StoredMetadata:
         return bytes.fromhex(self.hash[2:])
 
 
+def check_values(document: Any) -> None:
+    """The rules on a document's values (nesting depth, integers only, string keys), as
+    :func:`validate_document` applies them. The API applies them first, before its schema's own validation:
+    a deep or wide hostile value then gets one small refusal, not an error per level and per member."""
+    _check(document, "$", 0)
+
+
+def _shown(path: str) -> str:
+    """A path as a refusal names it: cut short, since its keys may be long."""
+    return path if len(path) <= 200 else path[:200] + "..."
+
+
 def _check(value: Any, path: str, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise ValidationError(f"the metadata document nests deeper than {MAX_DEPTH} levels at {path}")
+        raise ValidationError(f"the metadata document nests deeper than {MAX_DEPTH} levels at {_shown(path)}")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValidationError(f"metadata keys must be strings, not {key!r} at {path}")
+                raise ValidationError(f"metadata keys must be strings, not {key!r} at {_shown(path)}")
             _check(item, f"{path}.{key}", depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check(item, f"{path}[{i}]", depth + 1)
     elif isinstance(value, float):
-        raise ValidationError(f"metadata numbers must be integers ({path} is {value!r}); write decimals as strings")
+        raise ValidationError(f"metadata numbers must be integers ({_shown(path)} is {value!r}); write decimals as "
+                              "strings")
     elif not (value is None or isinstance(value, (str, int, bool))):
-        raise ValidationError(f"{path} is not a JSON value: {type(value).__name__}")
+        raise ValidationError(f"{_shown(path)} is not a JSON value: {type(value).__name__}")
 
 
 def validate_document(document: Any) -> dict[str, Any]:

@@ -145,7 +145,7 @@ class Header:
             return cls(digest, size, chunk, str(data.get("sealer", "")), rec, raw=raw, nonce=nonce, version=version)
         except ValidationError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise ValidationError("the sealed file's header is malformed") from None
 
 
@@ -182,7 +182,7 @@ def encode_recipients(recipients: list[Recipient]) -> bytes:
 def decode_recipients(raw: bytes) -> list[Recipient]:
     try:
         items = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise ValidationError("the sealed file's recipients section is malformed") from None
     if not isinstance(items, list):
         raise ValidationError("the sealed file's recipients section is not a list")

@@ -127,7 +127,8 @@ def test_metadata_is_stored_and_served_byte_for_byte(client):
     served = client.get(body["uri"])
     assert served.status_code == 200 and served.headers["content-type"] == "application/json"
     assert "0x" + hashlib.sha256(served.content).hexdigest() == body["hash"] and served.json() == document
-    assert "body.price" in problem(client.post("/metadata", json={"title": "t", "price": 1.5}), 422)["detail"]
+    decimal = problem(client.post("/metadata", json={"title": "t", "price": 1.5}), 400)["detail"]
+    assert "$.price is 1.5" in decimal and "integers" in decimal  # the ledger's rule, before the schema's
     problem(client.post("/metadata", json={"name": "no title"}), 422)
 
 
