@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from eth_account import Account
 from fastapi import FastAPI
@@ -87,6 +88,21 @@ def _share_limits(app: FastAPI, ledger: Ledger) -> None:
             limiter.engine = ledger.shared
 
 
+def _openapi_states_settings(app: FastAPI, settings: Settings) -> None:
+    """The OpenAPI schema states the limits this server is configured with, which no schema class can know:
+    ``StampsCreate.leaves`` at most ``IPLEDGER_STAMP_MAX_LEAVES_PER_REQUEST`` items."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            leaves = schema["components"]["schemas"]["StampsCreate"]["properties"]["leaves"]
+            leaves["maxItems"] = settings.stamp_max_leaves_per_request
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
     """Build the app; with ``ledger`` it serves that open ledger, else it opens one per its settings."""
     settings = settings or (ledger.settings if ledger else get_settings())
@@ -123,6 +139,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
                    documents.router, sealed.router, sealed.keys_router, coowners.router, docs.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(pages_router)
+    _openapi_states_settings(app, settings)
     return app
 
 

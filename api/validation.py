@@ -46,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "string_pattern_mismatch": "does not have the expected form",
     "float_parsing": "must be a number",
     "float_type": "must be a number",
+    "finite_number": "must be a finite number (not nan or inf)",
     "date_parsing": "must be a date (2027-06-30)",
     "date_from_datetime_parsing": "must be a date (2027-06-30)",
     "datetime_parsing": "must be a date and time (2027-06-30T12:00:00Z)",

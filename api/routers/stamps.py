@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from api.limits import admit_client, client_address
 from api.schemas.common import HEX32, PROBLEMS
@@ -41,6 +42,8 @@ def submit(body: StampsCreate, request: Request, ledger: LedgerDep) -> ReceiptsP
     one signed pending receipt per leaf, in order; a leaf submitted before gets its first receipt again."""
     admit_client(request)
     stamps = _service(ledger)
+    if len(body.leaves) > stamps.max_leaves_per_request:
+        raise too_many_leaves(len(body.leaves), stamps.max_leaves_per_request)
     state = request.app.state
     state.stamp_rate_limiter.check(f"client {client_address(request, state.trusted_proxies)} (leaves)",
                                    cost=min(len(body.leaves), state.stamp_rate_limiter.burst))
@@ -49,12 +52,21 @@ def submit(body: StampsCreate, request: Request, ledger: LedgerDep) -> ReceiptsP
     return ReceiptsPublic.model_construct(data=data, count=len(data))
 
 
+def too_many_leaves(count: int, limit: int) -> RequestValidationError:
+    """More leaves than the service takes: the 422 pydantic's ``max_length`` would give (the limit is a setting)."""
+    return RequestValidationError([{
+        "type": "too_long", "loc": ("body", "leaves"),
+        "msg": f"List should have at most {limit} items after validation, not {count}",
+        "ctx": {"field_type": "List", "max_length": limit, "actual_length": count}}])
+
+
 @router.get("/{leaf}", response_model=StampStatusPublic)
 async def status(
     leaf: Annotated[str, Path(pattern=HEX32, examples=["0x" + "5a" * 32])],
     ledger: LedgerDep,
-    wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Seconds to wait for the round to be anchored "
-                                                                 "before answering (a long poll).")] = 0,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT, allow_inf_nan=False,
+                                 description="Seconds to wait for the round to be anchored before answering (a long "
+                                             "poll): a number from 0 to 60.")] = 0,
 ) -> StampStatusPublic:
     """Where a leaf stands: ``pending`` with its receipt, or ``anchored`` with root, proof and transaction. With
     ``wait`` the answer comes as soon as the leaf is anchored, or after ``wait`` seconds still pending."""

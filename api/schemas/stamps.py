@@ -8,8 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.common import EXAMPLE_HASH, HEX32
 
-MAX_LEAVES = 100_000
-"""The schema's bound; the service's own (``IPLEDGER_STAMP_MAX_LEAVES_PER_REQUEST``) is checked after."""
+LEAVES_LIMIT = ("At most `IPLEDGER_STAMP_MAX_LEAVES_PER_REQUEST` leaves (10,000 unless configured; this server's is "
+                "`maxItems` here and `max_leaves_per_request` of `GET /stamps/service`); more is a 422 like any "
+                "other invalid request.")
+"""The bound is the server's setting, not the class's: ``api.main`` writes it into the OpenAPI schema and
+``api.routers.stamps`` checks it."""
 
 
 class StampsCreate(BaseModel):
@@ -18,7 +21,7 @@ class StampsCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"leaves": [EXAMPLE_HASH]}]})
 
-    leaves: list[Annotated[str, Field(pattern=HEX32)]] = Field(min_length=1, max_length=MAX_LEAVES)
+    leaves: list[Annotated[str, Field(pattern=HEX32)]] = Field(min_length=1, description=LEAVES_LIMIT)
 
 
 class ReceiptPublic(BaseModel):

@@ -16,13 +16,15 @@ from . import i18n
 WEB = Path(__file__).parent
 METHODS = [("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "plural_forms": (1, 2)}
+"""The translating calls (``plural_forms``: ``api.web.templating``); a plural message is named by its singular."""
 
 
 def extracted() -> dict[str, list[str]]:
     """Every message id the pages use -> where (``file:line``)."""
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(WEB), METHODS, options_map=OPTIONS, keywords={"_": None, "gettext": None}):
+            str(WEB), METHODS, options_map=OPTIONS, keywords=KEYWORDS):
         msgid = message if isinstance(message, str) else message[0]
         if msgid:
             found.setdefault(msgid, []).append(f"{filename}:{lineno}")
@@ -36,8 +38,10 @@ def translated(locale: str) -> dict[str, tuple[str, Path]]:
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
         for message in catalog:
-            if message.id and message.string and not message.fuzzy:
-                out[str(message.id)] = (str(message.string), po)
+            forms = [message.string] if isinstance(message.string, str) else list(message.string or ())
+            if message.id and all(forms) and not message.fuzzy:
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                out[msgid] = (forms[0], po)
     return out
 
 

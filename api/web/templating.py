@@ -48,8 +48,18 @@ def json_script(element_id: str, value: Any) -> Markup:
 def environment(locale: str) -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
-    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    translations = i18n.translations(locale)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     where = i18n.babel_locale(locale)
+
+    def plural_forms(singular: str, plural: str) -> dict[str, str]:
+        """A message with a ``{count}`` as each plural category of the locale (CLDR: ``one``, ``other``...) reads
+        it, for a page script that knows the count only later: ``messages.js`` ``t(key, {count})`` picks the
+        form by ``Intl.PluralRules``. (A count the page knows: ``ngettext``.)"""
+        forms: dict[str, str] = {}
+        for n in range(200):  # a number of each category: 1 is English's "one", 0 and 2 its "other"
+            forms.setdefault(str(where.plural_form(n)), translations.ngettext(singular, plural, n))
+        return forms
 
     def date_filter(value: Any) -> str:
         moment = _as_datetime(value)
@@ -71,7 +81,7 @@ def environment(locale: str) -> Environment:
         return f"{text} {symbol}".strip()
 
     env.filters.update(date=date_filter, datetime=datetime_filter, number=number_filter, money=money_filter)
-    env.globals.update(json_script=json_script, LANGUAGES=i18n.LANGUAGES, locale=locale,
+    env.globals.update(json_script=json_script, plural_forms=plural_forms, LANGUAGES=i18n.LANGUAGES, locale=locale,
                        html_lang=i18n.html_lang(locale))
     return env
 

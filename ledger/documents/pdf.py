@@ -65,10 +65,26 @@ def attachment(pdf: bytes, name: str, what: str = "the PDF") -> bytes:
     return bytes(found[0])
 
 
-def qr_svg_uri(data: str) -> str:
-    """A QR code of ``data`` as an SVG ``data:`` URI (error correction M: a smudged print still reads)."""
-    import segno
+QR_LEVELS = ("m", "l")
+"""Error correction tried in turn: M (a smudged print still reads) where the data fits, else L, which holds the
+most (a version 40 code: 2,953 bytes)."""
 
-    code = segno.make(data, error="m", micro=False, boost_error=False)
-    uri: str = code.svg_data_uri(scale=4, border=4, dark="#000", light="#fff")
-    return uri
+
+class QRCodeOverflow(ValueError):
+    """The data is too large for any QR code (even version 40 at error correction L)."""
+
+
+def qr_svg_uri(data: str) -> str:
+    """A QR code of ``data`` as an SVG ``data:`` URI, at the first of :data:`QR_LEVELS` it fits in (the smallest
+    version of that level); :class:`QRCodeOverflow` when it fits in none."""
+    import segno
+    from segno.encoder import DataOverflowError
+
+    for level in QR_LEVELS:
+        try:
+            code = segno.make(data, error=level, micro=False, boost_error=False)
+        except DataOverflowError:
+            continue
+        uri: str = code.svg_data_uri(scale=4, border=4, dark="#000", light="#fff")
+        return uri
+    raise QRCodeOverflow(f"{len(data.encode())} bytes do not fit in a QR code")

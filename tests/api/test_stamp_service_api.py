@@ -86,7 +86,10 @@ def test_malformed_and_oversized_requests_are_refused_with_problems(stamps):
         assert refused.status_code == 422, (body, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
     too_many = stamps.post("/stamps", json={"leaves": leaves(51)})
-    assert too_many.status_code == 400 and "at most 50 leaves" in too_many.json()["detail"]
+    assert too_many.status_code == 422 and "at most 50 items" in too_many.json()["detail"], too_many.text
+    assert [(e["type"], e["loc"]) for e in too_many.json()["errors"]] == [("too_long", ["body", "leaves"])]
+    in_chinese = stamps.post("/stamps", json={"leaves": leaves(51)}, params={"lang": "zh"})
+    assert in_chinese.status_code == 422 and in_chinese.json()["detail"] == "leaves：最多 50 项"
     too_big = stamps.post("/stamps", content=b'{"leaves": [' + (b'"0x' + b"a" * 64 + b'",') * 400 + b"]}",
                           headers={"content-type": "application/json"})
     assert too_big.status_code == 413
@@ -94,6 +97,27 @@ def test_malformed_and_oversized_requests_are_refused_with_problems(stamps):
     unknown = stamps.get(f"/stamps/{leaves(1)[0]}")
     assert unknown.status_code == 404 and "never submitted" in unknown.json()["detail"]
     assert stamps.get(f"/stamps/{leaves(1)[0]}", params={"wait": 1000}).status_code == 422
+
+
+def test_openapi_schema_states_the_configured_limit_of_leaves_per_request(stamps):
+    leaves_schema = stamps.get("/openapi.json").json()["components"]["schemas"]["StampsCreate"]["properties"]["leaves"]
+    assert leaves_schema["maxItems"] == 50 and leaves_schema["minItems"] == 1  # stamp_max_leaves_per_request
+    assert "IPLEDGER_STAMP_MAX_LEAVES_PER_REQUEST" in leaves_schema["description"]
+    assert stamps.post("/stamps", json={"leaves": leaves(50)}).status_code == 200
+
+
+@pytest.mark.parametrize("wait", ["nan", "NaN", "inf", "-inf", "infinity"])
+def test_long_poll_wait_that_is_not_a_finite_number_is_a_422_saying_so(stamps, wait):
+    leaf = stamps.post("/stamps", json={"leaves": leaves(1)}).json()["data"][0]["leaf"]
+    refused = stamps.get(f"/stamps/{leaf}", params={"wait": wait})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["type"] == "finite_number", refused.text
+    assert refused.json()["detail"] == "query.wait: Input should be a finite number"
+    assert "less than or equal" not in refused.text
+    in_chinese = stamps.get(f"/stamps/{leaf}", params={"wait": wait, "lang": "zh"})
+    assert in_chinese.json()["detail"] == "wait：必须是有限的数字（不能是 nan 或 inf）"
+    param = next(p for p in stamps.get("/openapi.json").json()["paths"]["/api/v1/stamps/{leaf}"]["get"]["parameters"]
+                 if p["name"] == "wait")
+    assert "from 0 to 60" in param["description"]
 
 
 def test_leaves_beyond_a_clients_allowance_are_refused_with_429(stamps):

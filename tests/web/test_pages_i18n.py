@@ -27,7 +27,7 @@ def test_catalogs_translate_a_message_the_same_way_in_every_domain():
                 if not message.id or not message.string:
                     continue
                 earlier = seen.setdefault(str(message.id), (str(message.string), po.name))
-                if earlier[0] != message.string:
+                if earlier[0] != str(message.string):
                     clashes.append(f"{message.id!r}: {earlier[0]!r} ({earlier[1]}) vs {message.string!r} ({po.name})")
     assert not clashes, "\n".join(clashes)
 

@@ -13,14 +13,16 @@ import pytest
 
 from ledger.documents.audit_report import TOTAL_LABELS, chart_svg, totals_svg
 from ledger.documents.certificate import (
+    LINK_NAME_CHARS,
     certificate_from_pdf,
     certificate_from_url,
+    qr_link,
     render_certificate,
     verify_url,
 )
 from ledger.documents.i18n import locale_of, translations
 from ledger.errors import ValidationError
-from ledger.timestamps.proofs import Certificate, commitment, leaf_hash
+from ledger.timestamps.proofs import Certificate, MerkleTree, _node_hash, commitment, leaf_hash, verify_proof
 from tests.ledger.documents.pdf_tools import pdf_text, qr_codes
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -133,6 +135,90 @@ def test_load_certificate_from_a_pdf_without_one_is_refused(tmp_path: Path) -> N
 def test_certificate_from_url_when_link_is_bad_says_why(link: str, reason: str) -> None:
     with pytest.raises(ValidationError, match=reason):
         certificate_from_url(link)
+
+
+def batch_certificate(batch_size: int = 10_000, name: str = "发明说明书 claims.pdf",
+                      depth: int | None = None) -> Certificate:
+    """``sample_certificate`` stamped as the first of ``batch_size`` leaves (a real tree: a proof of 14 hashes for
+    10,000), or with a proof of ``depth`` made-up siblings folded into its root (a tree too big to build here)."""
+    single = sample_certificate(name)
+    leaf = bytes.fromhex(single.leaf[2:])
+    if depth is None:
+        tree = MerkleTree([leaf] + [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(1, batch_size)])
+        proof, root = tree.proof(0), tree.root
+    else:
+        proof = [hashlib.sha256(b"sibling %d" % i).digest() for i in range(depth)]
+        root = leaf_hash(leaf)
+        for sibling in proof:
+            root = _node_hash(root, sibling)
+    return Certificate.model_validate({**single.model_dump(), "proof": ["0x" + p.hex() for p in proof],
+                                       "root": "0x" + root.hex(), "batch_size": batch_size})
+
+
+def checked_fields(cert: Certificate) -> dict:  # type: ignore[type-arg]
+    """Everything a verifier checks: all but the file's name (which no hash covers)."""
+    return cert.model_dump(exclude={"file_name", "revises"})
+
+
+BIG = {"14 proof hashes": lambda: batch_certificate(),
+       "1024-character Chinese file name": lambda: sample_certificate("发" * 1000 + "明说明书claims.pdf" + "书" * 10)}
+
+
+@pytest.mark.parametrize("case", list(BIG))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_render_certificate_too_large_for_a_full_qr_link_renders_with_a_qr_code_that_still_verifies(
+        lang: str, case: str, tmp_path: Path) -> None:
+    cert = BIG[case]()
+    assert len(cert.proof) == (14 if "proof" in case else 0) and len(verify_url(cert, PUBLIC)) > 2331
+    html = render_certificate(cert, fmt="html", lang=lang, public_url=PUBLIC).decode()
+    assert LABELS[lang][0] in html and "data:image/svg+xml" in html and verify_url(cert, PUBLIC) in html
+    pdf = tmp_path / "cert.pdf"
+    pdf.write_bytes(render_certificate(cert, lang=lang, public_url=PUBLIC))
+    [link] = qr_codes(pdf, tmp_path)
+    assert link == qr_link(cert, PUBLIC).url and link.startswith(f"{PUBLIC}/verify#cert=")
+    linked = certificate_from_url(link)
+    assert checked_fields(linked) == checked_fields(cert)
+    assert verify_proof([bytes.fromhex(p[2:]) for p in linked.proof], bytes.fromhex(linked.root[2:]),
+                        bytes.fromhex(linked.leaf[2:]))
+    assert cert.file_name.startswith(linked.file_name.rstrip("…")) and len(linked.file_name) <= max(
+        LINK_NAME_CHARS, len(cert.file_name))
+    assert certificate_from_pdf(pdf.read_bytes()) == cert  # the whole certificate, name and all
+    assert cert.digest in pdf_text(pdf)
+
+
+def test_full_link_that_fits_at_a_lower_error_correction_level_is_kept_whole(tmp_path: Path) -> None:
+    cert = batch_certificate()  # 14 hashes: too long at M, fits at L
+    assert qr_link(cert, PUBLIC).url == verify_url(cert, PUBLIC)
+
+
+@pytest.mark.parametrize("lang, says", [("en", "attached to this PDF"), ("zh", "证书已附在本 PDF 中")])
+def test_certificate_whose_link_fits_no_qr_code_opens_the_verify_page_and_says_the_pdf_carries_it(
+        lang: str, says: str, tmp_path: Path) -> None:
+    cert = batch_certificate(batch_size=2**40, depth=40, name="x" * 300)
+    assert not qr_link(cert, PUBLIC).carries_certificate
+    pdf = tmp_path / "cert.pdf"
+    pdf.write_bytes(render_certificate(cert, lang=lang, public_url=PUBLIC))
+    assert qr_codes(pdf, tmp_path) == [f"{PUBLIC}/verify"]
+    text = " ".join(pdf_text(pdf).split())  # the note beside the QR code shares lines with the steps
+    assert says in text and "certificate.ipledger.json" in text
+    assert certificate_from_pdf(pdf.read_bytes()) == cert
+    html = render_certificate(cert, fmt="html", lang=lang, public_url=PUBLIC).decode()
+    assert 'id="qr-without-certificate"' in html and ".ipledger.json" in html
+    assert "qr-without-certificate" not in render_certificate(sample_certificate(), fmt="html", lang=lang,
+                                                              public_url=PUBLIC).decode()
+
+
+def test_verify_page_module_reads_the_compact_link_of_a_long_named_certificate() -> None:
+    cert = BIG["1024-character Chinese file name"]()
+    link = qr_link(cert, PUBLIC).url
+    assert link != verify_url(cert, PUBLIC)
+    script = ("const { certificateFromUrl } = await import(process.argv[1]);"
+              "console.log(JSON.stringify(certificateFromUrl(process.argv[2])));")
+    module = ROOT / "api" / "web" / "static" / "js" / "cert-from-url.js"
+    done = subprocess.run(["node", "--input-type=module", "-e", script, module.as_uri(), link],
+                          capture_output=True, text=True, check=True, timeout=60)
+    parsed = Certificate.model_validate(json.loads(done.stdout))
+    assert checked_fields(parsed) == checked_fields(cert) and parsed.file_name == "发" * (LINK_NAME_CHARS - 1) + "…"
 
 
 def test_render_certificate_in_an_unknown_language_is_refused() -> None:
