@@ -263,9 +263,12 @@ class _TooLarge(Exception):
     pass
 
 
-MAX_JSON_DEPTH = 64
-"""How deep a JSON body may nest (arrays and objects). The deepest body of the API is a metadata document
-(:data:`ledger.registry.metadata.MAX_DEPTH`, 32 levels); nothing else comes near."""
+MAX_JSON_DEPTH = 256
+"""How deep a JSON body may nest (arrays and objects). The deepest bodies of the API are certificates of
+version chains: each revision carries the certificate it revises, two levels deeper, and pydantic's JSON
+parser reads up to 99 links (200 levels); a metadata document stops at 32
+(:data:`ledger.registry.metadata.MAX_DEPTH`). Python's parser, at the default recursion limit, fails near
+1,000: well above this."""
 
 _JSON_TOKENS = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 """What decides the nesting: brackets, and the quotes around strings (an escaped character is skipped whole)."""

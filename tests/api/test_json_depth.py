@@ -143,3 +143,22 @@ def test_the_limit_leaves_room_for_the_deepest_metadata_document():
     from ledger.registry.metadata import MAX_DEPTH
 
     assert MAX_JSON_DEPTH > MAX_DEPTH + 1
+
+
+def test_the_limit_leaves_room_for_the_longest_version_chain_a_certificate_can_carry(client):
+    """A revision nests the certificate it revises two levels deeper; pydantic's parser reads 99 links. Such a
+    certificate, sent to /timestamps/verify (and in a list to /verify-batch), reaches the verifier, which
+    judges it (here: a synthetic chain, so malformed or not valid), instead of the depth limit refusing it."""
+    cert: dict[str, object] = {"version": 1, "chain_id": 1, "contract": "0x" + "11" * 20, "tx_hash": "0x" + "22" * 32,
+                               "block_number": 1, "block_hash": "0x" + "33" * 32, "block_time": 1, "file_name": "f",
+                               "digest": "0x" + "44" * 32, "author": "0x" + "11" * 20, "salt": "0x" + "55" * 32,
+                               "leaf": "0x" + "66" * 32, "proof": [], "root": "0x" + "77" * 32,
+                               "stamper": "0x" + "11" * 20, "batch_size": 1}
+    for _ in range(99):
+        cert = {**cert, "revises": {"root": "0x" + "77" * 32, "leaf": "0x" + "66" * 32, "nonce": "0x" + "88" * 32,
+                                    "certificate": cert}}
+    one = {"digest": "0x" + "44" * 32, "certificate": cert}
+    for path, body in (("/timestamps/verify", one), ("/timestamps/verify-batch", [one])):
+        response = client.post(path, json=body)
+        assert "deeper than" not in response.text, (path, response.text[:300])
+        assert response.status_code in (200, 400), (path, response.status_code, response.text[:300])
