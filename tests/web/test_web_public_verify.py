@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ledger.documents.certificate import verify_url
+from ledger.timestamps.proofs import Certificate
 from tests.web.browser import Platform, new_page, screenshot
 
 TEXT = {
@@ -120,6 +122,34 @@ def test_verify_without_a_file_says_what_is_missing(browser, platform, stamped, 
     page.goto("/verify")
     text = _verify(page, None, stamped["cert1"])
     assert TEXT[lang]["no_file"] in text
+    assert not page.console_errors
+    page.context.close()
+
+
+def test_a_second_certificate_link_opened_in_the_same_tab_replaces_the_first(browser, platform, stamped, lang):
+    """Two QR codes scanned one after the other in one tab: only the fragment changes (no reload), yet the page
+    verifies against the second link's certificate and leaves nothing of the first's verdict."""
+    first, second = (json.loads(stamped[name].read_text()) for name in ("cert1", "alone_cert"))
+    assert first["author"] != second["author"]
+    link_a, link_b = (verify_url(Certificate.model_validate(c), platform.url) for c in (first, second))
+    page = new_page(browser, platform, lang)
+    page.goto(link_a)
+    note = page.locator("#linked-certificate")
+    assert first["author"] in note.inner_text()
+    assert _verify(page, stamped["first"], None).startswith(TEXT[lang]["valid"])
+    page.evaluate("window.sameDocument = true")
+    page.goto(link_b)
+    page.wait_for_function(f"document.getElementById('linked-certificate').textContent.includes('{second['author']}')",
+                           timeout=5_000)
+    assert page.evaluate("window.sameDocument"), "only the fragment changed: no reload"
+    assert first["author"] not in note.inner_text() and page.locator("#result").inner_text() == ""
+    text = _verify(page, stamped["alone"], None)
+    assert text.startswith(TEXT[lang]["valid"]) and second["author"] in text and second["tx_hash"] in text
+    # the skip link's fragment carries no certificate: the second one stays
+    page.evaluate("new Promise((done) => { addEventListener('hashchange', done, { once: true }); "
+                  "location.hash = 'main' })")
+    assert second["author"] in note.inner_text()
+    assert _verify(page, stamped["alone"], None).startswith(TEXT[lang]["valid"])
     assert not page.console_errors
     page.context.close()
 

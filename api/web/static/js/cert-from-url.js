@@ -13,16 +13,22 @@ function fromBase64Url(text) {
   return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
 }
 
+/** The `cert=` text in `url`'s fragment (default: this page's address), undecoded; null when there is none. */
+export function certificateLink(url = globalThis.location?.href ?? "") {
+  const hash = new URL(url, "http://localhost/").hash.replace(/^#/, "");
+  const part = hash.split("&").find((p) => p.startsWith(PREFIX));
+  return part === undefined ? null : part.slice(PREFIX.length);
+}
+
 /**
  * The certificate in `url`'s fragment (default: this page's address), or null when the link carries none.
  * A damaged one (cut off, not base64url, not a JSON object) throws an Error whose `code` is "damaged".
  */
 export function certificateFromUrl(url = globalThis.location?.href ?? "") {
-  const hash = new URL(url, "http://localhost/").hash.replace(/^#/, "");
-  const part = hash.split("&").find((p) => p.startsWith(PREFIX));
-  if (part === undefined) return null;
+  const text = certificateLink(url);
+  if (text === null) return null;
   try {
-    const certificate = JSON.parse(fromBase64Url(part.slice(PREFIX.length)));
+    const certificate = JSON.parse(fromBase64Url(text));
     if (certificate === null || typeof certificate !== "object" || Array.isArray(certificate)) {
       throw new Error("not a JSON object");
     }

@@ -2,7 +2,7 @@
 // Everything the reader sees comes from the page's messages (its language); the server's
 // reason, in English, is shown only as the detail of a translated sentence.
 import { post } from "./api.js";
-import { certificateFromUrl } from "./cert-from-url.js";
+import { certificateFromUrl, certificateLink } from "./cert-from-url.js";
 import { sha256File } from "./hash.js";
 import { esc, lang, t } from "./messages.js";
 
@@ -22,16 +22,32 @@ function fail(headline, detail, facts = "") {
 
 /** The certificate a printed certificate's QR code carries in this page's link (#cert=...), if any. */
 let linked = null;
-try {
-  linked = certificateFromUrl();
-} catch {
-  fail(t("error"), t("linkDamaged"));
-}
-if (linked) {
+let linkText = null;
+
+/** Read the link's certificate: at load, and again when the fragment changes to another one (a second QR code
+ * opened in this tab: no reload), whose note replaces the first's, with no verdict or certificate file of it left.
+ * A fragment without one (the skip link's #main) keeps the certificate read. */
+function readLink() {
+  const text = certificateLink();
+  if (text === null || text === linkText) return;
+  linkText = text;
+  linked = null;
   const note = document.getElementById("linked-certificate");
+  note.hidden = true;
+  out.className = "result";
+  out.textContent = "";
+  progress.hidden = true;
+  document.getElementById("cert").value = "";
+  try {
+    linked = certificateFromUrl();
+  } catch {
+    return fail(t("error"), t("linkDamaged"));
+  }
   note.textContent = t("linkCarries", { block: linked.block_number ?? "?", author: linked.author ?? "?" });
   note.hidden = false;
 }
+readLink();
+window.addEventListener("hashchange", readLink);
 
 /** The certificate (a file, else the link's) as an object, or a PageError saying why it is not one. */
 async function readCertificate(file) {
