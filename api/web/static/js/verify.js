@@ -57,8 +57,8 @@ async function readCertificate(file) {
   } else {
     try {
       parsed = JSON.parse(await file.text());
-    } catch (error) {
-      throw new PageError(t("notJson", { reason: error.message }));
+    } catch {
+      throw new PageError(t("notJson"));  // the parser's own words are English only: the message says what to do
     }
   }
   const lacking = parsed && typeof parsed === "object" && !Array.isArray(parsed)
