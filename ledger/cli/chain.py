@@ -102,12 +102,6 @@ def up(
 ) -> None:
     """Run the embedded local chain (state kept on disk), deploy if needed, index it and serve the API,
     until Ctrl-C."""
-    from ledger.audit.indexer import run_indexer_in_thread
-    from ledger.audit.store import default_db_url
-    from ledger.chain.client import client_options
-    from ledger.chain.deployment import manifest_path
-    from ledger.chain.devchain import SupervisedChain
-
     settings = get_settings()
     if settings.rpc_url is not None:
         raise ValidationError("`ipledger up` runs the embedded chain; unset IPLEDGER_RPC_URL")
@@ -115,6 +109,21 @@ def up(
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        _run_up(settings, stop, api=api, index=index, host=host, port=port)
+    except KeyboardInterrupt:  # Ctrl-C while starting: the chain was stopped (and its state saved) on the way out
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out.print("Stopped; the chain's state is saved.")
+
+
+def _run_up(settings: Any, stop: threading.Event, *, api: bool, index: bool, host: str, port: int) -> None:
+    """`up`'s work until ``stop`` or Ctrl-C: the chain, the deployment, the indexer and the API."""
+    from ledger.audit.indexer import run_indexer_in_thread
+    from ledger.audit.store import default_db_url
+    from ledger.chain.client import client_options
+    from ledger.chain.deployment import manifest_path
+    from ledger.chain.devchain import SupervisedChain
+
     with SupervisedChain(settings.data_dir) as chain:
         url = chain.url
         with open_ledger(settings, need_account=False) as opened:
@@ -166,7 +175,6 @@ def up(
                 server.should_exit = True
             if indexer is not None:
                 indexer.stop()
-    out.print("Stopped; the chain's state is saved.")
 
 
 def serve(

@@ -67,11 +67,14 @@ def stamp_via_api(api: ApiClient, account: LocalAccount, batch: StampBatch, sett
         api.relay(account, registry, stamp_call_data(batch), gas=150_000)
     except ConflictError as exc:
         # Stamped first by someone who copied our pending request: it is still our commitment
-        # (only our author opens it), so the first record is our evidence.
+        # (only our author opens it), so the first record is our evidence, with our signature of the root.
         problem = exc.context.get("problem", {})
         if problem.get("error") != "TimestampRegistryAlreadyStamped":
             raise
     record = api.get(f"/timestamps/{batch.root}")
+    if str(record["stamper"]) != batch.author and batch.authorship_signature is None:
+        batch = batch.model_copy(update={"authorship_signature": sign_authorship(
+            account.key, int(record["chain_id"]), str(record["contract"]), batch.root)})
     anchor = Anchor(
         chain_id=int(record["chain_id"]), contract=str(record["contract"]), tx_hash=str(record["tx_hash"]),
         block_number=int(record["block_number"]), block_hash=str(record["block_hash"]),

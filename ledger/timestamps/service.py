@@ -52,6 +52,7 @@ from ledger.timestamps.proofs import (
     is_certificate_name,
     new_salt,
     revision_salt,
+    sign_authorship,
     verify_proof,
     write_certificate,
 )
@@ -174,9 +175,16 @@ class StampResult:
 
 
 def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
-    """Write one certificate per file of ``batch`` beside the file (atomically, never over another stamp's)."""
+    """Write one certificate per file of ``batch`` beside the file (atomically, never over another stamp's).
+
+    When the chain records another stamper than the author (a front-runner copied the pending stamp), each
+    certificate carries the author's signature of the batch's root (``batch.authorship_signature``): the
+    commitment still opens only to the author, and that signature is what proves it."""
     certificates, paths, files = [], [], []
+    signed_by_author = batch.authorship_signature is not None and anchor.stamper != batch.author
     for item in batch.items:
+        authorship = item.authorship or (Authorship(
+            root=batch.root, proof=item.proof, signature=str(batch.authorship_signature)) if signed_by_author else None)
         cert = Certificate(
             chain_id=anchor.chain_id,
             contract=anchor.contract,
@@ -194,7 +202,7 @@ def issue_certificates(batch: StampBatch, anchor: Anchor) -> StampResult:
             stamper=anchor.stamper,
             batch_size=batch.batch_size,
             revises=item.revises,
-            authorship=item.authorship,
+            authorship=authorship,
         )
         number = certificate_number(item.file, item.certificate) or 1
         path = write_certificate(cert, item.file, number, fsync=batch.batch_size == 1)
@@ -422,8 +430,13 @@ class TimestampService:
 
         If another account stamped the same key first (a copied pending transaction),
         the certificates point at that first record: the commitment still opens only
-        to our author, so authorship is proven all the same.
+        to our author, and the author's signature of the root, made here before sending
+        and archived with the batch, goes into them to prove it (``issue_certificates``).
         """
+        signer = self.client.signer(sender)
+        if signer.address == batch.author and batch.authorship_signature is None:
+            batch = batch.model_copy(update={"authorship_signature": sign_authorship(
+                signer.key, self.client.chain_id, self.registry.address, batch.root)})
         self._archive(batch)
         root = HexBytes(batch.root)
         fn = (

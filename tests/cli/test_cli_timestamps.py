@@ -264,6 +264,16 @@ def running_up(data: Path) -> Iterator[subprocess.Popen[str]]:
         process.kill()
 
 
+def test_ctrl_c_while_up_is_starting_stops_it_cleanly(data, running_up):
+    """Ctrl-C as soon as the chain runs (up is still deploying and starting the indexer): the same clean stop,
+    exit 0, the chain's state saved, not an interrupted start-up (exit 130)."""
+    running_up.send_signal(signal.SIGINT)
+    stdout, stderr = running_up.communicate(timeout=60)
+    assert running_up.returncode == 0, stderr
+    assert "Stopped; the chain's state is saved." in stdout and "Traceback" not in stderr
+    assert not (data / "devchain" / "running.json").exists()
+
+
 def test_up_serves_chain_to_other_commands_and_keeps_state_after_ctrl_c(tmp_path, data, running_up):
     url = json.loads((data / "devchain" / "running.json").read_text())["url"]
     report = tmp_path / "r.txt"

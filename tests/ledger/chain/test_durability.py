@@ -127,6 +127,9 @@ def test_front_run_copied_leaf_gives_copier_nothing_and_author_keeps_proof(
         chain.rpc("evm_setAutomine", [True])
     [cert] = result["certs"]  # type: ignore[misc]
     assert cert.stamper == copier.address  # the copier's transaction came first...
+    assert cert.authorship is not None  # ...so the certificate carries the author's signature of the root
+    with pytest.raises(VerificationError, match="author is not proven"):  # which alone proves the author
+        stamps.verify(secret, Certificate.loads(cert.model_copy(update={"authorship": None}).dumps()))
     verified = stamps.verify(secret, cert)
     assert verified.author == author.address  # ...yet the certificate proves the author's claim
     # The copier cannot open the leaf to its own address: it does not even know the salt,
