@@ -193,7 +193,8 @@ def _print_stamped(result: StampResult, as_json: bool, pdfs: list[str] | None = 
         out.print(f"Kept {len(result.kept)} earlier certificate{'s' if len(result.kept) != 1 else ''} "
                   "(unchanged content already proven; the earliest proof stands, it was not stamped again):")
         for k in result.kept[:20]:
-            out.print(f"  kept: {k.certificate_file} (block {k.certificate.block_number} "
+            how = "restored from the stamp archive (it was missing)" if k.restored else "kept"
+            out.print(f"  {how}: {k.certificate_file} (block {k.certificate.block_number} "
                       f"at {k.certificate.block_time_iso})")
         if len(result.kept) > 20:
             out.print(f"  ... and {len(result.kept) - 20} more")

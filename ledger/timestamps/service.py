@@ -137,6 +137,13 @@ class Kept:
     file: str
     certificate_file: str
     certificate: Certificate
+    restored: bool = False
+    """The certificate was missing and was written again from the stamp archive (its salt and proof)."""
+
+
+Restorer = Callable[[Path, str, str, int], "Kept | None"]
+"""For a file about to be stamped (path, digest, author, the certificate number it would get): an earlier
+stamp of it in the archive that stands on chain, its certificate written again, or None."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +174,7 @@ class StampResult:
             for file, path, cert in zip(self.files, self.paths, self.certificates, strict=True)
         ]
         kept = [
-            {"file": k.file, "certificate_file": k.certificate_file, "kept": True,
+            {"file": k.file, "certificate_file": k.certificate_file, "kept": True, "restored": k.restored,
              **k.certificate.model_dump(mode="json")}
             for k in self.kept
         ]
@@ -344,12 +351,48 @@ class TimestampService:
         with ``revises`` (one file only) the stamp revises that certificate's, which must stand here."""
         if revises is not None:
             self.verify_chain(revises)
-        return self.plan_files(files, author, self.anchored_checker(), progress, revises=revises)
+        return self.plan_files(files, author, self.anchored_checker(), progress, revises=revises,
+                               restore=self.archive_restorer())
+
+    def archive_restorer(self) -> Restorer:
+        """A :data:`Restorer` from this ledger's stamp archive: a file whose certificate was lost (deleted,
+        not copied along) gets its earliest proof back instead of a later stamp replacing it. The archive is
+        read once per command, and a batch file is parsed only if it names the digest."""
+        archived: list[Path] | None = None
+
+        def restore(path: Path, digest: str, author: str, number: int) -> Kept | None:
+            nonlocal archived
+            if archived is None:
+                archived = sorted(self.archive_dir.glob("0x*.json")) if self.archive_dir.is_dir() else []
+            found: list[tuple[int, StampBatch, StampItem]] = []
+            for batch_file in archived:
+                try:
+                    text = batch_file.read_text(encoding="utf-8")
+                    if digest not in text:
+                        continue
+                    batch = StampBatch.model_validate_json(text)
+                except (OSError, ValueError):
+                    continue  # not a batch this software wrote: left alone
+                if batch.author != author:
+                    continue
+                stamper, block_number, _ = self.client.call(self.registry.functions.recordOf(HexBytes(batch.root)))
+                if stamper == ZERO_ADDRESS:
+                    continue  # archived, never anchored (refused or lost): nothing to restore
+                found += [(int(block_number), batch, item) for item in batch.items if item.digest == digest]
+            if not found:
+                return None
+            block_number, batch, item = min(found, key=lambda entry: entry[0])  # the earliest proof
+            one = batch.model_copy(update={"items": [item.model_copy(update={
+                "file": str(path), "certificate": str(certificate_path(path, number))})]})
+            [cert] = self.write_certificates(one, self._first_receipt(batch.root, block_number)).certificates
+            return Kept(str(path), str(certificate_path(path, number)), cert, restored=True)
+
+        return restore
 
     @staticmethod
     def plan_files(
         files: Sequence[Path], author: str, anchored: Anchored, progress: Progress | None = None, *,
-        revises: Certificate | None = None,
+        revises: Certificate | None = None, restore: Restorer | None = None,
     ) -> StampPlan:
         """Hash the files; keep those an earlier certificate (same digest and author, ``anchored``)
         already proves, and commit the others, each to a certificate name no other stamp holds.
@@ -371,6 +414,11 @@ class TimestampService:
                 kept.append(Kept(str(path), str(standing[0]), standing[1]))
                 continue
             last = certificate_number(path, earlier[-1]) if earlier else None
+            restored = None if restore is None or revises is not None else restore(
+                path, _hex(digest), author, (last or 0) + 1)
+            if restored is not None:
+                kept.append(restored)
+                continue
             todo.append((f, path, digest, (last or 0) + 1))
         if not todo:
             return StampPlan(None, kept)

@@ -95,6 +95,34 @@ def test_stamp_again_never_overwrites_a_certificate_and_every_version_verifies(t
     assert_clean_failure(run("verify", str(report), str(second_cert), data=data), 1, "modified")
 
 
+def test_a_lost_certificate_comes_back_from_the_archive_instead_of_a_later_stamp(tmp_path, data):
+    """A user deletes (or forgets to copy) a certificate and stamps the file again over the days: the earliest
+    proof is restored, not replaced; a copy of the file gets it too, and a changed file a new stamp."""
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    notebook, other = folder / "notebook.md", folder / "other.md"
+    notebook.write_text("day 1: the compound crystallises")
+    other.write_text("unrelated")
+    [first, _] = json.loads(run("stamp", str(notebook), str(other), "--json", data=data).stdout)
+    cert_path = Path(str(notebook) + ".ipledger.json")
+    original = cert_path.read_text()
+    cert_path.unlink()
+    again = run("stamp", str(notebook), data=data)
+    assert again.returncode == 0, again.stderr
+    assert "restored from the stamp archive" in again.stdout and "Nothing sent" in again.stdout, again.stdout
+    assert cert_path.read_text() == original  # the same proof, byte for byte (block, salt, proof)
+    assert run("verify", str(notebook), data=data).returncode == 0
+    copy = tmp_path / "copy-of-notebook.md"
+    copy.write_bytes(notebook.read_bytes())
+    [restored] = json.loads(run("stamp", str(copy), "--json", data=data).stdout)
+    assert restored["kept"] and restored["restored"] and restored["block_number"] == first["block_number"]
+    assert run("verify", str(copy), data=data).returncode == 0
+    notebook.write_text("day 2: it dissolves again")
+    Path(str(notebook) + ".ipledger.json").unlink()
+    [changed] = json.loads(run("stamp", str(notebook), "--json", data=data).stdout)
+    assert not changed["kept"] and changed["block_number"] > first["block_number"]
+
+
 def test_stamp_folder_twice_keeps_every_certificate_and_stamps_only_changes(tmp_path, data):
     folder = tmp_path / "lab"
     folder.mkdir()

@@ -146,12 +146,23 @@ def test_stamp_when_earlier_certificate_does_not_stand_writes_beside_it(stamps, 
     report = write(tmp_path / "r.txt", "result")
     [cert] = stamps.stamp_files([report], sender=accounts[1]).certificates
     # A certificate of this content whose key the chain never recorded (a reset dev chain, say):
-    # it does not prove anything here, so the file is stamped again, but the file is not overwritten.
+    # it does not prove anything here, and the file is not overwritten. The real stamp is in the archive:
+    # its certificate is written again beside it (the earliest proof), nothing is sent.
     stale = cert.model_copy(update={"root": "0x" + "42" * 32, "proof": ["0x" + "43" * 32], "batch_size": 2})
     certificate_path(report).write_text(stale.dumps())
+    height = stamps.client.w3.eth.block_number
+    result = stamps.stamp_files([report], sender=accounts[1])
+    assert result.certificates == [] and [k.certificate_file for k in result.kept] == [
+        str(certificate_path(report.resolve(), 2))]
+    assert result.kept[0].restored and result.kept[0].certificate == cert
+    assert stamps.client.w3.eth.block_number == height
+    assert Certificate.load(certificate_path(report)) == stale
+    # Not in the archive (another machine's stamp, an archive lost): stamped again, written beside.
+    for archived in stamps.archive_dir.glob("*.json"):
+        archived.unlink()
+    certificate_path(report.resolve(), 2).unlink()
     result = stamps.stamp_files([report], sender=accounts[1])
     assert result.kept == [] and result.paths == [str(certificate_path(report.resolve(), 2))]
-    assert Certificate.load(certificate_path(report)) == stale
     # Another author's stamp of the same content is theirs: written beside, both stay.
     other = stamps.stamp_files([report], sender=accounts[2])
     assert other.kept == [] and other.paths == [str(certificate_path(report.resolve(), 3))]
