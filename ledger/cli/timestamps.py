@@ -283,6 +283,10 @@ def _verify_with(file: Path, certificate: Path | None, check: Checker, as_json: 
         for n, (cert, link) in enumerate(versions, start=1):
             out.print(f"    {n}. {cert.file_name}  sha256 {cert.digest}  by {link.author} at {link.block_time_iso} "
                       f"(block {link.block_number}, tx {link.tx_hash})", markup=False, highlight=False)
+        authors = list(dict.fromkeys(link.author for _, link in versions))
+        if len(authors) > 1:  # anyone may revise a stamp they hold the certificate of: say so, never imply one author
+            out.print(f"  note: the chain has {len(authors)} authors ({', '.join(authors)}); each version proves "
+                      "only its own author", markup=False, highlight=False)
 
 
 def _verdict_line(verdict: Verdict) -> str:

@@ -29,6 +29,14 @@ def test_stamp_revises_then_verify_shows_every_version_back_to_the_first(tmp_pat
     assert "VALID" in verified and "version 3 of a chain of 3" in verified
     for n in (1, 2, 3):
         assert f"{n}. manuscript-v{n}.md" in verified
+    assert "authors" not in verified  # one author: nothing to warn of
+    # Anyone holding the certificate may revise it: another account's revision says the chain changed hands.
+    forged = tmp_path / "manuscript-v4-by-someone-else.md"
+    forged.write_text("# Results\nmy own conclusions\n")
+    ok(run("--dev-account", "2", "stamp", str(forged), "--revises", f"{drafts[2]}.ipledger.json", data=data))
+    mixed = ok(run("verify", str(forged), data=data))
+    assert "version 4 of a chain of 4" in mixed and "the chain has 2 authors" in mixed
+    assert "each version proves only its own author" in mixed
     report = json.loads(ok(run("verify", str(drafts[2]), f"{drafts[2]}.ipledger.json", "--json", data=data)))
     assert [v["file_name"] for v in report["versions"]] == [d.name for d in drafts]
     assert report["valid"] is True
