@@ -1,8 +1,9 @@
-"""``ipledger account new|list``: the user's keys, as encrypted keystores."""
+"""``ipledger account new|import|export|address|list``: the user's keys, as encrypted keystores."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -50,6 +51,47 @@ def account_new(
         print_json({"name": info.name, "address": info.address, "keystore": str(info.path)})
         return
     out.print(f"Created account {info.name}: {info.address} (keystore {info.path})")
+
+
+@account_app.command("import", help=(
+    "Import an encrypted keystore file (Ethereum Web3 Secret Storage v3): one the /keys page exported, "
+    "`ipledger account export` wrote, or another wallet made. Its password is asked (or taken from "
+    "IPLEDGER_PASSWORD) and must open it; the file is kept as it is, encrypted. A wrong password, a file that is "
+    "not a keystore, or a name or an address already here exits 2 with nothing written."))
+def account_import(
+    file: Annotated[Path, typer.Argument(help="The keystore file (JSON).")],
+    name: Annotated[str | None, typer.Option(
+        "--name", help="The name to keep it under (default: the file's name without .json).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    settings = get_settings()
+    keystores = Keystores(settings.data_dir)
+    keystore = keystores.read_import(file, name)  # everything that needs no password, before asking it
+    password = (settings.password.get_secret_value() if settings.password is not None
+                else prompt_password(f"Password of the keystore {file.name}"))
+    info = keystores.import_file(keystore, password)
+    if as_json:
+        print_json({"name": info.name, "address": info.address, "keystore": str(info.path)})
+        return
+    out.print(f"Imported account {info.name}: {info.address} (keystore {info.path})", highlight=False)
+
+
+@account_app.command("export", help=(
+    "Write a keystore, as stored (encrypted with its password: never the private key), to a file of mode 0600: "
+    "for the /keys page (Import a keystore), a backup, or `ipledger account import` elsewhere. An existing file is "
+    "not replaced unless --force."))
+def account_export(
+    name: Annotated[str, typer.Argument(help="The keystore's name or address.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The file to write, e.g. alice.json.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    info = Keystores(get_settings().data_dir).export(name, output, force=force)
+    if as_json:
+        print_json({"name": info.name, "address": info.address, "file": str(output)})
+        return
+    out.print(f"Exported account {info.name} ({info.address}) to {output}: encrypted, its password opens it",
+              highlight=False)
 
 
 @account_app.command("address")

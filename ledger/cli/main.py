@@ -32,7 +32,7 @@ app = typer.Typer(
 )
 timestamps.register(app)  # stamp, verify
 chain.register(app)  # reconcile, deploy, up, serve
-accounts.register(app)  # account new|list
+accounts.register(app)  # account new|import|export|address|list
 registry.register(app)  # asset, license, pledge, role, check, and the global --account option
 coowners.register(app)  # coowners show|consent|withdraw-consent|status|act|distribute|withdraw
 market.register(app)  # market ... (listings, offers, license sales, the demand board)

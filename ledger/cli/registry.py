@@ -37,7 +37,7 @@ from ledger.encoding import (
     parse_hash32,
     parse_role,
 )
-from ledger.errors import LedgerError, ValidationError
+from ledger.errors import ConflictError, LedgerError, NotFoundError, ValidationError
 from ledger.sealing.format import Record
 from ledger.settings import get_settings
 from ledger.timestamps.proofs import file_digest
@@ -165,6 +165,16 @@ def _seal_recorded(opened: Any, file: Path, to: list[str], record: Record, seale
     return done
 
 
+def _check_sealable(opened: Any, file: Path, to: list[str]) -> None:
+    """Before an act whose file the user asked to seal (``asset register --seal-to``): every recipient (the owner
+    too) has a usable published key, else refused with nothing sent and nothing written (exit 1: the ledger's
+    state), as the register page does."""
+    try:
+        opened.sealing.recipients(to)
+    except (NotFoundError, ConflictError) as exc:
+        raise ConflictError(f"nothing registered: {file} cannot be sealed as --seal-to asks: {exc.message}") from None
+
+
 def _after_upload(sealing: dict[str, Any]) -> None:
     """Exit 3 (the API did not take it) once the act's result is printed, if the sealed file's upload failed."""
     if sealing.get("upload_error"):
@@ -209,7 +219,9 @@ def asset_register(
     ] = None,
     seal_to: Annotated[list[str] | None, typer.Option(
         "--seal-to", help="Also seal the full document (FILE.sealed, docs/sealed-format.md) to you and this "
-                          "account (repeatable), e.g. a bank; it opens only as the registered content.")] = None,
+                          "account (repeatable), e.g. a bank; it opens only as the registered content. Each of "
+                          "you must have published an encryption key (`ipledger keys publish`): checked first, "
+                          "else nothing is registered (exit 1).")] = None,
     api: SealApiOption = None,
     co_owner: Annotated[
         list[str] | None, typer.Option("--co-owner", help=(
@@ -243,9 +255,12 @@ def asset_register(
     if shares is None and (agreement or agreement_hash):
         raise ValidationError("--agreement and --agreement-hash go with --co-owner")
     flags = parse_flags(agreement)
+    recipients = [parse_address(a, "the recipient") for a in seal_to or []]  # a mistyped one: exit 2, nothing done
     sealing: dict[str, Any] = {}
     with shell.ledger() as opened:
         store = _sealed_store(api, opened) if seal_to else None
+        if seal_to:
+            _check_sealable(opened, file, [opened.client.signer().address, *recipients])
         if shares is None:
             registered = opened.assets.register_file(
                 file, asset_kind, ref, title, description=description, extra=extra, uri=uri)

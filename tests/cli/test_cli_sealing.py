@@ -92,10 +92,7 @@ def test_pledge_contract_and_asset_document_are_sealed_and_disclosed_later(run, 
     loan = tmp_path / "loan.pdf"
     loan.write_bytes(b"%PDF loan contract " + os.urandom(50_000))
     ok(run("role", "grant", "pledgee", BANK))
-    noted = run("asset", "register", "--kind", "invention-patent", "--file", str(claims), "--title", "C",
-                "--seal-to", BANK, "--json")
-    assert noted.code == 0 and "was not sealed" in noted.err and "has published no encryption key" in " ".join(
-        noted.err.split())  # the asset stands; nothing sealed without keys
+    ok(run("asset", "register", "--kind", "invention-patent", "--file", str(claims), "--title", "C"))
     ok(run("keys", "publish"))
     ok(run("--dev-account", "1", "keys", "publish"))
     proposed = json.loads(ok(run("pledge", "propose", "1", "--to", BANK, "--principal", "1000000",
@@ -139,3 +136,38 @@ def test_unseal_and_disclose_with_wrong_inputs_refused_with_what_to_do(run, tmp_
     assert sealed.read_bytes() == before  # no second entry, nothing sent
     for command in (("unseal", "0xzz", "-o", str(out)), ("disclose", "0xzz", "--to", BANK)):
         refused(run(*command, "--api", "http://127.0.0.1:9"), 2, "0x and 64 hex digits")
+
+
+def test_asset_register_with_seal_to_a_recipient_without_key_registers_nothing_and_writes_nothing(
+        run, contract, tmp_path: Path):
+    """A reviewer's finding: `asset register --seal-to` a recipient with no published key registered the asset,
+    noted "was not sealed" and exited 0, though the user asked to seal. Every recipient's key (the owner's too) is
+    checked first, as the register page does: refused (exit 1, the ledger's state), nothing registered or written."""
+    registry = contract("IPRegistry")
+    count = registry.functions.assetCount().call
+    work = tmp_path / "work"
+    work.mkdir()
+    claims = work / "claims.pdf"
+    claims.write_bytes(b"%PDF claims " + os.urandom(20_000))
+    register = ("asset", "register", "--kind", "invention-patent", "--file", str(claims), "--title", "C",
+                "--seal-to", BANK, "--json")
+    before = count()
+    refused(run(*register), 1, f"nothing registered: {claims} cannot be sealed as --seal-to asks: {OWNER} has "
+                               "published no encryption key")  # neither has: the owner is checked too
+    ok(run("keys", "publish"))
+    refused(run(*register), 1, f"{BANK} has published no encryption key")
+    ok(run("--dev-account", "1", "keys", "publish"))
+    stranger = "0x" + "12" * 20
+    refused(run(*register[:-1], "--seal-to", stranger), 1, "has published no encryption key")
+    refused(run(*register[:-1], "--seal-to", "0xnot-an-address"), 2, "the recipient")
+    ok(run("--dev-account", "1", "keys", "revoke"))
+    refused(run(*register), 1, "is revoked")
+    assert count() == before
+    assert sorted(p.name for p in work.iterdir()) == ["claims.pdf"]  # no claims.pdf.sealed, no partial file
+
+    ok(run("--dev-account", "1", "keys", "rotate"))
+    registered = json.loads(ok(run(*register)))
+    assert count() == before + 1 and registered["sealed_file"] == f"{claims}.sealed"
+    said = ok(run("--dev-account", "1", "unseal", registered["sealed_file"], "-o", str(tmp_path / "bank.pdf")))
+    assert f"asset {registered['asset_id']}'s content hash" in said
+    assert (tmp_path / "bank.pdf").read_bytes() == claims.read_bytes()

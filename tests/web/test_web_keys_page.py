@@ -1,5 +1,5 @@
-"""My key (/keys) in Chromium: keystores both ways between the browser and ``ipledger account``, a
-wrong password refused with nothing kept, and an injected EIP-1193 wallet whose signature lands."""
+"""My key (/keys) in Chromium: keystores both ways between the browser and ``ipledger account`` (its import and
+export), a wrong password refused with nothing kept, and an injected EIP-1193 wallet whose signature lands."""
 
 from __future__ import annotations
 
@@ -71,11 +71,17 @@ def test_create_key_in_browser_then_exported_keystore_opens_and_stamps_with_cli(
     with page.expect_download() as download:
         page.locator("#key-rows tr", has_text=address).locator("button[data-action=download]").click()
     assert download.value.suggested_filename == f"{name}.json"
-    folder = platform.data_dir / "keystores"
-    folder.mkdir(exist_ok=True)
-    download.value.save_as(str(folder / f"{name}.json"))
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(str(saved))
+    refused = platform.cli("account", "import", str(saved), password="not the password", check=False)
+    assert refused.returncode == 2 and "wrong password" in refused.stderr
+    imported = json.loads(platform.cli("account", "import", str(saved), "--json", password=PASSWORD).stdout)
+    assert (imported["name"], imported["address"]) == (name, address)  # named after the downloaded file
     listed = json.loads(platform.cli("account", "list", "--json").stdout)
     assert {"name": name, "address": address} in [{k: a[k] for k in ("name", "address")} for a in listed]
+    again = tmp_path / "again.json"
+    platform.cli("account", "export", name, "-o", str(again))
+    assert again.read_bytes() == saved.read_bytes() and _kept(page)[0]["json"] == saved.read_text()
     work = tmp_path / "note.txt"
     work.write_text(f"made with a browser key {secrets.token_hex(8)}")
     platform.cli("--account", name, "stamp", str(work), "--api", platform.url, password=PASSWORD)

@@ -50,7 +50,7 @@ function render() {
   }
 }
 
-/** Save the keystore as `<name>.json`: the file `ipledger account` finds in its keystores folder. */
+/** Save the keystore as `<name>.json`: the file `ipledger account import` takes (named after it). */
 function download(entry) {
   const url = URL.createObjectURL(new Blob([entry.json], { type: "application/json" }));
   const link = Object.assign(document.createElement("a"), { href: url, download: `${entry.name}.json` });

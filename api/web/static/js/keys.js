@@ -84,8 +84,8 @@ export async function createKeystore(name, password, onProgress) {
   return wallet.address;
 }
 
-/** The kept keystore of `address`: {name, address, json}; `json` is the file `ipledger account` reads
- * (save it as `<data dir>/keystores/<name>.json`). */
+/** The kept keystore of `address`: {name, address, json}; `json` is the file `ipledger account import` takes
+ * (`ipledger account export` writes one this page imports). */
 export function exportKeystore(address) {
   const entry = keystores().find((k) => k.address === address);
   if (!entry) throw new KeyError(t("noKey"));
