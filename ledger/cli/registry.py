@@ -761,7 +761,7 @@ def pledge_accept(
         pledge = opened.pledges.pledge_of(pledge_id)
         report = None
         if version is None:
-            report = opened.check.due_diligence(pledge.asset_id, pledge.maturity)
+            report = opened.check.due_diligence(pledge.asset_id, pledge.maturity, past_maturity=True)
             version = report.encumbrance_version
         result = opened.pledges.accept(pledge_id, version)
     if as_json:
