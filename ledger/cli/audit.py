@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.table import Table
@@ -160,9 +160,11 @@ def audit_history(
             else:
                 rows = audit.iter_history(query)
             if csv_file is not None and str(csv_file) != "-":
-                with open(csv_file, "w", newline="", encoding="utf-8") as fh:
-                    count = write_csv(rows, fh)
-                err.print(f"wrote {count} rows to {csv_file}")
+                from ledger.cli.documents import output_file
+
+                with output_file(csv_file, text=True) as fh:  # whole or not at all; "cannot write" is exit 2
+                    count = write_csv(rows, cast(TextIO, fh))
+                err.print(f"wrote {count} rows to {csv_file}", highlight=False)
             elif csv_file is not None:
                 write_csv(rows, sys.stdout)
             else:
