@@ -530,7 +530,7 @@ def dispute_resolve(
     as_json: JsonOption = False,
 ) -> None:
     """Record how a dispute ended (registrar)."""
-    parsed = DisputeOutcome.parse(outcome)
+    parsed = DisputeOutcome.parse(outcome, allowed=[o for o in DisputeOutcome if o != DisputeOutcome.OPEN])
     if parsed == DisputeOutcome.OPEN:
         raise ValidationError("a resolution says how the dispute ended: upheld, dismissed, settled or withdrawn")
     decision = _hash_option(decision_hash, decision_file, "the decision")
