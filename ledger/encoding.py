@@ -10,6 +10,7 @@ turns them back into text. Contract calls and logs as bytes live in :mod:`ledger
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
@@ -59,8 +60,10 @@ class LabelledEnum(IntEnum):
         return [m.label for m in cls]
 
     @classmethod
-    def parse(cls, text: str | int) -> Any:
-        """The member named ``text`` (``invention-patent``, ``INVENTION_PATENT``) or numbered so."""
+    def parse(cls, text: str | int, allowed: Iterable[LabelledEnum] | None = None) -> Any:
+        """The member named ``text`` (``invention-patent``, ``INVENTION_PATENT``) or numbered so; an unknown
+        one is refused naming the labels accepted (``allowed``, when only some members are: the others are
+        still parsed, for a caller that explains why they do not fit)."""
         if isinstance(text, int) or (isinstance(text, str) and text.strip().isdigit()):
             try:
                 return cls(int(text))
@@ -71,8 +74,9 @@ class LabelledEnum(IntEnum):
             for member in cls:
                 if member.label == key:
                     return member
+        labels = [m.label for m in allowed] if allowed is not None else cls.labels()
         raise ValidationError(**_notice("label-unknown", what=cls.label_name(), text=repr(text),
-                                       labels=", ".join(cls.labels())))
+                                       labels=", ".join(labels)))
 
     @classmethod
     def label_name(cls) -> str:

@@ -354,6 +354,10 @@ NOTICES: dict[str, str] = {
         "covers it)"
     ),
     "field-group-zero": "the field of use {text} is not an IPC main group (its number is 0)",
+    # the bank check (ledger/registry/check.py): a loan's maturity, as the pledge it is for must have it
+    "maturity-past": (
+        "the maturity must be in the future: {maturity:time} is not after the chain's time, {now:time}"
+    ),
     # an argument of a prepared act (ledger/relay/prepare.py): "{where}: {reason}", the reason one of these
     "argument-invalid": "{function}: argument {argument}: {reason}",
     "argument-list": "must be a list of {base}",

@@ -545,6 +545,31 @@ class AuditService:
             )
             return int(session.scalar(select(func.count()).select_from(keys)) or 0)
 
+    def indexed_event_names(self) -> set[tuple[str, str]]:
+        """``(contract, event)`` of every kind of event the index holds for this chain."""
+        e = EventRecord
+        with self.store.session() as session:
+            return {(str(c), str(n)) for c, n in
+                    session.execute(select(e.contract, e.event).where(e.chain_id == self.chain_id).distinct())}
+
+    def check_event_name(self, event: str, declared: Iterable[tuple[str, str]] = ()) -> None:
+        """Refuse (ValidationError, naming the known events) an event filter (``Name`` or ``Contract.Name``)
+        that no contract declares (``declared``: ``(contract, event)`` of the ABIs) and the index does not hold:
+        a mistyped name is bad input, not a filter that matches nothing."""
+        contract, _, name = event.rpartition(".")
+        known = set(declared)
+        if any(n == name and contract in ("", c) for c, n in known):
+            return
+        known |= self.indexed_event_names()
+        if any(n == name and contract in ("", c) for c, n in known):
+            return
+        if contract and any(c == contract for c, _ in known):
+            names = ", ".join(sorted({n for c, n in known if c == contract}))
+            raise ValidationError(f"unknown event {event!r}: {contract}'s events are {names}")
+        names = ", ".join(sorted({n for _, n in known}))
+        raise ValidationError(f"unknown event {event!r}: use one of {names}" if names else
+                              f"unknown event {event!r}: the index holds no events yet")
+
     def events_named(self, *names: str) -> Iterator[HistoryRow]:
         """Every event with one of these names, oldest first across the names (what registry totals read)."""
         if self._memo is not None and names in self._memo:

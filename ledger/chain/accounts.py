@@ -125,6 +125,22 @@ class KeystoreInfo:
     path: Path
 
 
+SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+"""n, the order of secp256k1's group: a private key is a number from 1 to n - 1."""
+
+
+def _check_private_key(text: str) -> None:
+    """Refuse what is not a private key, saying why without echoing it: 32 bytes as 0x and 64 hex digits,
+    a number from 1 to n - 1 (zero, and n or more, are 32 bytes but no key)."""
+    digits = text.strip().removeprefix("0x").removeprefix("0X")
+    if len(digits) != 64 or not re.fullmatch(r"[0-9a-fA-F]{64}", digits):
+        raise ValidationError("not a valid private key: a private key is 32 bytes, 0x and 64 hex digits "
+                              f"(got {len(digits)} characters)")
+    if not 0 < int(digits, 16) < SECP256K1_ORDER:
+        raise ValidationError("not a valid secp256k1 private key: it must be a number from 1 to the curve order "
+                              "minus 1 (zero, and the order or more, are not keys)")
+
+
 class Keystores:
     """The keystore folder of one data directory."""
 
@@ -154,10 +170,12 @@ class Keystores:
         path = self.folder / f"{name}.json"
         if path.exists():
             raise ValidationError(f"an account named {name!r} already exists ({path})")
+        if private_key:
+            _check_private_key(private_key)
         try:
             account = Account.from_key(private_key) if private_key else Account.create()
-        except (ValueError, TypeError) as exc:
-            raise ValidationError(f"not a valid private key: {exc}") from None
+        except (ValueError, TypeError):  # never echo a key, or part of one
+            raise ValidationError("not a valid secp256k1 private key") from None
         if any(info.address == account.address for info in self.list()):
             raise ValidationError(f"{account.address} already has a keystore here")
         encrypted = Account.encrypt(account.key, password)

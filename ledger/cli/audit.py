@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 from rich.table import Table
@@ -126,6 +126,21 @@ def _history_query(
     )
 
 
+def _declared_events() -> set[tuple[str, str]]:
+    """``(contract, event)`` of every event the ledger's contracts declare (compiled, cached), or none when the
+    contracts cannot be read here (the index's own events still name the known kinds)."""
+    from ledger.audit.indexer import UNKNOWN_EVENT
+    from ledger.chain.toolchain import compile_contracts
+    from ledger.errors import LedgerError
+
+    try:
+        artifacts = compile_contracts()
+    except LedgerError:
+        return set()
+    return {(name, str(item["name"])) for name, artifact in artifacts.items() for item in artifact.abi
+            if item.get("type") == "event"} | {(name, UNKNOWN_EVENT) for name in artifacts}
+
+
 @audit_app.command("history")
 def audit_history(
     asset: Annotated[str | None, typer.Option("--asset", help="Events of this asset id.")] = None,
@@ -150,6 +165,8 @@ def audit_history(
     query = _history_query(asset, account, event, contract, from_block, to_block, since, until)
     with _store() as store:
         audit = AuditService(store, chain_id)
+        if event is not None:
+            audit.check_event_name(event, _declared_events())
         if csv_file is not None or as_json:
             rows: Any
             if limit is not None:
@@ -160,9 +177,11 @@ def audit_history(
             else:
                 rows = audit.iter_history(query)
             if csv_file is not None and str(csv_file) != "-":
-                with open(csv_file, "w", newline="", encoding="utf-8") as fh:
-                    count = write_csv(rows, fh)
-                err.print(f"wrote {count} rows to {csv_file}")
+                from ledger.cli.documents import output_file
+
+                with output_file(csv_file, text=True) as fh:  # whole or not at all; "cannot write" is exit 2
+                    count = write_csv(rows, cast(TextIO, fh))
+                err.print(f"wrote {count} rows to {csv_file}", highlight=False)
             elif csv_file is not None:
                 write_csv(rows, sys.stdout)
             else:

@@ -7,14 +7,16 @@ bad input leaves no partial file behind.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated, Any
 
 import typer
 
 from ledger.cli.shell import JsonOption, ledger, out, print_json
 from ledger.errors import ValidationError
-from ledger.files import write_bytes_atomic
+from ledger.files import atomic_writer
 from ledger.settings import get_settings
 
 certificate_app = typer.Typer(help="Certificates as documents: HTML or PDF, Chinese or English, with a QR code.",
@@ -32,8 +34,21 @@ def public_url(chain_id: int) -> str:
 
 
 def write_document(path: Path, data: bytes) -> None:
+    """Write a document a user named (or one beside a certificate): whole or not at all, with the mode the umask
+    gives a new file (documents are for sharing), into a folder that exists; else "cannot write" (exit 2)."""
+    with output_file(path) as fh:
+        fh.write(data)
+
+
+@contextmanager
+def output_file(path: Path, *, text: bool = False) -> Iterator[IO[Any]]:
+    """A file a command writes at the user's request (a document, an export): a temp file beside ``path``,
+    renamed onto it when the block completes (``text``: UTF-8, newlines as written). A folder that does not
+    exist, a ``path`` that is a folder or a device, a full disk: ValidationError "cannot write PATH: why"
+    (exit 2), and no partial file is left behind."""
     try:
-        write_bytes_atomic(path, data)
+        with atomic_writer(path, text=text, shared=True, make_parents=False) as fh:
+            yield fh
     except OSError as exc:
         raise ValidationError(f"cannot write {path}: {exc.strerror or exc}", path=str(path)) from None
 

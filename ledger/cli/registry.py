@@ -545,7 +545,7 @@ def dispute_resolve(
     as_json: JsonOption = False,
 ) -> None:
     """Record how a dispute ended (registrar)."""
-    parsed = DisputeOutcome.parse(outcome)
+    parsed = DisputeOutcome.parse(outcome, allowed=[o for o in DisputeOutcome if o != DisputeOutcome.OPEN])
     if parsed == DisputeOutcome.OPEN:
         raise ValidationError("a resolution says how the dispute ended: upheld, dismissed, settled or withdrawn")
     decision = _hash_option(decision_hash, decision_file, "the decision")
@@ -776,7 +776,7 @@ def pledge_accept(
         pledge = opened.pledges.pledge_of(pledge_id)
         report = None
         if version is None:
-            report = opened.check.due_diligence(pledge.asset_id, pledge.maturity)
+            report = opened.check.due_diligence(pledge.asset_id, pledge.maturity, past_maturity=True)
             version = report.encumbrance_version
         result = opened.pledges.accept(pledge_id, version)
     if as_json:

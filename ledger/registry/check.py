@@ -66,6 +66,7 @@ from ledger.encoding import (
     parse_date,
 )
 from ledger.errors import LedgerError, NotFoundError, ValidationError
+from ledger.messages import notice
 from ledger.registry.assets import Asset, Freeze, Registration
 from ledger.registry.coowners import CoOwners
 from ledger.registry.disputes import Dispute
@@ -259,8 +260,9 @@ def co_owner_flag(co_owners: CoOwners | None, history: list[LogEvent]) -> RedFla
 
 def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freeze | None, pledge: Pledge | None,
               licenses: list[License], offers: list[License] | None = None,
-              disputes: list[Dispute] | None = None) -> list[RedFlag]:
-    """The lens's flags and the open disputes as sentences with the facts behind each."""
+              disputes: list[Dispute] | None = None, now: int = 0) -> list[RedFlag]:
+    """The lens's flags and the open disputes as sentences with the facts behind each (``now``: the time of the
+    block read, which tells fees that lapse during the loan from fees that have already lapsed)."""
     blocking, other = dispute_flags(disputes or [])
     out: list[RedFlag] = list(blocking)
     for name, code in FLAG_CODES.items():
@@ -283,12 +285,12 @@ def red_flags(flags: dict[str, bool], asset: Asset, maturity: int, freeze: Freez
         elif name == "expiresBeforeMaturity":
             message = f"it expires on {day(asset.expires_at)}, before the loan matures on {day(maturity)}"
         elif name == "feesUnpaid":
-            if maturity and asset.fees_paid_until < maturity:
+            if maturity and asset.fees_paid_until < maturity and not (now and asset.fees_paid_until < now):
                 message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, before the loan "
                            f"matures on {day(maturity)}: the right lapses during the loan unless they are paid")
-            else:
-                message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, which has passed: "
-                           "the right lapses unless they are paid")
+            else:  # (the lens flags fees paid until before now or the maturity, whichever is later)
+                message = (f"annual fees are paid only until {day(asset.fees_paid_until)}, which has already passed: "
+                           "the right has already lapsed (it is restored only if the overdue fees are paid)")
         elif name == "exclusivelyLicensed":
             held = [f"{lic.kind.label} license {lic.license_id} to {lic.licensee} ({lic.scope()})"
                     for lic in licenses if lic.exclusive]
@@ -357,9 +359,14 @@ class CheckService:
     # -- the report --------------------------------------------------------------------------------
 
     def due_diligence(
-        self, asset: int | str, maturity: int | str | None = 0, *, max_age: float | None = None
+        self, asset: int | str, maturity: int | str | None = 0, *, max_age: float | None = None,
+        past_maturity: bool = False,
     ) -> DueDiligence:
         """The report of ``asset`` (an id, or an official number) for a loan maturing at ``maturity``.
+
+        A maturity that is not after the chain's time (the block read) is refused as bad input (ValidationError,
+        notice ``maturity-past``), as ``pledge propose`` refuses it: a loan cannot mature in the past, and the lens
+        would judge the fees at today instead. ``past_maturity`` allows it (an existing pledge's own maturity).
 
         With ``max_age`` a report is reused while the chain head is still the block it was read
         in (same number and hash, so a reorg or a dev chain's revert is noticed): ``0`` asks the
@@ -369,20 +376,21 @@ class CheckService:
         """
         asset_id = self.resolve(asset)
         when = parse_date(maturity, "the maturity")
+        future = not past_maturity
         if isinstance(asset, str) and not asset.strip().isdigit():
-            report = self._fetch(asset_id, when)
+            report = self._fetch(asset_id, when, future=future)
             if report.ref != decode_ascii32(encode_ref(asset)):  # the binding moved (a reorg): look again
                 self._ids_of_refs.pop(encode_ref(asset), None)
-                report = self._fetch(self.resolve(asset), when)
+                report = self._fetch(self.resolve(asset), when, future=future)
             return report
-        if max_age is None:
-            return self._fetch(asset_id, when)
+        if max_age is None or past_maturity:
+            return self._fetch(asset_id, when, future=future)
         key = (asset_id, when)
         with self._fetch_locks[hash(key) % len(self._fetch_locks)]:  # one read per report, however many ask
             cached = self._cache.get(key)
             if cached is not None and cached.block_hash == self._head_of_chain(max_age)[1]:
-                return cached
-            report = self._fetch(asset_id, when)
+                return cached  # read with a future maturity (only those are cached), and still of the head
+            report = self._fetch(asset_id, when, future=True)
             if report.block_hash is not None:
                 self._head = (time.monotonic(), (report.block_number, report.block_hash))  # the latest look
                 self._cache[key] = report
@@ -475,7 +483,8 @@ class CheckService:
             raise ValidationError(f"block numbers start at 0, got {block}")
         return self._fetch(self.resolve(asset_id), parse_date(maturity, "the maturity"), block)
 
-    def _fetch(self, asset_id: int, maturity: int, block: int | None = None) -> DueDiligence:
+    def _fetch(self, asset_id: int, maturity: int, block: int | None = None, *, future: bool = False) -> DueDiligence:
+        """The report as of ``block`` (None: the head); ``future``: refuse a maturity not after the block's time."""
         topic = uint_topic(asset_id)
         tag: int | str = "latest" if block is None else block
         calls = [
@@ -496,6 +505,8 @@ class CheckService:
         (report,) = decode_output(self._report_fn, result)
         (_, _, raw_asset, frozen, raw_freeze, pledge_id, raw_pledge, license_ids, raw_licenses, raw_flags,
          block_number, block_time, offer_ids, raw_offers, version) = report
+        if future and maturity and maturity <= int(block_time):
+            raise ValidationError(**notice("maturity-past", maturity=maturity, now=int(block_time)))
         history = self._history(asset_id, [*own, *token, *deals], int(block_number))
         if any(e.block_time == 0 for e in history):
             history = self._with_block_times(history)
@@ -526,7 +537,7 @@ class CheckService:
             if str(vault_address).lower() == asset.owner.lower():  # held for its co-owners: who they are
                 co_owners = self._co_owners(asset_id, str(vault_address), tag)
                 round_trips += 1
-        flagged = red_flags(flags, asset, maturity, freeze, pledge, licenses, offers, disputes)
+        flagged = red_flags(flags, asset, maturity, freeze, pledge, licenses, offers, disputes, int(block_time))
         co_flag = co_owner_flag(co_owners, history)
         if co_flag is not None:
             flagged.insert(len([f for f in flagged if f.code == "ownership_disputed"]), co_flag)
@@ -585,7 +596,8 @@ class CheckService:
         return DueDiligence(
             asset=asset, registration=None, title=None, frozen=bool(frozen), freeze=freeze, pledge=pledge,
             licenses=licenses, offers=offers, encumbrance_version=int(version), flags=flags,
-            red_flags=red_flags(flags, asset, 0, freeze, pledge, licenses, offers, disputes), history=[], maturity=0,
+            red_flags=red_flags(flags, asset, 0, freeze, pledge, licenses, offers, disputes, int(block_time)),
+            history=[], maturity=0,
             block_number=int(block_number), block_time=int(block_time), disputes=disputes,
             parent_id=int(decode_output(function_abi(reg.abi, "parentOf"), parent)[0]),
             children=[int(i) for i in decode_output(function_abi(reg.abi, "childrenOf"), children)[0]],

@@ -28,7 +28,7 @@ from ledger.encoding import (
     iso,
     parse_hash32,
 )
-from ledger.errors import ConflictError, ValidationError
+from ledger.errors import ConflictError, ContractError, ValidationError
 from ledger.messages import notice
 from ledger.registry.assets import act
 
@@ -166,9 +166,16 @@ class DisputeService:
     # -- owners ------------------------------------------------------------------------------------
 
     def set_parent(self, asset_id: int, parent_id: int, *, sender: LocalAccount | None = None) -> Act:
-        """Name ``parent_id`` (an asset registered before) as the parent of the sender's ``asset_id``, once."""
+        """Name ``parent_id`` (an asset registered before) as the parent of the sender's ``asset_id``, once.
+        A parent that does not exist is said not to exist (NotFoundError), not to be registered too late."""
         fn = self.registry.functions.setParent(asset_id, parent_id)
-        return act(self.client, self.registry, self.client.transact(fn, sender=sender), "assetId", "parentId")
+        try:
+            sent = self.client.transact(fn, sender=sender)
+        except ContractError as exc:
+            if exc.name == "IPRegistryInvalidParent" and parent_id > asset_id:
+                self.client.call(self.registry.functions.ownerOf(parent_id))  # NotFoundError: it does not exist
+            raise
+        return act(self.client, self.registry, sent, "assetId", "parentId")
 
     # -- reads -------------------------------------------------------------------------------------
 

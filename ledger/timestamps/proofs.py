@@ -63,6 +63,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ledger import messages
 from ledger.errors import ValidationError, VerificationError
+from ledger.files import share
 
 __all__ = [
     "AUTHORSHIP_TYPES",
@@ -500,6 +501,7 @@ class Certificate(BaseModel):
 
         A crash mid-write must never leave a truncated certificate where a good
         one, or none, was: the certificate may be the only copy of the salt.
+        The file gets the mode the umask gives a new file (0644 under umask 022), as any document to share.
         With ``overwrite=False`` an existing file at ``path`` is never replaced
         (the temp file is hard-linked into place, which fails if the name is
         taken): FileExistsError says so and nothing was written.
@@ -512,6 +514,7 @@ class Certificate(BaseModel):
                 f"cannot write certificate {p}: {exc.strerror or exc}", path=str(p)
             ) from None
         try:
+            share(fd)  # a certificate is for others to verify: the umask's mode, not mkstemp's 0600
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(self.dumps())
                 if fsync:

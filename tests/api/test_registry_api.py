@@ -98,13 +98,19 @@ def test_pledge_routes_and_the_bank_check_with_maturity(client, api_ledger, acco
     assert [f["code"] for f in after["red_flags"]] == ["expires_before_maturity", "unverified"]
 
 
-def test_check_with_a_bad_maturity_is_a_422_problem_and_an_old_one_flags_nothing(client, api_ledger, accounts):
+def test_check_with_a_bad_maturity_is_a_422_problem_and_a_past_one_a_400(client, api_ledger, accounts):
     asset_id = register(api_ledger, accounts[1])
     assert "maturity" in problem(client.get(f"/assets/{asset_id}/check", params={"maturity": "2027-13-45"}),
                                  422)["detail"]
     problem(client.get(f"/assets/{asset_id}/check", params={"maturity": "soon"}), 422)
-    old = client.get(f"/assets/{asset_id}/check", params={"maturity": "1900-01-01"}).json()
-    assert old["maturity"] == 1 and [f["code"] for f in old["red_flags"]] == ["unverified"]
+    for past, shown in (("1900-01-01", "1970-01-01 00:00:01"), ("2020-01-01", "2020-01-01 00:00:00")):
+        # refused as `pledge propose` refuses it, not read at today's time
+        detail = problem(client.get(f"/assets/{asset_id}/check", params={"maturity": past}), 400)["detail"]
+        assert detail.startswith(f"the maturity must be in the future: {shown} UTC is not after the chain's time"), \
+            detail
+    zh = client.get(f"/assets/{asset_id}/check", params={"maturity": "2020-01-01"}, headers={"Accept-Language": "zh"})
+    assert problem(zh, 400)["detail"].startswith("到期日必须在将来：2020-01-01 00:00:00 UTC 不晚于链上当前时间")
+    assert client.get(f"/assets/{asset_id}/check", params={"maturity": "2099-01-01"}).status_code == 200
 
 
 def test_check_is_served_from_memory_while_the_head_stands_still(client, api_ledger, accounts, monkeypatch):

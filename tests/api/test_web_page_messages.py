@@ -93,3 +93,16 @@ def test_bank_check_page_says_one_confirmation_in_the_singular(pages, one_confir
     for part in one:
         assert part in text, text
     assert "1 confirmations" not in text
+
+
+@pytest.mark.parametrize("lang, says", [
+    ("en", "the maturity must be in the future: 2020-01-01 00:00:00 UTC is not after the chain&#39;s time"),
+    ("zh", "到期日必须在将来：2020-01-01 00:00:00 UTC 不晚于链上当前时间"),
+])
+def test_bank_check_page_with_a_past_maturity_says_it_must_be_in_the_future(pages, one_confirmation_ledger, accounts,
+                                                                             lang, says):
+    registered = one_confirmation_ledger.assets.register(os.urandom(32), "design", None, build_document("A lamp"),
+                                                         sender=accounts[1])
+    answer = pages.get(f"/assets/{registered.asset_id}/check?maturity=2020-01-01&lang={lang}")
+    assert answer.status_code == 400, answer.text[:2000]
+    assert says in answer.text and "Traceback" not in answer.text

@@ -106,6 +106,34 @@ def test_fees_paid_until_before_the_loans_maturity_are_flagged_at_the_boundaries
     assert ledger.check.due_diligence(asset_id).clean  # without a loan: paid for now
 
 
+def test_fees_already_lapsed_before_a_later_maturity_say_the_right_has_lapsed(ledger: Ledger, ip: IPKit, chain):
+    """Fees paid until yesterday, a loan maturing in a year: the right has already lapsed, not "during the loan"."""
+    asset_id = clean_asset(ledger, ip)
+    paid = ip.now() + DAY
+    ledger.assets.set_dates(asset_id, ip.now() + 15 * YEAR, paid)
+    chain.increase_time(2 * DAY)
+    expected = (f"annual fees are paid only until {day(paid)}, which has already passed: the right has already "
+                "lapsed (it is restored only if the overdue fees are paid)")
+    for maturity in (ip.now() + YEAR, 0):
+        report = ledger.check.due_diligence(asset_id, maturity)
+        assert codes(report) == ["fees_unpaid"] and report.red_flags[0].message == expected
+        assert "during the loan" not in report.red_flags[0].message
+
+
+def test_a_maturity_not_after_the_chains_time_is_refused_as_pledge_propose_refuses_it(ledger: Ledger, ip: IPKit):
+    asset_id = clean_asset(ledger, ip)
+    now = ip.now()
+    for past in ("2020-01-01", now):
+        with pytest.raises(ValidationError, match="the maturity must be in the future: .* is not after the chain's "
+                                                  "time") as refused:
+            ledger.check.due_diligence(asset_id, past)
+        assert refused.value.context["notice"] == "maturity-past"
+    assert ledger.check.due_diligence(asset_id, now + DAY).clean
+    assert ledger.check.due_diligence(asset_id, now, past_maturity=True).clean  # an existing pledge's own maturity
+    block = ip.chain.w3.eth.block_number  # a re-check reproduces a report as it was read, whatever its maturity
+    assert ledger.check.due_diligence_at(asset_id, now, block).block_number == block
+
+
 def test_disputed_holder_is_flagged_and_the_ref_no_longer_finds_the_squatter(ledger: Ledger, ip: IPKit):
     squatter = clean_asset(ledger, ip, ref="CN202099999999.9")
     ledger.assets.unbind_ref("cn202099999999.9", "0x" + "5a" * 32)
