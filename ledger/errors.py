@@ -15,6 +15,7 @@ and the API to HTTP statuses, each in one place::
     └── ChainError               talking to the chain went wrong
         ├── ChainUnavailableError    no node at the RPC URL, or it stopped answering
         ├── ChainInconsistentError   the node's blocks do not link, or a reorg the indexer cannot resolve
+        ├── HistoryUnavailableError  the node keeps no state of an earlier block (not an archive node)
         ├── FeeCapExceededError      the chain's fees are above the configured cap: nothing was sent
         ├── RelayerFundsLowError     the relayer's balance is below its threshold: it refuses to send
         └── TransactionFailedError   a transaction reverted or never got a receipt
@@ -85,6 +86,12 @@ class ChainUnavailableError(ChainError):
 class ChainInconsistentError(ChainError):
     """The node serves blocks that do not link (a damaged state), or the indexer meets a reorg it
     cannot resolve (the same rollback again and again); following it further would only spin."""
+
+
+class HistoryUnavailableError(ChainError):
+    """The node keeps no state of the block asked for: it prunes old state (not an archive node), or it
+    was restarted from a saved state (Anvil's ``--load-state`` keeps only the state of its head). Nothing
+    is wrong with what was asked about; an archive node can answer it."""
 
 
 class FeeCapExceededError(ChainError):

@@ -15,13 +15,15 @@ router = APIRouter(tags=["chain"], responses=PROBLEMS)
 
 @router.get("/chain", response_model=ChainPublic)
 def chain_info(ledger: LedgerDep) -> ChainPublic:
-    """Chain id, contract addresses and the EIP-712 domain to sign forward requests with."""
+    """Chain id, contract addresses, the EIP-712 domain to sign forward requests with, and the chain's
+    clock (`head_time`) to sign their deadlines from."""
     forwarder = ledger.deployment.address("IpledgerForwarder")
     return ChainPublic(
         chain_id=ledger.client.chain_id,
         deploy_block=ledger.deployment.deploy_block,
         contracts={name: c.address for name, c in ledger.deployment.contracts.items()},
         forwarder_domain=ForwarderDomain(**domain(ledger.client.chain_id, forwarder)),
+        head_time=ledger.client.recent_block_time(),
     )
 
 

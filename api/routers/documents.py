@@ -41,7 +41,8 @@ def render(
     """The certificate as a PDF (or HTML) document with a QR code that opens the verify page with it.
 
     The PDF carries the certificate JSON as an attachment: `ipledger verify FILE CERT.pdf` verifies
-    from it alone. A malformed certificate is a 400 problem naming what is wrong.
+    from it alone. A malformed certificate is a 400 problem naming what is wrong; a PDF with Chinese text
+    on a server without a CJK font is a 503 problem saying so (the server needs `fonts-noto-cjk`).
     """
     cert = Certificate.loads(certificate.model_dump_json(exclude_unset=True))
     data = render_certificate(cert, fmt=format, lang=lang, public_url=ledger.public_url,

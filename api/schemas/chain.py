@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ForwarderDomain(BaseModel):
@@ -21,6 +21,11 @@ class ChainPublic(BaseModel):
     deploy_block: int
     contracts: dict[str, str]
     forwarder_domain: ForwarderDomain
+    head_time: int = Field(description=(
+        "The latest block's time (Unix seconds, read at most a second before): the chain's clock, which can "
+        "run ahead of the wall clock (a dev chain's evm_increaseTime, a server whose clock went back). The "
+        "forwarder checks a request's deadline against the block that executes it, so sign deadlines from "
+        "the later of your clock and this one (the relay itself wants the later of the two plus a margin)."))
 
 
 class ForwarderPublic(BaseModel):

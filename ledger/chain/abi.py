@@ -17,7 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.client import revert_data_of
-from ledger.errors import ChainError, ValidationError
+from ledger.errors import ChainError, HistoryUnavailableError, ValidationError
 
 if TYPE_CHECKING:
     from ledger.chain.client import ChainClient
@@ -108,8 +108,24 @@ def logs_request(addresses: Sequence[str], topics: Sequence[Any], from_block: in
                             "toBlock": tag}]
 
 
+_NO_HISTORY = re.compile(
+    r"BlockOutOfRange|missing trie node|header not found|historical state\b.*\bnot available"
+    r"|state (?:is )?not available|state histor(?:y|ies)\b.*\b(?:pruned|not|unavailable)|pruned history"
+    r"|not an archive node|distance to target block exceeds", re.IGNORECASE)
+"""How nodes say they keep no state of an earlier block: Anvil after ``--load-state`` ("BlockOutOfRangeError:
+block height is 92 but requested was 45"), geth and its kin ("missing trie node", "header not found",
+"historical state ... is not available"), Erigon and Reth (state history pruned)."""
+
+
+def lacks_history(error: object) -> bool:
+    """Whether a JSON-RPC error says the node keeps no state (or logs) of the block asked for."""
+    message = error.get("message") if isinstance(error, dict) else error
+    return isinstance(message, str) and _NO_HISTORY.search(message) is not None
+
+
 def raw_results(client: ChainClient, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-    """Send ``calls`` in ONE round trip; a reverted ``eth_call`` raises its decoded ledger error."""
+    """Send ``calls`` in ONE round trip; a reverted ``eth_call`` raises its decoded ledger error, a node
+    that keeps no state of the block asked for :class:`HistoryUnavailableError`."""
     results = []
     for (method, _), response in zip(calls, client.rpc_batch(calls, raw=True), strict=True):
         error = response.get("error")
@@ -119,6 +135,9 @@ def raw_results(client: ChainClient, calls: Sequence[tuple[str, list[Any]]]) -> 
         data = revert_data_of(error.get("data") if isinstance(error, dict) else None)
         if method == "eth_call" and data is not None:
             raise client.errors.decode(data)
+        if lacks_history(error):
+            raise HistoryUnavailableError(f"{method} failed: the node keeps no state of the block asked for "
+                                          f"({error.get('message') if isinstance(error, dict) else error})")
         raise ChainError(f"{method} failed: {error}")
     return results
 

@@ -850,10 +850,12 @@ class ChainClient:
     def revert(self, snapshot_id: str) -> None:
         self.rpc("evm_revert", [snapshot_id])
         self.nonces.reset()
+        self._recent_time = None  # the latest block is another one now: its time is read again
 
     def increase_time(self, seconds: int) -> None:
         self.rpc("evm_increaseTime", [seconds])
         self.rpc("evm_mine")
+        self._recent_time = None
 
     def close(self) -> None:
         if self.journal is not None:

@@ -287,6 +287,10 @@ def audit_report(
 
     locale_of(lang)
     start, end = parse_period(since, until)
+    if pdf is not None and lang == "zh":  # no CJK font: said before the chain is checked
+        from ledger.documents.fonts import require_cjk_font
+
+        require_cjk_font()
     with _store() as store:
         if check:
             with _indexed_chain() as opened:

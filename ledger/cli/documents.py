@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ledger.cli.shell import JsonOption, ledger, out, print_json
 from ledger.errors import ValidationError
@@ -102,7 +103,9 @@ def recheck(
 ) -> None:
     """Re-check a due-diligence report: read the chain again AT the report's block and compare.
 
-    Exit 0 if the chain says what the report says, 1 if anything differs (an altered report).
+    Exit 0 if the chain says what the report says, 1 if anything differs (an altered report), 3 if
+    this node keeps no state of the report's block (a restarted embedded chain, a pruning node): then
+    what needs no state (the block, the asset's events) is compared, and an archive node can say the rest.
     """
     from ledger.documents.due_diligence import load_report
     from ledger.documents.due_diligence import recheck as compare
@@ -113,17 +116,24 @@ def recheck(
         raise ValidationError(f"cannot read {report}: {exc.strerror or exc}", path=str(report)) from None
     data = load_report(raw, str(report))
     with ledger(need_account=False) as opened:
-        result = compare(data, opened.client.chain_id, opened.check.due_diligence_at)
+        result = compare(data, opened.client.chain_id, opened.check.due_diligence_at, opened.check.trail_at)
     if as_json:
         print_json(result.as_json())
     elif result.ok:
         out.print(f"[green]OK[/green] the report of asset {result.asset_id} holds: the chain at block "
                   f"{result.block_number} says exactly what it says.", highlight=False)
+    elif result.status == "unverifiable":
+        out.print(f"[yellow]NOT RE-CHECKED[/yellow] the report of asset {result.asset_id}: "
+                  f"{escape(result.unverifiable or '')}", highlight=False)
+        for line in result.checked:
+            out.print(f"  still holds: {line}", highlight=False, markup=False)
     else:
         out.print(f"[red]ALTERED[/red] the report of asset {result.asset_id} differs from the chain at block "
                   f"{result.block_number}:", highlight=False)
         for line in result.differences[:40]:
             out.print(f"  {line}", highlight=False, markup=False)
+    if result.status == "unverifiable":
+        raise typer.Exit(3)  # the chain cannot answer (README: 3), not a failed verification (1)
     if not result.ok:
         raise typer.Exit(1)
 

@@ -952,6 +952,10 @@ def check(
         from ledger.documents.i18n import locale_of
 
         locale_of(lang)
+    if pdf is not None and lang == "zh":  # no CJK font: said before the chain is read
+        from ledger.documents.fonts import require_cjk_font
+
+        require_cjk_font()
     with shell.ledger(need_account=False) as opened:
         report = opened.check.due_diligence(asset, when)
         chain_id = opened.client.chain_id

@@ -17,6 +17,7 @@ from ledger.errors import (
     ChainError,
     ChainUnavailableError,
     ConfigurationError,
+    HistoryUnavailableError,
     LedgerError,
     ValidationError,
     VerificationError,
@@ -35,7 +36,7 @@ ApiOption = Annotated[
 
 def exit_code(exc: LedgerError) -> int:
     """The one mapping of ledger errors to exit codes."""
-    if isinstance(exc, ChainUnavailableError):
+    if isinstance(exc, (ChainUnavailableError, HistoryUnavailableError)):  # the chain cannot answer this
         return 3
     if isinstance(exc, VerificationError):
         return 1

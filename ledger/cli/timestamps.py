@@ -63,6 +63,10 @@ def stamp(
 
         locale_of(lang)  # bad input before anything is sent
     files = collect_files(paths, include_certificates)
+    if pdf:  # no CJK font: refused before anything is sent, not after the stamp with empty boxes in its PDF
+        from ledger.documents.fonts import require_cjk_font
+
+        require_cjk_font(*([] if lang == "zh" else [f.name for f in files]))
     total = sum(f.stat().st_size for f in files)
     earlier = None
     if revises is not None:

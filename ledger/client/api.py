@@ -6,6 +6,7 @@ Problems (RFC 9457) come back as the matching ``ledger.errors`` exceptions.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -55,6 +56,8 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.http = httpx.Client(base_url=f"{self.base_url}{API_PREFIX}", timeout=timeout)
         self._chain: dict[str, Any] | None = None
+        self._chain_ahead = 0
+        """How far the chain's clock (its latest block's time) was ahead of ours when ``/chain`` was read."""
 
     def _json(self, response: httpx.Response) -> Any:
         if response.status_code >= 400:
@@ -83,7 +86,23 @@ class ApiClient:
     def chain(self) -> dict[str, Any]:
         if self._chain is None:
             self._chain = self.get("/chain")
+            head_time = self._chain.get("head_time")  # absent from an older API: our clock alone
+            if isinstance(head_time, int):
+                self._chain_ahead = max(0, head_time - int(time.time()))
         return self._chain
+
+    def deadline(self, valid_for: int = 600) -> int:
+        """A request's deadline ``valid_for`` seconds ahead of the chain's clock, the later of ours and the chain's.
+
+        The forwarder compares the deadline with the time of the block that executes the request, and the
+        relay with the later of its clock and the last block's (as ``POST /relay/prepare`` signs them). A
+        deadline from our clock alone is already past on a chain whose clock runs ahead (a dev chain's
+        ``evm_increaseTime``, a server's clock set back): every request would be refused as expired. How
+        far ahead is measured once per client (from ``/chain``'s ``head_time``): both clocks then advance
+        together, so a long session keeps it right without asking again.
+        """
+        self.chain()
+        return int(time.time()) + self._chain_ahead + valid_for
 
     def address(self, contract: str) -> str:
         return str(self.chain()["contracts"][contract])
@@ -96,7 +115,7 @@ class ApiClient:
             nonce = int(self.get(f"/relay/nonce/{account.address}")["nonce"])
         request = sign_request(
             account, chain_id=info["chain_id"], forwarder=info["forwarder_domain"]["verifyingContract"],
-            to=to, data=data, nonce=nonce, gas=gas, deadline=deadline,
+            to=to, data=data, nonce=nonce, gas=gas, deadline=deadline if deadline is not None else self.deadline(),
         )
         result: dict[str, Any] = self.post("/relay", request.as_json())
         return result

@@ -33,7 +33,14 @@ def is_pdf(data: bytes) -> bool:
 
 
 def html_to_pdf(html: str, *, moment: dt.datetime, attachments: Sequence[Attached] = ()) -> bytes:
-    """Print ``html`` to PDF; ``moment`` is its creation and modification date (the document's time)."""
+    """Print ``html`` to PDF; ``moment`` is its creation and modification date (the document's time).
+
+    HTML with Chinese text on a machine without a CJK font is refused (a ConfigurationError naming the
+    fix) rather than printed with empty boxes for every character (:mod:`ledger.documents.fonts`).
+    """
+    from ledger.documents.fonts import require_cjk_font
+
+    require_cjk_font(html)
     from weasyprint import HTML, Attachment
 
     stamp = moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -133,6 +133,16 @@ def history_json(event: LogEvent) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Trail:
+    """What a node that keeps no state of a block still says about an asset there (:meth:`CheckService.trail_at`)."""
+
+    head: int
+    block_hash: str | None
+    block_time: int | None
+    history: list[LogEvent]
+
+
+@dataclass(frozen=True)
 class DueDiligence:
     """Everything the chain says about an asset for a loan maturing at ``maturity`` (0: none given)."""
 
@@ -482,6 +492,26 @@ class CheckService:
         if block < 0:
             raise ValidationError(f"block numbers start at 0, got {block}")
         return self._fetch(self.resolve(asset_id), parse_date(maturity, "the maturity"), block)
+
+    def trail_at(self, asset_id: int, block: int) -> Trail:
+        """What a node without the state of ``block`` still tells about it: the head's number, the block's
+        header, and the asset's events up to it (from logs, which need no historical state; None if the
+        node keeps none of them either). One round trip."""
+        if block < 0:
+            raise ValidationError(f"block numbers start at 0, got {block}")
+        topic = uint_topic(asset_id)
+        own, token, deals, header, head = raw_results(self.client, [
+            logs_request([self.registry.address], [None, topic], self.from_block, block),
+            logs_request([self.registry.address], [self._token_topics, None, None, topic], self.from_block, block),
+            logs_request([self.licenses.address, self.pledges.address], [None, None, topic], self.from_block, block),
+            ("eth_getBlockByNumber", [hex(block), False]),
+            ("eth_blockNumber", []),
+        ])
+        history = self._history(asset_id, [*own, *token, *deals], block)
+        if any(e.block_time == 0 for e in history):
+            history = self._with_block_times(history)
+        return Trail(int(head, 16), str(header["hash"]) if header else None,
+                     int(header["timestamp"], 16) if header else None, history)
 
     def _fetch(self, asset_id: int, maturity: int, block: int | None = None, *, future: bool = False) -> DueDiligence:
         """The report as of ``block`` (None: the head); ``future``: refuse a maturity not after the block's time."""

@@ -70,3 +70,15 @@ def test_certificate_render_command_writes_html_and_pdf_for_a_certificate_too_la
         tmp_path / "big.html").read_text()
     read_back(tmp_path / "big.pdf", tmp_path, cert, lang)
     assert Certificate.load(tmp_path / "big.pdf") == cert  # what `ipledger verify FILE big.pdf` reads
+
+
+def test_render_route_on_a_server_without_a_cjk_font_answers_503_naming_the_fix(
+        client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger.documents import fonts
+
+    monkeypatch.setattr(fonts, "_fonts_of_this_process", lambda: (40, 0))  # fontconfig's answer: no CJK font
+    body = BIG[next(iter(BIG))]().model_dump(mode="json", exclude={"revises"})
+    answer = client.post("/certificates/render", params={"lang": "zh", "format": "pdf"}, json=body)
+    assert answer.status_code == 503 and answer.headers["content-type"] == "application/problem+json"
+    assert "apt-get install fonts-noto-cjk" in answer.json()["detail"] and "CJK" in answer.json()["detail"]
+    assert client.post("/certificates/render", params={"lang": "zh", "format": "html"}, json=body).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from ledger.timestamps.proofs import Certificate
@@ -73,3 +74,19 @@ def test_verify_folder_through_the_api_reports_each_file(live_api, tmp_path):
     bad = run("verify", str(folder), "--api", live_api, data=data)
     assert bad.returncode == 1 and bad.stdout.strip().splitlines()[-1] == "2 of 3 files verify; 1 fails."
     assert f"FAILED {folder / 'page-1.txt'}: file does not match" in bad.stdout
+
+
+def test_stamp_through_the_api_when_the_chain_clock_is_a_day_ahead(live_api, chain, tmp_path):
+    """Deadlines are signed from the chain's clock (``/chain``'s ``head_time``) when it is ahead of ours:
+    from the wall clock alone the forwarder would find every request a day past its deadline. (The move
+    of time is undone with the rest of the chain after the test.)"""
+    data = tmp_path / "data"
+    assert run("account", "new", "inventor", data=data).returncode == 0
+    chain.increase_time(86_400)  # evm_increaseTime and a block at the new time (the API's client, which reads it anew)
+    notebook = tmp_path / "notebook.txt"
+    notebook.write_text("page 1, a day later")
+    stamped = run("stamp", str(notebook), "--api", live_api, "--json", data=data)
+    assert stamped.returncode == 0, stamped.stderr
+    [cert] = json.loads(stamped.stdout)
+    assert cert["block_time"] >= time.time() + 86_000
+    assert run("verify", str(notebook), "--api", live_api, data=data).returncode == 0

@@ -37,11 +37,12 @@ def assert_problem(response, status: int, error: str | None = None) -> dict:
     return body
 
 
-def test_chain_info_names_contracts_and_forwarder_domain(client, deployment):
+def test_chain_info_names_contracts_and_forwarder_domain(client, deployment, chain):
     body = client.get("/chain").json()
     assert body["contracts"]["TimestampRegistry"] == deployment.address("TimestampRegistry")
     assert body["forwarder_domain"]["verifyingContract"] == deployment.address("IpledgerForwarder")
     assert body["forwarder_domain"]["name"] == "ipledger"
+    assert abs(body["head_time"] - chain.block_time("latest")) < 120  # the chain's clock, to sign deadlines from
 
 
 def test_relay_signed_stamp_lands_as_the_user_without_gas(client, contract, chain, user):
