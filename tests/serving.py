@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -39,3 +41,21 @@ def serve_on_loopback(app: FastAPI, *, start_within: float = 30.0) -> Iterator[s
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 60) -> None:
+    """Wait until the API at ``url`` answers its health check; fail with the end of ``log`` if ``process``
+    ends first or ``timeout`` passes (a server process started by a test: ``ipledger serve``, a replica)."""
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start:\n{log.read_text()[-3000:]}", pytrace=False)
+        time.sleep(0.1)

@@ -17,6 +17,7 @@ any changed, added or removed input is another hash, so a new build.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -108,6 +109,15 @@ def wheel_inputs() -> str:
 
 def built_wheel(base: Path, environment: dict[str, str]) -> Path:
     """The wheel of this checkout: the cached one built from the same inputs, else a new build (then cached)."""
+    # One build at a time: `pip wheel .` builds in the checkout's own build/ folder, so two test workers that
+    # both miss the cache would pull files out from under each other (ENOENT); the second finds the cache.
+    WHEEL_CACHE.parent.mkdir(parents=True, exist_ok=True)
+    with (WHEEL_CACHE.parent / "wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _built_wheel(base, environment)
+
+
+def _built_wheel(base: Path, environment: dict[str, str]) -> Path:
     key = wheel_inputs()
     cached = sorted((WHEEL_CACHE / key).glob("ipledger-*.whl"))
     if cached and not os.environ.get("IPLEDGER_WHEEL_REBUILD"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -21,7 +20,7 @@ from api.limits import MAX_JSON_DEPTH, nests_deeper
 from ledger.chain.client import ChainClient
 from ledger.chain.deployment import Deployment
 from tests.api.test_replicas import ROOT, serve_env
-from tests.serving import free_port
+from tests.serving import free_port, wait_healthy
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 """~200 KB: what killed the server."""
@@ -58,16 +57,7 @@ def served(chain: ChainClient, deployment: Deployment, tmp_path_factory: pytest.
                                    stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"ipledger serve did not start:\n{(folder / 'serve.log').read_text()[-3000:]}")
-            time.sleep(0.1)
+        wait_healthy(url, process, folder / "serve.log", "ipledger serve")
         yield url
         assert process.poll() is None, f"the server died:\n{(folder / 'serve.log').read_text()[-3000:]}"
     finally:

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deployment import Deployment
 from ledger.relay.service import SignedRequest, sign_request
 from tests.pg import create_database, drop_database
-from tests.serving import free_port
+from tests.serving import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 300
@@ -49,19 +48,9 @@ class Replicas:
             stdout=log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, index: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
         process = self.processes[index]
         assert process is not None
-        while True:
-            try:
-                if httpx.get(f"{self.url(index)}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = (self.folder / f"replica-{index}.log").read_text()
-                pytest.fail(f"replica {index} did not start:\n{log[-3000:]}", pytrace=False)
-            time.sleep(0.1)
+        wait_healthy(self.url(index), process, self.folder / f"replica-{index}.log", f"replica {index}", timeout)
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.ports[index]}"
