@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import stat
@@ -40,6 +41,20 @@ def shared_mode() -> int:
 def share(fd: int) -> None:
     """Give the open (temp) file ``fd`` the mode a new file gets from the umask, not mkstemp's 0600."""
     os.fchmod(fd, shared_mode())
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) while the block runs; wait for it if another
+    process holds it. The system releases it when its holder exits, even killed, so no stale lock remains.
+    (``fcntl.flock`` rather than a library: the data folder is local, the project already runs on POSIX only.)"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -21,7 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 from ledger.chain.client import ChainClient
 from ledger.chain.toolchain import Artifact, compile_contracts
 from ledger.errors import ConfigurationError, NotFoundError
-from ledger.files import write_json_atomic
+from ledger.files import exclusive_lock, write_json_atomic
 
 ConstructorArgs = Callable[[dict[str, str], str, bool], list[Any]]
 """Given the addresses deployed so far, the deployer and whether this is a development deployment,
@@ -280,6 +280,25 @@ def deploy_suite(
     deployments pass ``False``.
     """
     artifacts = artifacts or compile_contracts()
+    if manifest is None:
+        return _deploy(client, None, artifacts, sender, dev_roles, base_uri, first_base_uri)
+    # One deployer per manifest at a time: `ipledger up` deploying while another command run at once on
+    # its chain deploys too would leave two suites, the manifest naming one and certificates the other.
+    # The second waits, then finds the first's manifest and reuses it.
+    with exclusive_lock(manifest.with_name(f".{manifest.name}.lock")):
+        return _deploy(client, manifest, artifacts, sender, dev_roles, base_uri, first_base_uri)
+
+
+def _deploy(
+    client: ChainClient,
+    manifest: Path | None,
+    artifacts: dict[str, Artifact],
+    sender: LocalAccount | None,
+    dev_roles: bool,
+    base_uri: str | None,
+    first_base_uri: str | None,
+) -> Deployment:
+    """:func:`deploy_suite`'s work, with the manifest's lock held."""
     existing: Deployment | None = None
     if manifest is not None and manifest.exists():
         existing = load_deployment(manifest)
