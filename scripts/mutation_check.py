@@ -158,7 +158,8 @@ MUTANTS: tuple[Mutant, ...] = (
        "if (version != encumbranceVersion) {", "if (false) {",
        f"{INV}:invariant_atMostOneActivePledgePerAsset"),
     _m("license-frozen", LIC, "a frozen asset is not licensed (acceptance's check)",
-       "        if (asset.frozenUntil > block.timestamp) revert LicenseRegistryAssetFrozen(assetId, asset.frozenUntil);\n"
+       "        if (asset.frozenUntil > block.timestamp) "
+       "revert LicenseRegistryAssetFrozen(assetId, asset.frozenUntil);\n"
        "        _activate(", "        _activate(",
        f"{INV}:invariant_noOverlappingExclusiveLicenses"),
     # -- stamps ---------------------------------------------------------------------------------------------
@@ -201,7 +202,8 @@ MUTANTS: tuple[Mutant, ...] = (
        "if (holding.flags & FLAG_UNANIMOUS_LICENSING != 0) {",
        "pytest:tests/contracts/test_coowners.py::-k exclusive_licence_needs", COINV),
     _m("coowners-split-remainder", COO, "the rounding remainder of a split is credited (nothing stuck)",
-       "_credit(assetId, token, shares[0].account, rest);", "_credit(assetId, token, shares[0].account, rest - rest % 2);",
+       "_credit(assetId, token, shares[0].account, rest);",
+       "_credit(assetId, token, shares[0].account, rest - rest % 2);",
        "pytest:tests/contracts/test_coowners.py::-k splits_fees", COINV),
 )
 
@@ -247,12 +249,14 @@ def run_suite(suite: str, copy: Copy, log: Path) -> tuple[bool, float]:
             cmd += ["--match-test", test]
         cwd = copy.root
     elif kind == "halmos":
-        cmd = [str(PYTHON), str(ROOT / "security" / "halmos_run.py"), "--config", str(copy.root / "security" / "halmos.toml"),
+        cmd = [str(PYTHON), str(ROOT / "security" / "halmos_run.py"),
+               "--config", str(copy.root / "security" / "halmos.toml"),
                "--root", str(copy.root), "--function", spec]
         cwd = copy.root
     elif kind == "pytest":
         path, _, extra = spec.partition("::")
-        cmd = [str(PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider", path, *extra.split()]
+        cmd = [str(PYTHON), "-m", "pytest", "-q", "-x", "-p", "no:randomly", "-p", "no:cacheprovider",
+               path, *extra.split()]
         cwd = ROOT
     else:
         raise ValueError(f"unknown suite {suite!r}")

@@ -26,7 +26,7 @@ produce exactly these models on both databases.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from ledger.chain.state import METADATA
 from ledger.errors import ConfigurationError
+from ledger.files import exclusive_lock
 from ledger.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -200,8 +201,10 @@ class Store:
             raise ConfigurationError(f"IPLEDGER_DB_URL is not a database URL: {url!r}") from None
         self.url = url
         self.dialect = parsed.get_backend_name()
+        self._sqlite_file: Path | None = None
         if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._sqlite_file = Path(parsed.database).expanduser()
+            self._sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         try:
             # pre_ping costs a round trip per checkout: the replicas' hot path goes without it and recycles
             # connections instead (a connection the server dropped fails one statement, then is replaced).
@@ -229,7 +232,7 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
-            with self.engine.begin() as connection:
+            with self._migration_lock(), self.engine.begin() as connection:
                 if self.dialect == "postgresql":  # replicas starting together: one migrates, the others wait
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
                 config.attributes["connection"] = connection
@@ -238,6 +241,14 @@ class Store:
             raise ConfigurationError(
                 f"cannot open the index database {self.display_url}: {str(exc.orig).strip()}"
             ) from None
+
+    def _migration_lock(self) -> AbstractContextManager[None]:
+        """On a SQLite file, a lock file beside it: processes opening a new data folder together (a command
+        run while `ipledger up` starts) would both find no schema and both create it, one failing with
+        "table already exists" (SQLite has no advisory lock; PostgreSQL's is taken in :meth:`migrate`)."""
+        if self._sqlite_file is None:
+            return nullcontext()
+        return exclusive_lock(self._sqlite_file.with_name(f".{self._sqlite_file.name}.migrate.lock"))
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None before the first migration)."""

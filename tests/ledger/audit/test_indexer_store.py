@@ -73,3 +73,28 @@ def test_unreachable_postgresql_raises_configuration_error_naming_it():
     with pytest.raises(ConfigurationError, match="cannot open the index database") as failure:
         Store(url)
     assert "secret" not in str(failure.value)
+
+
+def test_processes_opening_a_new_sqlite_database_together_all_find_it_migrated(tmp_path):
+    """A command run while `ipledger up` starts on a new data folder: both migrate the same new SQLite file.
+    Without a lock, both found no schema and one failed with "table events already exists"."""
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    program = (
+        "import sys, time\n"
+        "from ledger.audit.store import Store\n"
+        "start = float(sys.argv[2])\n"
+        "time.sleep(max(0.0, start - time.time()))\n"
+        "Store(sys.argv[1], durable=True).dispose()\n"
+    )
+    start = time.time() + 3.0  # every interpreter has imported the store by then
+    processes = [subprocess.Popen([sys.executable, "-c", program, url, str(start)], stderr=subprocess.PIPE, text=True)
+                 for _ in range(6)]
+    failures = [p.communicate(timeout=120)[1] for p in processes if p.wait(timeout=120) != 0]
+    assert failures == []
+    store = Store(url)
+    assert store.revision() == "0004_blobs"
+    store.dispose()

@@ -22,7 +22,7 @@ def test_concurrent_deployers_of_one_manifest_share_one_suite(tmp_path: Path, ar
         try:
             start.wait()
             results.append(deploy_suite(client, manifest, artifacts=artifacts))
-        except BaseException as exc:  # reported by the test, not lost in the thread
+        except BaseException as exc:  # noqa: BLE001 -- reported by the test, not lost in the thread
             errors.append(exc)
         finally:
             client.close()
