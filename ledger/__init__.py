@@ -12,7 +12,14 @@ every thread too (uvicorn's, under ``ipledger up``). py_ecc is imported here fir
 import cannot raise the limit again; ``tests/test_deep_json_in_every_process.py`` checks every entry point.
 """
 
+import os
 import sys
+
+# eth-hash (keccak for eth-utils, eth-abi, eth-account and web3) takes the first backend it can import,
+# pycryptodome, unless told otherwise; safe-pysha3 (a dependency) is C and faster on short inputs such
+# as addresses' checksums, which the relay computes for every request (benchmarks/api.md). The variable
+# is eth-hash's documented switch; it is read at the first hash, so setting it here is early enough.
+os.environ.setdefault("ETH_HASH_BACKEND", "pysha3")
 
 try:
     import py_ecc  # noqa: F401  (its import raises the limit: done now, so that it is undone below)

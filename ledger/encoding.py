@@ -9,6 +9,7 @@ turns them back into text. Contract calls and logs as bytes live in :mod:`ledger
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -16,9 +17,6 @@ from enum import IntEnum
 from typing import Any
 
 from eth_utils import (
-    is_checksum_address,
-    is_checksum_formatted_address,
-    is_hex_address,
     keccak,
     to_checksum_address,
 )
@@ -293,16 +291,28 @@ def parse_hash32(text: str | bytes | None, what: str = "hash", *, allow_zero: bo
     return raw
 
 
+_HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _eip55(lower: str) -> str:
+    """The EIP-55 form of a lower-case address, computed once per address: every relayed request names
+    two (its sender and its target, the same few contracts), each otherwise hashed twice."""
+    return str(to_checksum_address(lower))
+
+
 def parse_address(text: str, what: str = "address") -> str:
     """A checksummed address from ``0x`` + 40 hex digits: all lower case (or all upper case), or
     mixed case with a correct EIP-55 checksum. A mixed-case address whose checksum is wrong is
     refused: the checksum is there to catch a mistyped address, so it must not be corrected."""
     cleaned = text.strip() if isinstance(text, str) else ""
-    if not cleaned.startswith("0x") or not is_hex_address(cleaned):
+    if not _HEX_ADDRESS.fullmatch(cleaned):
         raise ValidationError(**_notice("address-malformed", what=what, text=repr(text)))
-    if is_checksum_formatted_address(cleaned) and not is_checksum_address(cleaned):
+    digits = cleaned[2:]
+    checksummed = _eip55("0x" + digits.lower())
+    if digits != digits.lower() and digits != digits.upper() and cleaned != checksummed:
         raise ValidationError(**_notice("address-checksum", what=what, text=repr(text)))
-    return str(to_checksum_address(cleaned))
+    return checksummed
 
 
 def parse_amount(value: int | str, what: str = "amount") -> int:
