@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from enum import IntEnum
 from typing import Any
 
+from eth_typing import ChecksumAddress, HexAddress, HexStr
 from eth_utils import (
     keccak,
     to_checksum_address,
@@ -299,6 +300,12 @@ def _eip55(lower: str) -> str:
     """The EIP-55 form of a lower-case address, computed once per address: every relayed request names
     two (its sender and its target, the same few contracts), each otherwise hashed twice."""
     return str(to_checksum_address(lower))
+
+
+def checksum_address(address: str) -> ChecksumAddress:
+    """``eth_utils.to_checksum_address`` of a ``0x`` hex address, cached: the relay checksums the same
+    addresses (its contracts, its users) for every request and every log it decodes."""
+    return ChecksumAddress(HexAddress(HexStr(_eip55(address.lower()))))
 
 
 def parse_address(text: str, what: str = "address") -> str:

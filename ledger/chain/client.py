@@ -52,6 +52,7 @@ from ledger.chain.toolchain import Artifact
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+from ledger.encoding import checksum_address
 from ledger.errors import (
     ChainError,
     ChainUnavailableError,
@@ -120,7 +121,7 @@ class Receipt:
             status=int(receipt["status"], 16),
             contract_address=to_checksum_address(address) if address else None,
             logs=[{
-                "address": to_checksum_address(log["address"]), "topics": [HexBytes(t) for t in log["topics"]],
+                "address": checksum_address(log["address"]), "topics": [HexBytes(t) for t in log["topics"]],
                 "data": HexBytes(log["data"]), "blockNumber": int(log["blockNumber"], 16),
                 "transactionHash": HexBytes(log["transactionHash"]),
                 "transactionIndex": int(log["transactionIndex"], 16),
@@ -216,7 +217,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return HexBytes(value).to_0x_hex()
     if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-        return to_checksum_address(value)
+        return checksum_address(value)
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value

@@ -52,6 +52,7 @@ from ledger.chain.state import (
     relayed_requests,
     sqlite_engine,
 )
+from ledger.encoding import checksum_address
 from ledger.errors import (
     ChainError,
     ConflictError,
@@ -638,7 +639,7 @@ class RelayService:
     def _queue(self, request: SignedRequest, admit: Callable[[str], None] | None) -> _Pending:
         """Check what needs no round trip (the node is asked at most once a second, for the head's time,
         fees and balance) and queue the request for the relaying thread."""
-        target = self.targets.get(to_checksum_address(request.to))
+        target = self.targets.get(checksum_address(request.to))
         if target is None:
             raise PermissionDeniedError(**messages.notice("relay-unknown-target", target=request.to))
         if request.value != 0:
@@ -648,9 +649,9 @@ class RelayService:
         self.check_funds()
         check_signature_form(request.signature)
         signer = recover_signer(request, self.client.chain_id, self.forwarder.address)
-        if signer != to_checksum_address(request.sender):
+        if signer != checksum_address(request.sender):
             raise contract_error(
-                "ERC2771ForwarderInvalidSigner", {"signer": signer, "from": to_checksum_address(request.sender)},
+                "ERC2771ForwarderInvalidSigner", {"signer": signer, "from": checksum_address(request.sender)},
                 **messages.notice("signed-by-another", signer=signer, sender=request.sender))
         if not self._trusts_forwarder(target):
             raise contract_error(
@@ -972,7 +973,7 @@ class RelayService:
         was too low, and the estimate (less the transaction's intrinsic gas, which the forwarder's
         call does not pay) is what the request's ``gas`` must be.
         """
-        call = {"from": self.forwarder.address, "to": to_checksum_address(request.to),
+        call = {"from": self.forwarder.address, "to": checksum_address(request.to),
                 "data": inner_data.to_0x_hex()}
         (response,) = self.client.rpc_batch([("eth_estimateGas", [call, "latest"])], raw=True)
         if "error" in response:
@@ -987,7 +988,7 @@ class RelayService:
     @staticmethod
     def _on_chain(request: SignedRequest) -> tuple[Any, ...]:
         return (
-            to_checksum_address(request.sender), to_checksum_address(request.to), request.value,
+            checksum_address(request.sender), checksum_address(request.to), request.value,
             request.gas, request.deadline, HexBytes(request.data), HexBytes(request.signature),
         )
 
