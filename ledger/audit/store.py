@@ -25,6 +25,7 @@ produce exactly these models on both databases.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -246,8 +247,8 @@ class Store:
         """On a SQLite file, a lock file beside it: processes opening a new data folder together (a command
         run while `ipledger up` starts) would both find no schema and both create it, one failing with
         "table already exists" (SQLite has no advisory lock; PostgreSQL's is taken in :meth:`migrate`)."""
-        if self._sqlite_file is None:
-            return nullcontext()
+        if self._sqlite_file is None or not os.access(self._sqlite_file.parent, os.W_OK):
+            return nullcontext()  # a read-only folder: nobody migrates there, and no lock file can be made
         return exclusive_lock(self._sqlite_file.with_name(f".{self._sqlite_file.name}.migrate.lock"))
 
     def revision(self) -> str | None:
