@@ -12,7 +12,7 @@ from api.schemas.relay import RELAY_PROBLEMS, EventPublic, ForwardRequestCreate,
 from ledger.relay.service import SignedRequest
 
 from ..deps import LedgerDep
-from ..limits import admit_client
+from ..limits import client_key
 
 router = APIRouter(prefix="/relay", tags=["relay"], responses=PROBLEMS)
 
@@ -46,12 +46,10 @@ async def relay(body: ForwardRequestCreate, ledger: LedgerDep, request: Request)
     """
     # On the event loop, not in the thread pool: the checks that need no round trip take well under a
     # millisecond, and the outcome is awaited (benchmarks/api.md). A limit kept in the database is
-    # charged in the pool: its statement must not stall the loop.
+    # charged in the pool when this replica's lease of it is spent: its statement must not stall the loop.
     state = request.app.state
-    if state.client_rate_limiter.engine is None:
-        admit_client(request)
-    else:
-        await run_in_threadpool(admit_client, request)
+    if not state.client_rate_limiter.check_held(key := client_key(request)):
+        await run_in_threadpool(state.client_rate_limiter.check, key)
     relayed = await ledger.relay.relay_async(SignedRequest(
         sender=body.sender, to=body.to, value=body.value, gas=body.gas, nonce=body.nonce,
         deadline=body.deadline, data=body.data, signature=body.signature,

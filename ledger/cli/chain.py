@@ -187,7 +187,7 @@ def serve(
     them behind a proxy; `ipledger up` is the one-command local stack."""
     import uvicorn
 
-    from api.main import create_app, open_api_ledger
+    from api.main import create_app, freeze_startup_heap, open_api_ledger
     from ledger.chain.deployment import check_deployment, fingerprint, manifest_path
     from ledger.chain.state import pin_deployment
 
@@ -216,6 +216,7 @@ def serve(
         config = uvicorn.Config(create_app(ledger=opened), host=host, port=port, log_level="warning",
                                 timeout_graceful_shutdown=10)
         server = uvicorn.Server(config)
+        freeze_startup_heap()
         server.run()
         if not server.started:
             raise ConfigurationError(f"the API cannot listen on {host}:{port}: the address is in use or not this "
@@ -241,7 +242,7 @@ def _start_api(host: str, port: int, settings: Any = None) -> Any:
     try:
         import uvicorn
 
-        from api.main import create_app
+        from api.main import create_app, freeze_startup_heap
     except ImportError:
         return None
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning"))
@@ -253,6 +254,7 @@ def _start_api(host: str, port: int, settings: Any = None) -> Any:
         raise ConfigurationError(f"the API cannot listen on {host}:{port}: the address is in use (another "
                                  "`ipledger up`?) or not this machine's; choose another with --port or --host")
     out.print(f"Web platform on http://{host}:{port}/  (JSON API: /api/v1, docs: /api/v1/docs)")
+    freeze_startup_heap()  # the API's ledger is open now (its lifespan ran): see freeze_startup_heap
     return server
 
 

@@ -237,6 +237,12 @@ def _revert_data(error: Any) -> str | None:
     return data if data is not None and len(data) > 2 else None
 
 
+def _word(response: dict[str, Any]) -> int:
+    """An ``eth_call`` answer's first word as an integer (0 for an empty answer: no code there)."""
+    result = response.get("result") or "0x"
+    return int(result[2:66] or "0", 16)
+
+
 def _sent_in(done: Future[Relayed]) -> str | None:
     """The transaction a settled request went out in, or None if it was never sent."""
     exc = done.exception()
@@ -909,10 +915,14 @@ class RelayService:
         """What the forwarder will check, and each inner call run as the forwarder will run it, for a whole
         batch in one round trip; per request, None or why it would fail.
 
-        The head block (its time for the deadline), then per request the sender's nonce,
-        ``verify(request)`` and the call of the target from the forwarder's address with the
+        The head block (its time for the deadline), then per request the forwarder's
+        ``verify(request)`` (a trusted target, the deadline, and the signer of the request with the
+        sender's *current* nonce) and the call of the target from the forwarder's address with the
         sender appended, given exactly ``request.gas`` for its execution. ERC2771Forwarder.execute
         hides a failed call behind ``FailedCall()``; the direct call surfaces the contract's own error.
+        Only a request ``verify`` refuses costs a second round trip: the sender's nonce, which says
+        whether its nonce was stale (the usual reason, as the signature was checked already). Reading
+        every sender's nonce up front was a third of the node's work per request (benchmarks/api.md).
         """
         if not requests:
             return []
@@ -921,14 +931,12 @@ class RelayService:
         inner: list[HexBytes] = []
         for request in requests:
             sender = HexBytes(request.sender)
-            nonce_data = HexBytes(self._nonces_selector + bytes(12) + sender).to_0x_hex()
             verify_data = "0x" + forwarder_calldata(_VERIFY, [_REQUEST_TUPLE], [self._on_chain(request)]).hex()
             inner_data = HexBytes(HexBytes(request.data) + sender)
             inner_call = {"from": forwarder, "to": request.to, "data": inner_data.to_0x_hex(),
                           "gas": hex(max(request.gas + intrinsic_gas(inner_data), floor_gas(inner_data)))}
             inner.append(inner_data)
-            calls += [("eth_call", [{"to": forwarder, "data": nonce_data}, "latest"]),
-                      ("eth_call", [{"to": forwarder, "data": verify_data}, "latest"]),
+            calls += [("eth_call", [{"to": forwarder, "data": verify_data}, "latest"]),
                       ("eth_call", [inner_call, "latest"])]
         responses = self.client.rpc_batch(calls, raw=True)
         head_response = responses[0]
@@ -936,29 +944,46 @@ class RelayService:
             raise ChainError(f"cannot read the head block: {head_response['error']}")
         head = head_response["result"]
         self._block_gas_limit = int(head["gasLimit"], 16)
+        refused = [n for n in range(len(requests)) if "error" not in responses[1 + 2 * n]
+                   and _word(responses[1 + 2 * n]) != 1]
+        nonces = dict(zip(refused, self._nonce_responses([requests[n] for n in refused], head), strict=True))
         problems: list[Exception | None] = []
         for n, request in enumerate(requests):
-            nonce_response, verify_response, inner_response = responses[1 + 3 * n:4 + 3 * n]
+            verify_response, inner_response = responses[1 + 2 * n:3 + 2 * n]
             try:
-                self._judge(request, head, nonce_response, verify_response, inner_response, inner[n])
+                self._judge(request, head, verify_response, inner_response, inner[n], nonces.get(n))
             except Exception as exc:  # noqa: BLE001 - this request's refusal, the others go on
                 problems.append(exc)
             else:
                 problems.append(None)
         return problems
 
-    def _judge(self, request: SignedRequest, head: dict[str, Any], nonce_response: dict[str, Any],
-               verify_response: dict[str, Any], inner_response: dict[str, Any], inner_data: HexBytes) -> None:
-        """Raise what the forwarder or the target would refuse ``request`` for, from the pre-check's answers."""
-        for response in (nonce_response, verify_response):
-            if "error" in response:
-                raise ChainError(f"cannot read the forwarder's state: {response['error']}")
+    def _nonce_responses(self, requests: list[SignedRequest], head: dict[str, Any]) -> list[dict[str, Any]]:
+        """The forwarder's ``nonces(sender)`` for each of ``requests``, at the pre-check's head block."""
+        if not requests:
+            return []
+        calls: list[tuple[str, list[Any]]] = [
+            ("eth_call", [{"to": self.forwarder.address,
+                           "data": HexBytes(self._nonces_selector + bytes(12) + HexBytes(r.sender)).to_0x_hex()},
+                          head["number"]])
+            for r in requests]
+        return list(self.client.rpc_batch(calls, raw=True))
+
+    def _judge(self, request: SignedRequest, head: dict[str, Any], verify_response: dict[str, Any],
+               inner_response: dict[str, Any], inner_data: HexBytes, nonce_response: dict[str, Any] | None) -> None:
+        """Raise what the forwarder or the target would refuse ``request`` for, from the pre-check's answers
+        (``nonce_response``: the sender's nonce, read when ``verify`` refused)."""
+        if "error" in verify_response:
+            raise ChainError(f"cannot read the forwarder's state: {verify_response['error']}")
         self.check_deadline(request, int(head["timestamp"], 16))
-        current = int(nonce_response["result"], 16)
-        if request.nonce != current:
-            raise ConflictError(**messages.notice("relay-stale-nonce", nonce=request.nonce, current=current),
-                                nonce=request.nonce, expected_nonce=current)
-        if int(verify_response["result"], 16) != 1:
+        if _word(verify_response) != 1:
+            if nonce_response is not None:
+                if "error" in nonce_response:
+                    raise ChainError(f"cannot read the forwarder's state: {nonce_response['error']}")
+                current = int(nonce_response["result"], 16)
+                if request.nonce != current:
+                    raise ConflictError(**messages.notice("relay-stale-nonce", nonce=request.nonce, current=current),
+                                        nonce=request.nonce, expected_nonce=current)
             raise ConflictError(**messages.notice("relay-verify-refused", block=int(head["number"], 16)))
         if "error" in inner_response:
             data = _revert_data(inner_response["error"])

@@ -148,3 +148,37 @@ def test_openapi_relay_documents_each_refusal_with_a_real_example(client):
     request = spec["components"]["schemas"]["ForwardRequestCreate"]["examples"][0]
     assert request["data"][:10] == "0x" + HexBytes(keccak(text="stamp(bytes32)")[:4]).hex()  # a real function
     assert request["to"] == client.get("/chain").json()["contracts"]["TimestampRegistry"]
+
+
+def test_relay_nonce_ahead_of_the_senders_is_409_with_the_next_one_and_sends_nothing(client, contract, chain):
+    """The pre-check asks the forwarder's verify(); only a refused request has its sender's nonce read, to say
+    why. A nonce from the future is refused like a replayed one, naming the nonce to use."""
+    user = Account.create()
+    registry = contract("TimestampRegistry").address
+    block = chain.w3.eth.block_number
+    ahead = signed(client, user, registry, stamp_data(contract, os.urandom(32)), nonce=5)
+    body = assert_problem(client.post("/relay", json=ahead), 409)
+    assert body["nonce"] == 5 and body["expected_nonce"] == 0
+    assert "nonce 5" in body["detail"] and "(0)" in body["detail"]
+    assert chain.w3.eth.block_number == block
+    # the same user's request with the right nonce then goes through
+    response = client.post("/relay", json=signed(client, user, registry, stamp_data(contract, os.urandom(32))))
+    assert response.status_code == 200, response.text
+
+
+def test_relay_batch_with_stale_and_good_requests_refuses_only_the_stale_ones(live_api, contract, chain):
+    """In one admitted batch, requests verify() refuses get their own 409 (their nonces read in one more round
+    trip), and the others are sent together."""
+    registry = contract("TimestampRegistry").address
+    with httpx.Client(base_url=f"{live_api}/api/v1", timeout=30) as api:
+        users = [Account.create() for _ in range(6)]
+        bodies = [signed(api, user, registry, stamp_data(contract, os.urandom(32)), nonce=3 if n % 2 else 0)
+                  for n, user in enumerate(users)]
+        with concurrent.futures.ThreadPoolExecutor(len(bodies)) as pool:
+            responses = list(pool.map(lambda body: api.post("/relay", json=body), bodies))
+    for n, response in enumerate(responses):
+        if n % 2:
+            assert response.status_code == 409 and response.json()["expected_nonce"] == 0, response.text
+        else:
+            assert response.status_code == 200, response.text
+    assert [chain.call(contract("IpledgerForwarder").functions.nonces(u.address)) for u in users] == [1, 0] * 3

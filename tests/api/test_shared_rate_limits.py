@@ -93,3 +93,23 @@ def test_batch_of_new_senders_opens_their_buckets_charged(shared: Store) -> None
     assert round(rows["0xfirst"], 3) == 1 and round(rows["0xsecond"], 3) == 2
     refused = limiter.check_many(["0xfirst", "0xfirst"])
     assert refused[0] is None and isinstance(refused[1], TooManyRequests)  # the third of a burst of 3, then 429
+
+
+def test_check_held_spends_only_this_replicas_lease_and_never_the_shared_bucket(shared: Store) -> None:
+    """The relay endpoint charges the client's lease on the event loop (``check_held``) and asks the database
+    in a thread only when the lease is spent: a held check must never let more through than the leases."""
+    limiter = RateLimiter(rate=100, burst=200, engine=shared.engine)  # a lease of 100 * 0.05 = 5 tokens
+    assert not limiter.check_held("client 10.0.0.9")  # nothing leased yet: the database must be asked
+    limiter.check("client 10.0.0.9")  # leases 5 from the shared bucket, spends 1
+    assert [limiter.check_held("client 10.0.0.9") for _ in range(5)] == [True] * 4 + [False]
+    with shared.engine.connect() as connection:
+        tokens = connection.execute(select(rate_buckets.c.tokens).where(rate_buckets.c.key == "client 10.0.0.9"))
+        assert tokens.scalar_one() == pytest.approx(195, abs=1)  # one lease taken from the bucket, no more
+    assert not RateLimiter(rate=100, burst=200, engine=shared.engine).check_held("client 10.0.0.9")  # another replica
+
+
+def test_check_held_in_one_process_is_the_whole_check() -> None:
+    limiter = RateLimiter(rate=0.001, burst=2)
+    assert limiter.check_held("client 10.0.0.9") and limiter.check_held("client 10.0.0.9")
+    with pytest.raises(TooManyRequests):
+        limiter.check_held("client 10.0.0.9")
