@@ -10,7 +10,8 @@ tests start one):
 2. **relayed**, with 1, 2 and 3 API replicas (`ipledger serve`, one relayer key, the shared
    PostgreSQL): WRITES stamp requests by as many users, all signed *before* the timed phase (the
    client's pure-Python EIP-712 signing would otherwise compete with the servers for the cores),
-   then posted by CLIENTS keep-alive connections spread over the replicas.
+   then posted by CLIENTS keep-alive connections spread over the replicas; with one replica, WRITES
+   more from each of MORE_CLIENTS connections (the relay's batches grow with its concurrency).
 3. **bank check** with 3 replicas: ``wrk`` (C; installed with apt-get if missing) on each replica at
    once, with 1, 4 and CLIENTS/3 connections per replica (latency against load), p50/p90/p99 per
    replica and overall (the largest).
@@ -219,6 +220,28 @@ def relayed_stamps(urls: list[str], requests: list[dict[str, Any]], clients: int
             "client_cpu_ms_per_request": sent["client_cpu_ms_per_request"]}
 
 
+def signed_stamps(chain: ChainClient, registry: Any, forwarder: str, count: int) -> list[dict[str, Any]]:
+    """``count`` stamp requests by as many new users, signed before a timed phase."""
+    return [sign_request(Account.create(), chain_id=chain.chain_id, forwarder=forwarder, to=registry.address,
+                         data=registry.functions.stamp(os.urandom(32))._encode_transaction_data(), nonce=0,
+                         gas=120_000).as_json() for _ in range(count)]
+
+
+def measure_relayed(chain: ChainClient, relayer: str, replicas: Replicas, requests: list[dict[str, Any]],
+                    clients: int, direct: dict[str, Any]) -> dict[str, Any]:
+    """Relay ``requests`` from ``clients`` connections; the rate, latency, the replicas' CPU and batch size."""
+    pids = [p.pid for p in replicas.processes]
+    urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
+    before, sent_before = cpu_seconds(pids), chain.w3.eth.get_transaction_count(relayer)
+    outcome = relayed_stamps(urls, requests, clients)
+    outcome["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - before) / len(requests), 2)
+    sent = chain.w3.eth.get_transaction_count(relayer) - sent_before
+    outcome["requests_per_transaction"] = round(len(requests) / max(1, sent), 1)
+    outcome["ratio_to_direct"] = round(outcome["per_second"] / direct["per_second"], 2)
+    outcome.update(replicas=len(pids), connections=clients)
+    return outcome
+
+
 def post_all(connections: list[tuple[str, str, list[bytes]]], *, expect: bytes | None) -> dict[str, Any]:
     """POST every body of each ``(url, path, bodies)`` in order over one keep-alive connection of its own, all
     connections at once; the wall time, each request's latency and the client's own CPU per request.
@@ -371,6 +394,8 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, nargs="*", default=[1, 2, 3])
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--profile", action="store_true", help="sample the single replica with py-spy")
+    parser.add_argument("--more-clients", type=int, nargs="*", default=[128],
+                        help="then relay WRITES more with one replica from this many connections each (bigger batches)")
     args = parser.parse_args()
     ensure_wrk()
     artifacts = compile_contracts()
@@ -395,11 +420,7 @@ def main() -> None:
             env = {**os.environ, "PYTHONPATH": str(ROOT), "IPLEDGER_RPC_URL": node.url, "IPLEDGER_DB_URL": db_url,
                    "IPLEDGER_DEPLOYMENT": str(manifest), "IPLEDGER_RELAYER_KEY": relayer.key.hex(),
                    "IPLEDGER_API_RATE_PER_SECOND": "100000", "IPLEDGER_API_CLIENT_RATE_PER_SECOND": "100000"}
-            requests = []
-            for _ in range(args.writes):  # signed before the timed phase
-                data = registry.functions.stamp(os.urandom(32))._encode_transaction_data()
-                requests.append(sign_request(Account.create(), chain_id=chain.chain_id, forwarder=forwarder,
-                                             to=registry.address, data=data, nonce=0, gas=120_000).as_json())
+            requests = signed_stamps(chain, registry, forwarder, args.writes)
             replicas = Replicas(count, env, folder)
             urls = [f"http://127.0.0.1:{p}" for p in replicas.ports]
             spy = None
@@ -413,19 +434,19 @@ def main() -> None:
                                             "--pid", str(replicas.processes[0].pid)],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1.0)
-                pids = [p.pid for p in replicas.processes]
-                before, sent_before = cpu_seconds(pids), chain.w3.eth.get_transaction_count(relayer.address)
-                outcome = relayed_stamps(urls, requests, args.clients)
-                outcome["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - before) / len(requests), 2)
-                sent = chain.w3.eth.get_transaction_count(relayer.address) - sent_before
-                outcome["requests_per_transaction"] = round(len(requests) / max(1, sent), 1)
+                outcome = measure_relayed(chain, relayer.address, replicas, requests, args.clients, results["direct"])
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(30)
                     results["profile_one_replica"] = profile_summary(PROFILE)
-                outcome["ratio_to_direct"] = round(outcome["per_second"] / results["direct"]["per_second"], 2)
                 results["relayed"][str(count)] = outcome
                 print(f"relayed, {count} replica(s)", outcome, flush=True)
+                for clients in args.more_clients if count == 1 else []:
+                    outcome = measure_relayed(chain, relayer.address, replicas,
+                                              signed_stamps(chain, registry, forwarder, args.writes), clients,
+                                              results["direct"])
+                    results["relayed"][f"{count}@{clients}"] = outcome
+                    print(f"relayed, {count} replica(s), {clients} connections", outcome, flush=True)
                 if count == max(args.replicas):
                     asset_id = register_encumbered_asset(chain, deployment, artifacts, folder)
                     path = f"/api/v1/assets/{asset_id}/check?maturity=2030-06-30"
@@ -462,17 +483,21 @@ def main() -> None:
 def write_report(results: dict[str, Any]) -> None:
     direct = results["direct"]
     lines = ["# API benchmark (`scripts/bench_api.py`)", "",
-             f"Machine: {results['machine']}; {results['clients']} client connections.", "",
-             "| writes | replicas | per second | ratio to direct | p50 ms | p99 ms | replicas' CPU ms per request "
-             "| requests per relayer transaction |",
-             "|---|---|---|---|---|---|---|---|",
-             f"| direct pre-signed `stamp` transactions to Anvil | - | {direct['per_second']} | 1.00 | - | - | - | 1 |"]
-    for count, outcome in results["relayed"].items():
-        lines.append(f"| relayed stamp requests (signed beforehand) | {count} | {outcome['per_second']} | "
+             f"Machine: {results['machine']}; {results['clients']} client connections unless the table says "
+             "otherwise.", "",
+             "| writes | replicas | client connections | per second | ratio to direct | p50 ms | p99 ms "
+             "| replicas' CPU ms per request | requests per relayer transaction |",
+             "|---|---|---|---|---|---|---|---|---|",
+             f"| direct pre-signed `stamp` transactions to Anvil | - | 9 | {direct['per_second']} | 1.00 | - | - | - "
+             "| 1 |"]
+    for key, outcome in results["relayed"].items():
+        lines.append(f"| relayed stamp requests (signed beforehand) | {outcome.get('replicas', key)} | "
+                     f"{outcome.get('connections', results['clients'])} | {outcome['per_second']} | "
                      f"{outcome['ratio_to_direct']} | {outcome['p50_ms']} | {outcome['p99_ms']} | "
                      f"{outcome['server_cpu_ms_per_request']} | {outcome.get('requests_per_transaction', '-')} |")
     client = [f"{direct.get('client_cpu_ms_per_request', '-')} (direct)"] + [
-        f"{o.get('client_cpu_ms_per_request', '-')} ({n} replica{'s' if n != '1' else ''})"
+        f"{o.get('client_cpu_ms_per_request', '-')} ({o.get('replicas', n)} replica{'s' if n != '1' else ''}, "
+        f"{o.get('connections', results['clients'])} connections)"
         for n, o in results["relayed"].items()]
     lines += ["", "Both timed phases send bodies built beforehand from one asyncio event loop (raw sockets, "
                   "keep-alive; `post_all`); the direct one keeps one connection per sender (9). The load "

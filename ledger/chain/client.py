@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import requests
 from eth_abi import decode as abi_decode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -40,7 +39,6 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
-from web3.providers.rpc import HTTPProvider
 from web3.types import BlockIdentifier, TxParams, TxReceipt
 
 from ledger import messages
@@ -48,6 +46,7 @@ from ledger.chain.finality import Finality, FinalityMode
 from ledger.chain.journal import Journal
 from ledger.chain.state import NonceSlot, SharedNonces
 from ledger.chain.toolchain import Artifact
+from ledger.chain.transport import PooledHTTPProvider, RpcHTTPError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -335,10 +334,7 @@ class ChainClient:
         self._has_finalized_tag: bool | None = None
         self._mined_after = 0.0
         """How long the last receipts took to appear, smoothed: the first poll waits part of it."""
-        provider = HTTPProvider(
-            rpc_url, request_kwargs={"timeout": 30}, exception_retry_configuration=None
-        )
-        self.w3 = Web3(provider)
+        self.w3 = Web3(PooledHTTPProvider(rpc_url, timeout=30))
         # We set chainId, gas and fees on every transaction ourselves and use no ENS names; these
         # middlewares would otherwise add an eth_chainId round trip to each call (4 per relayed write).
         for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
@@ -346,7 +342,7 @@ class ChainClient:
         self.errors = ErrorDecoder(error_abis)
         try:
             self.chain_id = int(self.w3.eth.chain_id)
-        except (requests.RequestException, OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:
             raise ChainUnavailableError(**messages.notice("chain-no-answer", url=rpc_url, reason=_short(exc))) from None
         self.nonces: NonceManager | SharedNonces = NonceManager(self._pending_count)
         self.journal: Journal | None = None
@@ -378,7 +374,7 @@ class ChainClient:
             return fn.call(block_identifier=block)
         except (ContractCustomError, ContractLogicError) as exc:
             raise self.errors.decode(_revert_data(exc)) from None
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:
             raise self._stopped(exc) from None
 
     def batch_call(self, fns: Sequence[ContractFunction]) -> list[Any]:
@@ -490,9 +486,9 @@ class ChainClient:
             return []
         try:
             responses = self.w3.provider.make_batch_request(list(calls))  # type: ignore[attr-defined]
-        except requests.Timeout as exc:
+        except TimeoutError as exc:
             raise ChainError(f"the chain at {self.rpc_url} timed out on a batch: {_short(exc)}") from None
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:
             raise self._stopped(exc) from None
         if not isinstance(responses, list):  # the node refused the whole batch
             error = responses.get("error", responses) if isinstance(responses, dict) else responses
@@ -517,11 +513,11 @@ class ChainClient:
         params = [{"address": list(addresses), "fromBlock": hex(from_block), "toBlock": hex(to_block)}]
         try:
             response = self.w3.provider.make_request("eth_getLogs", params)  # type: ignore[arg-type]
-        except requests.Timeout as exc:
+        except TimeoutError as exc:
             raise ChainError(f"eth_getLogs {from_block}-{to_block} timed out: {_short(exc)}") from None
-        except requests.HTTPError as exc:
+        except RpcHTTPError as exc:
             raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {_short(exc)}") from None
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:
             raise self._stopped(exc) from None
         if "error" in response:
             raise ChainError(f"eth_getLogs {from_block}-{to_block} refused: {response['error']}")
@@ -549,7 +545,7 @@ class ChainClient:
         """The account's balance in wei at the latest block."""
         try:
             return int(self.w3.eth.get_balance(to_checksum_address(address)))
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:
             raise self._stopped(exc) from None
 
     # -- finality ------------------------------------------------------------------------
@@ -614,7 +610,7 @@ class ChainClient:
         if self._fees is None or now - self._fees[0] > 5:
             try:
                 base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
-            except (requests.RequestException, OSError) as exc:
+            except OSError as exc:
                 raise self._stopped(exc) from None
             self._fees = (now, base, self.priority_fee_per_gas)
         _, base, tip = self._fees
@@ -684,7 +680,7 @@ class ChainClient:
             raise self.errors.decode(_revert_data(exc)) from None
         except Web3RPCError as exc:
             raise _rpc_error(exc) from None
-        except (requests.RequestException, OSError) as exc:
+        except OSError as exc:
             raise self._stopped(exc) from None
         return int(estimate * 1.25) + 10_000
 
@@ -731,7 +727,7 @@ class ChainClient:
                         slot.stale()  # someone else used this account (or this nonce): resync
                         continue
                     raise _rpc_error(exc) from None
-                except (requests.RequestException, OSError) as exc:
+                except OSError as exc:
                     # The node may or may not have it; the journal keeps it for reconcile().
                     slot.used()
                     slot.stale()
@@ -764,7 +760,7 @@ class ChainClient:
         while True:
             try:  # the provider's raw answer: null until mined (no formatters, see Receipt.from_rpc)
                 raw = self.w3.provider.make_request(cast(Any, "eth_getTransactionReceipt"), [tx_hash]).get("result")
-            except (requests.RequestException, OSError) as exc:
+            except OSError as exc:
                 raise ChainUnavailableError(
                     **messages.notice("chain-stopped-waiting", tx_hash=tx_hash, reason=_short(exc)), tx_hash=tx_hash
                 ) from None

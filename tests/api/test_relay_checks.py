@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from eth_account import Account
 from eth_utils import keccak
 from hexbytes import HexBytes
@@ -83,6 +84,7 @@ def test_relay_deadline_inside_the_safety_margin_is_400_and_sends_nothing(client
     assert chain.w3.eth.block_number == block
 
 
+@pytest.mark.anvil_only  # pauses mining (evm_setAutomine) and reads the pool (txpool_status), as only Anvil serves both
 def test_relay_request_that_failed_on_chain_replayed_is_409_and_never_paid_again(client, live_api, contract, chain,
                                                                                  accounts, user):
     token = contract("SettlementToken")
