@@ -4,9 +4,9 @@
 One run, one private Anvil, one PostgreSQL (IPLEDGER_TEST_PG_URL, or a throwaway cluster as the
 tests start one):
 
-1. **direct**: WRITES ``stamp`` transactions signed beforehand by 10 development accounts, sent
-   straight to Anvil (eth_sendRawTransaction from CLIENTS threads), until the last is mined: the
-   chain's own rate on this machine, the ceiling for anything relayed.
+1. **direct**: WRITES ``stamp`` transactions signed beforehand by 9 development accounts, sent
+   straight to Anvil (eth_sendRawTransaction, one keep-alive connection per sender), until the last
+   is mined: the chain's own rate on this machine, the ceiling for anything relayed.
 2. **relayed**, with 1, 2 and 3 API replicas (`ipledger serve`, one relayer key, the shared
    PostgreSQL): WRITES stamp requests by as many users, all signed *before* the timed phase (the
    client's pure-Python EIP-712 signing would otherwise compete with the servers for the cores),
@@ -19,7 +19,7 @@ tests start one):
 ``--profile`` samples the single replica during its relayed phase with py-spy (``pip install
 py-spy``; looked up on PATH and in /tmp/pyspy) and prints where its time goes.
 Writes benchmarks/api.json and benchmarks/api.md. Usage:
-    .venv/bin/python scripts/bench_api.py [--clients 32] [--writes 1000] [--profile]
+    .venv/bin/python scripts/bench_api.py [--clients 32] [--writes 1000] [--more-clients 128] [--profile]
 """
 
 from __future__ import annotations
@@ -182,7 +182,7 @@ def timed_parallel(jobs: list[Any], clients: int,
 
 
 def direct_stamps(chain: ChainClient, registry: Any, count: int) -> dict[str, Any]:
-    """Pre-signed ``stamp`` transactions from 10 accounts straight to the node, until the last is mined."""
+    """Pre-signed ``stamp`` transactions from 9 accounts straight to the node, until the last is mined."""
     senders = dev_accounts(10)[1:]
     fees = {"maxFeePerGas": 10**11, "maxPriorityFeePerGas": 10**9}
     nonces = {a.address: int(chain.w3.eth.get_transaction_count(a.address, "pending")) for a in senders}
@@ -495,10 +495,13 @@ def write_report(results: dict[str, Any]) -> None:
                      f"{outcome.get('connections', results['clients'])} | {outcome['per_second']} | "
                      f"{outcome['ratio_to_direct']} | {outcome['p50_ms']} | {outcome['p99_ms']} | "
                      f"{outcome['server_cpu_ms_per_request']} | {outcome.get('requests_per_transaction', '-')} |")
+    def phase(key: str, outcome: dict[str, Any]) -> str:
+        replicas = int(outcome.get("replicas", key))
+        return (f"{outcome.get('client_cpu_ms_per_request', '-')} ({replicas} replica{'' if replicas == 1 else 's'}, "
+                f"{outcome.get('connections', results['clients'])} connections)")
+
     client = [f"{direct.get('client_cpu_ms_per_request', '-')} (direct)"] + [
-        f"{o.get('client_cpu_ms_per_request', '-')} ({o.get('replicas', n)} replica{'s' if n != '1' else ''}, "
-        f"{o.get('connections', results['clients'])} connections)"
-        for n, o in results["relayed"].items()]
+        phase(key, outcome) for key, outcome in results["relayed"].items()]
     lines += ["", "Both timed phases send bodies built beforehand from one asyncio event loop (raw sockets, "
                   "keep-alive; `post_all`); the direct one keeps one connection per sender (9). The load "
                   f"generator's own CPU, ms per request: {', '.join(client)}."]
