@@ -223,9 +223,9 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
     import threading
     from unittest import mock
 
-    import requests
     from eth_utils import keccak
 
+    from ledger.chain.transport import PooledHTTPProvider
     from ledger.registry.check import CheckService
     from ledger.registry.metadata import MetadataStore
 
@@ -294,18 +294,21 @@ def ip_registry(chain: ChainClient, deployment: Deployment, artifacts: dict[str,
     with tempfile.TemporaryDirectory() as folder:
         check = CheckService(chain, lens, registry, licenses, pledges, MetadataStore(Path(folder)),
                              from_block=deployment.contracts["IPRegistry"].block_number)
-        post = requests.Session.post
-        posts: list[str] = []
+        provider = chain.w3.provider
+        assert isinstance(provider, PooledHTTPProvider), "the round trips are counted where the client posts"
+        post = provider._post
+        posts: list[bytes] = []
         me = threading.get_ident()
 
-        def counting_post(session: requests.Session, url: Any, *args: Any, **kwargs: Any) -> Any:
+        def counting_post(body: bytes) -> bytes:
             if threading.get_ident() == me:  # this check's requests, not another thread's
-                posts.append(str(url))
-            return post(session, url, *args, **kwargs)
+                posts.append(body)
+            return post(body)
 
-        with mock.patch.object(requests.Session, "post", counting_post):
+        with mock.patch.object(provider, "_post", counting_post):
             report = check.due_diligence(1, maturity)
         assert report.pledge is not None and report.licenses, "the check must see the pledge and the license"
+        assert posts, "no HTTP request to the node was counted: is the transport still PooledHTTPProvider._post?"
         out["IPLens.dueDiligence round trips"] = len(posts)  # HTTP requests to the node for one report
 
     chain.increase_time(maturity - chain.block_time("latest") + 1)

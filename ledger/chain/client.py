@@ -334,13 +334,13 @@ class ChainClient:
         self._has_finalized_tag: bool | None = None
         self._mined_after = 0.0
         """How long the last receipts took to appear, smoothed: the first poll waits part of it."""
-        self.w3 = Web3(PooledHTTPProvider(rpc_url, timeout=30))
-        # We set chainId, gas and fees on every transaction ourselves and use no ENS names; these
-        # middlewares would otherwise add an eth_chainId round trip to each call (4 per relayed write).
-        for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
-            self.w3.middleware_onion.remove(name)
         self.errors = ErrorDecoder(error_abis)
         try:
+            self.w3 = Web3(PooledHTTPProvider(rpc_url, timeout=30))
+            # We set chainId, gas and fees on every transaction ourselves and use no ENS names; these
+            # middlewares would otherwise add an eth_chainId round trip to each call (4 per relayed write).
+            for name in ("validation", "ens_name_to_address", "gas_price_strategy", "gas_estimate"):
+                self.w3.middleware_onion.remove(name)
             self.chain_id = int(self.w3.eth.chain_id)
         except (OSError, ValueError) as exc:
             raise ChainUnavailableError(**messages.notice("chain-no-answer", url=rpc_url, reason=_short(exc))) from None
@@ -865,6 +865,8 @@ class ChainClient:
     def close(self) -> None:
         if self.journal is not None:
             self.journal.close()
+        if isinstance(self.w3.provider, PooledHTTPProvider):
+            self.w3.provider.close()
 
 
 def client_options(settings: Settings) -> dict[str, Any]:

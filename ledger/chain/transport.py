@@ -7,12 +7,13 @@ for urllib3 (the library requests itself sends through) and the node's own answe
 relay makes four to six calls per batch and the bank check one per report, so that overhead was
 a tenth of a relayed request's CPU (benchmarks/api.md). This provider keeps web3's JSON encoding
 and its provider interface (``make_request``, ``make_batch_request``), reads the environment once,
-as requests would (``HTTP(S)_PROXY``/``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), and raises
+as requests would (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``), and raises
 ``OSError``s a caller already handles for an unreachable node.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any, cast
 from urllib.parse import unquote
 
@@ -20,6 +21,8 @@ import certifi
 import requests
 import urllib3
 from eth_typing import URI
+from requests.adapters import HTTPAdapter
+from requests.utils import prepend_scheme_if_needed, select_proxy
 from web3 import __version__ as web3_version
 from web3._utils.batching import sort_batch_response_by_response_ids
 from web3.providers.base import JSONBaseProvider
@@ -41,26 +44,45 @@ class RpcHTTPError(ConnectionError):
 class PooledHTTPProvider(JSONBaseProvider):
     """A web3 provider posting JSON-RPC through a pool of keep-alive connections (thread-safe)."""
 
-    def __init__(self, endpoint_uri: str, *, timeout: float = 30, pool_size: int = 16) -> None:
+    def __init__(self, endpoint_uri: str, *, timeout: float = 30, pool_size: int = 64) -> None:
         super().__init__()
         self.endpoint_uri = URI(endpoint_uri)
-        url = urllib3.util.parse_url(endpoint_uri)
+        url = urllib3.util.parse_url(endpoint_uri)  # a malformed URL: LocationParseError, a ValueError
         self._url = url._replace(auth=None, path=url.path or "/").url  # credentials: a header, as requests sends them
-        self._headers = {"Content-Type": "application/json", "User-Agent": f"ipledger (web3.py/{web3_version})"}
+        self._headers = {"Content-Type": "application/json", "User-Agent": f"ipledger (web3.py/{web3_version})",
+                         **urllib3.make_headers(accept_encoding=True)}
         if url.auth:
             self._headers.update(urllib3.make_headers(basic_auth=unquote(url.auth)))
-        # The environment, read once the way requests reads it on every call.
+        # The environment, read once the way requests reads it on every call: the proxy for this URL
+        # (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY) and the CA bundle (REQUESTS_CA_BUNDLE, a file or a folder).
+        # requests' own adapter builds the pool, so a proxy's credentials and SOCKS proxies work as before.
+        # The pool holds as many connections as the API's threads may use at once (40) and the relay's.
         environment = requests.Session().merge_environment_settings(self._url, {}, None, None, None)
-        proxy = environment["proxies"].get(url.scheme or "http")
         verify = environment["verify"]
-        options: dict[str, Any] = {"maxsize": pool_size}
+        options: dict[str, Any] = {}
         if url.scheme == "https" and verify is False:
             options["cert_reqs"] = "CERT_NONE"
         elif url.scheme == "https":
-            options.update(cert_reqs="CERT_REQUIRED", ca_certs=verify if isinstance(verify, str) else certifi.where())
-        self._pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+            bundle = verify if isinstance(verify, str) else certifi.where()
+            options.update(cert_reqs="CERT_REQUIRED",
+                           **({"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}))
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        proxy = select_proxy(self._url, environment["proxies"])
+        self._pool: urllib3.PoolManager
+        if proxy:
+            proxy = prepend_scheme_if_needed(proxy, "http")  # type: ignore[no-untyped-call]  # requests is untyped
+            self._pool = adapter.proxy_manager_for(proxy, **options)
+        else:
+            adapter.init_poolmanager(1, pool_size, **options)
+            self._pool = adapter.poolmanager
         self._timeout = urllib3.Timeout(total=timeout)
-        self._retries = urllib3.Retry(0, read=False)  # what requests' adapter uses: no retry of a sent request
+        # As requests: a sent request is never sent again (no retry after a connection or read error);
+        # a redirect is followed (307 and 308 keep the POST and its body).
+        self._retries = urllib3.Retry(total=None, connect=0, read=False, status=0, other=0, redirect=5)
+
+    def close(self) -> None:
+        """Close the pooled connections (a client that is done with the node)."""
+        self._pool.clear()
 
     def __str__(self) -> str:
         return f"RPC connection {self._url}"
@@ -78,7 +100,7 @@ class PooledHTTPProvider(JSONBaseProvider):
             raise ConnectionError(f"cannot reach {self._url}: {reason}") from exc
         if response.status >= 400:
             raise RpcHTTPError(response.status, response.reason or "")
-        return response.data
+        return bytes(response.data)
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         return self.decode_rpc_response(self._post(self.encode_rpc_request(method, params)))

@@ -602,8 +602,9 @@ class RelayService:
         Everything the forwarder will check is checked first, so the relayer never pays for a
         request the forwarder or the target refuses: our contract and one that trusts the
         forwarder, no value, a deadline far enough ahead, a signature OpenZeppelin's ECDSA
-        accepts (low s, v of 27 or 28) by the sender, then in one round trip the sender's
-        nonce, ``verify(request)`` and the call itself run as the forwarder will run it.
+        accepts (low s, v of 27 or 28) by the sender, then in one round trip ``verify(request)``
+        (the sender's current nonce among its checks) and the call itself run as the forwarder
+        will run it.
 
         ``admit`` is called with the sender once the signature verifies and the request is not a
         replay of one already relayed, before anything is reserved or read from the chain (the API's
@@ -946,7 +947,7 @@ class RelayService:
         self._block_gas_limit = int(head["gasLimit"], 16)
         refused = [n for n in range(len(requests)) if "error" not in responses[1 + 2 * n]
                    and _word(responses[1 + 2 * n]) != 1]
-        nonces = dict(zip(refused, self._nonce_responses([requests[n] for n in refused], head), strict=True))
+        nonces = dict(zip(refused, self._nonce_responses([requests[n] for n in refused]), strict=True))
         problems: list[Exception | None] = []
         for n, request in enumerate(requests):
             verify_response, inner_response = responses[1 + 2 * n:3 + 2 * n]
@@ -958,16 +959,21 @@ class RelayService:
                 problems.append(None)
         return problems
 
-    def _nonce_responses(self, requests: list[SignedRequest], head: dict[str, Any]) -> list[dict[str, Any]]:
-        """The forwarder's ``nonces(sender)`` for each of ``requests``, at the pre-check's head block."""
+    def _nonce_responses(self, requests: list[SignedRequest]) -> list[dict[str, Any] | None]:
+        """The forwarder's ``nonces(sender)`` for each of ``requests`` (refused by ``verify``: to say why); None
+        where it could not be read. It explains a refusal, so its failure must not refuse the batch's others."""
         if not requests:
             return []
         calls: list[tuple[str, list[Any]]] = [
             ("eth_call", [{"to": self.forwarder.address,
                            "data": HexBytes(self._nonces_selector + bytes(12) + HexBytes(r.sender)).to_0x_hex()},
-                          head["number"]])
+                          "latest"])
             for r in requests]
-        return list(self.client.rpc_batch(calls, raw=True))
+        try:
+            return list(self.client.rpc_batch(calls, raw=True))
+        except LedgerError:
+            logger.warning("could not read the nonces of %d refused relay requests", len(requests))
+            return [None] * len(requests)
 
     def _judge(self, request: SignedRequest, head: dict[str, Any], verify_response: dict[str, Any],
                inner_response: dict[str, Any], inner_data: HexBytes, nonce_response: dict[str, Any] | None) -> None:
@@ -977,9 +983,7 @@ class RelayService:
             raise ChainError(f"cannot read the forwarder's state: {verify_response['error']}")
         self.check_deadline(request, int(head["timestamp"], 16))
         if _word(verify_response) != 1:
-            if nonce_response is not None:
-                if "error" in nonce_response:
-                    raise ChainError(f"cannot read the forwarder's state: {nonce_response['error']}")
+            if nonce_response is not None and "error" not in nonce_response:
                 current = int(nonce_response["result"], 16)
                 if request.nonce != current:
                     raise ConflictError(**messages.notice("relay-stale-nonce", nonce=request.nonce, current=current),

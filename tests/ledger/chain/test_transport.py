@@ -1,21 +1,32 @@
 """The JSON-RPC transport (ledger.chain.transport): what the node, the network and the environment do to it.
 
 Each case is a real socket: the session's node, a port nobody listens on, a server that never
-answers, one that answers an HTTP error, one that checks credentials, and an HTTP proxy.
+answers, one that answers an HTTP error, one that checks credentials, one that redirects, HTTP
+proxies (with credentials, NO_PROXY) and a TLS node signed by a private CA. Where requests (web3's
+own transport) read the environment a way, this one must read it the same way.
 """
 
 from __future__ import annotations
 
+import datetime
 import http.server
+import ipaddress
 import json
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from ledger.chain.client import ChainClient
 from ledger.chain.transport import PooledHTTPProvider, RpcHTTPError, RpcTimeoutError
@@ -29,8 +40,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def http_server(answer: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A local HTTP server: ``answer(handler, body)`` replies; every request's line and headers are recorded."""
+def http_server(answer: Any, tls: ssl.SSLContext | None = None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP(S) server: ``answer(handler, body)`` replies; every request's line and headers are recorded."""
     seen: list[dict[str, Any]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -45,10 +56,12 @@ def http_server(answer: Any) -> Iterator[tuple[str, list[dict[str, Any]]]]:
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
@@ -149,3 +162,91 @@ def test_the_environments_proxy_is_used_and_no_proxy_is_honoured(monkeypatch: py
             monkeypatch.setenv("NO_PROXY", "127.0.0.1")
             assert PooledHTTPProvider(direct_url).make_request("eth_chainId", [])["result"] == "0x1"
             assert len(direct) == 1 and len(through_proxy) == 1
+
+
+def test_a_proxy_with_credentials_and_without_a_scheme_as_requests_reads_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    node_url = f"http://node.invalid:{free_port()}/rpc"
+    for key in ("NO_PROXY", "no_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(key, raising=False)
+    with http_server(json_rpc_echo) as (proxy_url, through_proxy):
+        host = proxy_url.removeprefix("http://")
+        monkeypatch.setenv("ALL_PROXY", f"proxy%20user:pa%3Ass@{host}")  # no scheme, credentials, ALL_PROXY
+        assert PooledHTTPProvider(node_url).make_request("eth_chainId", [])["result"] == "0x1"
+    (request,) = through_proxy
+    assert request["path"] == node_url
+    assert request["headers"]["proxy-authorization"] == "Basic cHJveHkgdXNlcjpwYTpzcw=="  # "proxy user:pa:ss"
+
+
+def test_a_redirect_is_followed_with_the_call_as_requests_followed_it() -> None:
+    def answer(handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+        if handler.path == "/old":
+            handler.send_response(308)
+            handler.send_header("Location", "/new")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            json_rpc_echo(handler, body)
+
+    with http_server(answer) as (url, seen):
+        assert PooledHTTPProvider(url + "/old").make_request("eth_chainId", [])["result"] == "0x1"
+    assert [r["path"] for r in seen] == ["/old", "/new"] and seen[0]["body"] == seen[1]["body"]
+
+
+def private_ca(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A private CA's certificate in ``folder`` and a TLS context for 127.0.0.1 signed by it."""
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("ipledger test CA")).issuer_name(name("ipledger test CA"))
+          .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(name("node")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(2).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (folder / "node.pem").write_bytes(leaf.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "node.pem")
+    return folder / "ca.pem", context
+
+
+def test_a_node_behind_a_private_ca_is_trusted_from_requests_ca_bundle_a_file_or_a_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    ca, tls = private_ca(tmp_path)
+    folder = tmp_path / "cas"
+    folder.mkdir()
+    (folder / "ca.pem").write_bytes(ca.read_bytes())
+    rehash = subprocess.run(["openssl", "rehash", str(folder)], capture_output=True, text=True)
+    assert rehash.returncode == 0, f"`openssl rehash` (Debian's openssl package) is needed here: {rehash.stderr}"
+    for key in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(key, raising=False)
+    with http_server(json_rpc_echo, tls) as (url, seen):
+        with pytest.raises(ConnectionError, match="CERTIFICATE_VERIFY_FAILED"):  # the public CAs do not know it
+            PooledHTTPProvider(url).make_request("eth_chainId", [])
+        for bundle in (ca, folder):
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+            assert PooledHTTPProvider(url).make_request("eth_chainId", [])["result"] == "0x1", bundle
+    assert len(seen) == 2
+
+
+def test_a_malformed_node_url_is_an_unreachable_chain_not_a_crash() -> None:
+    for url in ("http://127.0.0.1:abc", "http://[::1"):
+        with pytest.raises(ChainUnavailableError):
+            ChainClient(url)
+
+
+def test_closing_the_client_closes_its_connections(anvil) -> None:
+    client = ChainClient(anvil.url)
+    assert client.rpc_batch([("eth_chainId", [])])
+    provider = client.w3.provider
+    assert isinstance(provider, PooledHTTPProvider) and provider._pool.pools
+    client.close()
+    assert not provider._pool.pools

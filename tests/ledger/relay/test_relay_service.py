@@ -9,7 +9,7 @@ import pytest
 from eth_account import Account
 from eth_utils import keccak
 
-from ledger.errors import ValidationError
+from ledger.errors import ChainUnavailableError, ConflictError, ValidationError
 from ledger.relay.service import RelayService, sign_request
 
 
@@ -41,6 +41,34 @@ def test_check_deadline_before_a_head_ahead_of_the_wall_clock_is_refused(relay, 
     with pytest.raises(ValidationError):
         relay.check_deadline(stamp_request(relay, contract, deadline=wall + 3600), head)
     relay.check_deadline(stamp_request(relay, contract, deadline=head + relay.deadline_margin), head)
+
+
+def test_a_refused_requests_nonce_that_cannot_be_read_refuses_it_alone(relay, contract, monkeypatch):
+    """The nonce is read only to explain why verify() refused a request: if that read fails, the request is
+    still refused (verify said so), and the others of the batch are not."""
+    registry = contract("TimestampRegistry")
+    deadline = int(time.time()) + 3600
+
+    def request(nonce: int):  # type: ignore[no-untyped-def]
+        return sign_request(Account.create(), chain_id=relay.client.chain_id, forwarder=relay.forwarder.address,
+                            to=registry.address, data=registry.functions.stamp(keccak(text=str(nonce)))
+                            ._encode_transaction_data(), nonce=nonce, deadline=deadline)
+
+    good, ahead = request(0), request(7)
+    nonce_reads: list[int] = []
+    original = relay.client.rpc_batch
+
+    def node_gone_for_nonces(calls, *, raw=False):  # type: ignore[no-untyped-def]
+        if all(method == "eth_call" and params[0]["data"].startswith("0x7ecebe00") for method, params in calls):
+            nonce_reads.append(len(calls))  # nonces(address): the node drops this one round trip
+            raise ChainUnavailableError("the chain at the test's node stopped answering")
+        return original(calls, raw=raw)
+
+    monkeypatch.setattr(relay.client, "rpc_batch", node_gone_for_nonces)
+    fine, refused = relay._check_on_chain_many([good, ahead])
+    assert nonce_reads == [1]  # only the refused request's sender, in one more round trip
+    assert fine is None
+    assert isinstance(refused, ConflictError) and "verify() refuses" in refused.message
 
 
 def test_recover_signer_agrees_with_eth_account() -> None:
